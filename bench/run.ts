@@ -1,0 +1,49 @@
+/**
+ * `npm run bench [name…]`: runs every `bench/*.bench.ts` (or the named ones) one after another, prints a
+ * table, and writes `bench/results/<name>.json` with the figures, the machine's core count and the date.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Benchmark, BenchResult } from './types.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.LOG_LEVEL ??= 'SILENT';
+
+const dir = import.meta.dirname;
+const wanted = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => wanted.length === 0 || wanted.includes(f.replace('.bench.ts', '')))
+  .sort();
+
+mkdirSync(join(dir, 'results'), { recursive: true });
+let failures = 0;
+for (const file of files) {
+  const started = Date.now();
+  try {
+    const run = (await import(pathToFileURL(join(dir, file)).href)).default as Benchmark;
+    const result: BenchResult = await run();
+    const record = { ...result, cores: cpus().length, date: new Date().toISOString(), node: process.version };
+    writeFileSync(join(dir, 'results', `${result.name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    console.log(`\n## ${result.name}  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.table(
+      result.figures.map((f) => ({
+        figure: f.name,
+        value: round(f.value),
+        unit: f.unit,
+        target: f.target ?? '',
+      })),
+    );
+    for (const note of result.notes ?? []) console.log(`  ${note}`);
+  } catch (error) {
+    failures++;
+    console.error(`\n## ${file}: FAILED`, error);
+  }
+}
+process.exit(failures ? 1 : 0);
+
+function round(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 100) / 100;
+}

@@ -1,0 +1,59 @@
+/**
+ * The error model. One base class; subclasses set `name` (the contract with Step Functions `ErrorEquals`
+ * and with log queries) and a stable `code`, and take `{ cause }` so nothing is lost when an SDK error is
+ * wrapped. Messages are written for a responder: what happened, in plain words, naming the thing.
+ */
+export class ForensicsBotError extends Error {
+  readonly code: string = 'FORENSICS_BOT_ERROR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A setting is missing or malformed. Raised once at cold start, naming the variable. */
+export class ConfigurationError extends ForensicsBotError {
+  override readonly code = 'CONFIGURATION_ERROR';
+}
+
+/** Input from outside (an event, a button value, a command) cannot be acted on. */
+export class InvalidInputError extends ForensicsBotError {
+  override readonly code = 'INVALID_INPUT';
+  constructor(
+    message: string,
+    readonly path: string = '',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The user is not in the Slack user group the action needs. */
+export class NotAuthorizedError extends ForensicsBotError {
+  override readonly code = 'NOT_AUTHORIZED';
+}
+
+export class CaseNotFoundError extends ForensicsBotError {
+  override readonly code = 'CASE_NOT_FOUND';
+}
+
+/** A conditional write lost: the case (or the instance's open case) exists or moved on. */
+export class CaseConflictError extends ForensicsBotError {
+  override readonly code = 'CASE_CONFLICT';
+}
+
+/** A Slack Web API call failed after its retries. */
+export class SlackApiError extends ForensicsBotError {
+  override readonly code = 'SLACK_API_ERROR';
+}
+
+/** Short text of any thrown value, for logs and Slack; never "[object Object]". */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Identifier formats, each validated by exactly one regular expression wherever an id enters the system
+ * (button values, slash commands, workflow input, anything that reaches an SSM command or an S3 key).
+ */
+
+/** Crockford base32 without I, L, O, U. */
+export const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export const CASE_ID_RE = /^CASE-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$/;
+export const INSTANCE_ID_RE = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+export const ACCOUNT_ID_RE = /^\d{12}$/;
+export const REGION_RE = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+/** S3 bucket names as AWS allows them (no dots, to stay valid for virtual-hosted TLS). */
+export const BUCKET_RE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
+export const isCaseId = (v: unknown): v is string => typeof v === 'string' && CASE_ID_RE.test(v);
+export const isInstanceId = (v: unknown): v is string => typeof v === 'string' && INSTANCE_ID_RE.test(v);
+export const isAccountId = (v: unknown): v is string => typeof v === 'string' && ACCOUNT_ID_RE.test(v);
+export const isRegion = (v: unknown): v is string => typeof v === 'string' && REGION_RE.test(v);
+
+/**
+ * A new case id for the given day: `CASE-YYYYMMDD-XXXX`. The day is UTC so that ids sort the same
+ * wherever the bot runs; four random Crockford characters give 1,048,576 ids a day, and the conditional
+ * write that opens a case catches the rare collision.
+ */
+export function newCaseId(now: Date = new Date(), random: () => number = Math.random): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '');
+  let suffix = '';
+  for (let i = 0; i < 4; i++) suffix += CROCKFORD_ALPHABET[Math.floor(random() * 32) % 32];
+  return `CASE-${day}-${suffix}`;
+}
