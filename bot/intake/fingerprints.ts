@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Finding } from '../findings/finding.js';
+import { db, isConditionFailed, tableName } from '../store/table.js';
+
+/**
+ * Alert fingerprints in the case table (pk `FP#<fingerprint>`, sk `FP`, TTL `expiresAt`): one item per
+ * finding, written with conditional updates so that any number of concurrent deliveries agree on who
+ * posts the card. Counting is an atomic ADD, so a repeat is one write.
+ *
+ * Status: `claimed` (the first delivery is posting), `posted` (card `channel`/`ts`), `aggregated`
+ * (folded into the storm summary `stormKey`). The slack helper marks `caseId` / `dismissedBy` with
+ * `markFingerprint`; from then on repeats only count, so they never overwrite a case card.
+ */
+
+export interface FingerprintRecord {
+  fingerprint: string;
+  status: 'claimed' | 'posted' | 'aggregated';
+  claimedBy: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** The latest delivery's finding: enough to rebuild the card. */
+  finding: Finding;
+  findingId: string;
+  channel?: string;
+  ts?: string;
+  stormKey?: string;
+  renderedAt?: number;
+  renderedCount?: number;
+  archived?: boolean;
+  caseId?: string;
+  dismissedBy?: string;
+}
+
+const key = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: 'FP' });
+
+/**
+ * The fingerprint of a finding: Security Hub findings by ProductArn + Id (so a custom action on a finding
+ * finds the card its import posted), everything else by source, account, region and id.
+ */
+export function fingerprintOf(finding: Finding): string {
+  const basis = finding.productArn
+    ? `asff|${finding.productArn}|${finding.id}`
+    : `${finding.source}|${finding.account}|${finding.region}|${finding.id}`;
+  return createHash('sha256').update(basis).digest('hex').slice(0, 32);
+}
+
+const ttl = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * 86_400;
+
+/**
+ * Counts one delivery and claims the card for it when it is the first: one atomic update. `first` is
+ * true for exactly one delivery of a fingerprint (until the claim is released).
+ */
+export async function recordDelivery(
+  fingerprint: string,
+  finding: Finding,
+  deliveryId: string,
+  now: Date,
+  ttlDays: number,
+): Promise<{ record: FingerprintRecord; first: boolean }> {
+  const out = await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: key(fingerprint),
+      UpdateExpression:
+        'ADD #count :one SET #status = if_not_exists(#status, :claimed), claimedBy = if_not_exists(claimedBy, :me), ' +
+        'firstSeen = if_not_exists(firstSeen, :now), lastSeen = :now, finding = :finding, findingId = :id, ' +
+        'fingerprint = :fp, expiresAt = :ttl, archived = :archived',
+      ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ':claimed': 'claimed',
+        ':me': deliveryId,
+        ':now': now.toISOString(),
+        ':finding': finding,
+        ':id': finding.id,
+        ':fp': fingerprint,
+        ':ttl': ttl(now, ttlDays),
+        ':archived': finding.archived,
+      },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  const record = out.Attributes as FingerprintRecord;
+  return { record, first: record.claimedBy === deliveryId && record.status === 'claimed' };
+}
+
+export async function getFingerprint(fingerprint: string): Promise<FingerprintRecord | undefined> {
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: key(fingerprint), ConsistentRead: true }),
+  );
+  return out.Item as FingerprintRecord | undefined;
+}
+
+/** The claimer posted the card. */
+export async function markPosted(
+  fingerprint: string,
+  card: { channel: string; ts: string; count: number },
+  now: Date,
+): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: key(fingerprint),
+      UpdateExpression:
+        'SET #status = :posted, channel = :channel, ts = :ts, renderedAt = :now, renderedCount = :count',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':posted': 'posted',
+        ':channel': card.channel,
+        ':ts': card.ts,
+        ':now': now.getTime(),
+        ':count': card.count,
+      },
+    }),
+  );
+}
+
+/** The claimer folded the finding into a storm summary. */
+export async function markAggregated(fingerprint: string, channel: string, stormKey: string): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: key(fingerprint),
+      UpdateExpression: 'SET #status = :aggregated, channel = :channel, stormKey = :storm',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':aggregated': 'aggregated', ':channel': channel, ':storm': stormKey },
+    }),
+  );
+}
+
+/** Posting failed: forget the claim so that the next delivery (a retry) posts. */
+export async function releaseClaim(fingerprint: string, deliveryId: string): Promise<void> {
+  try {
+    await db().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: key(fingerprint),
+        ConditionExpression: 'claimedBy = :me AND #status = :claimed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':me': deliveryId, ':claimed': 'claimed' },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+}
+
+/**
+ * Claims the right to re-render a posted card, returning the record to render (with the count to show)
+ * or undefined when someone rendered this count already or rendered too recently. `throttleMs` 0 skips
+ * the interval (a delivery that waited for the card being posted renders once it exists).
+ */
+export async function claimRender(
+  fingerprint: string,
+  now: Date,
+  throttleMs: number,
+): Promise<FingerprintRecord | undefined> {
+  try {
+    const out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: key(fingerprint),
+        UpdateExpression: 'SET renderedAt = :now, renderedCount = #count',
+        ConditionExpression:
+          '#status = :posted AND attribute_not_exists(caseId) AND attribute_not_exists(dismissedBy) AND ' +
+          '(attribute_not_exists(renderedCount) OR renderedCount < #count) AND ' +
+          '(attribute_not_exists(renderedAt) OR renderedAt <= :threshold)',
+        ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':now': now.getTime(),
+          ':posted': 'posted',
+          ':threshold': now.getTime() - throttleMs,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes as FingerprintRecord;
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Records that the card now shows the archived (or active) state. */
+export async function markRenderedArchived(fingerprint: string, archived: boolean): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: key(fingerprint),
+      UpdateExpression: 'SET renderedArchived = :a',
+      ExpressionAttributeValues: { ':a': archived },
+    }),
+  );
+}
+
+/**
+ * For the Slack side: a case took over the card, or a responder dismissed it. From then on repeats of
+ * the finding are counted but never re-render the card.
+ */
+export async function markFingerprint(
+  fingerprint: string,
+  mark: { caseId?: string; dismissedBy?: string },
+): Promise<void> {
+  const sets: string[] = [];
+  const values: Record<string, string> = {};
+  if (mark.caseId) {
+    sets.push('caseId = :case');
+    values[':case'] = mark.caseId;
+  }
+  if (mark.dismissedBy) {
+    sets.push('dismissedBy = :by');
+    values[':by'] = mark.dismissedBy;
+  }
+  if (!sets.length) return;
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: key(fingerprint),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}
+
+/** Polls (consistent reads, growing pauses) until the record leaves `claimed` or the time is up. */
+export async function waitForOutcome(
+  fingerprint: string,
+  maxMs: number,
+): Promise<FingerprintRecord | undefined> {
+  const deadline = Date.now() + maxMs;
+  let pause = 25;
+  for (;;) {
+    const record = await getFingerprint(fingerprint);
+    if (!record || record.status !== 'claimed') return record;
+    if (Date.now() + pause > deadline) return record;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 400);
+  }
+}

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { SeverityLabel } from '../findings/severity.js';
+import { SEVERITY_LABELS } from '../findings/severity.js';
+import { db, isConditionFailed, tableName } from '../store/table.js';
+
+/**
+ * Flood control, shared by every concurrent Lambda through the case table:
+ *
+ * - a posting budget per channel: at most `max` new cards per fixed window (`FP#rate:<channel>:<n>`,
+ *   sk `RATE`), taken with one conditional ADD, so Slack's ~1 message per second per channel holds
+ *   across all instances of the function;
+ * - storm summaries: findings that find the budget spent are folded into one summary card per channel
+ *   and type (`FP#storm:<key>`, sk `STORM`), counted with atomic ADDs, re-rendered at most every few
+ *   seconds by whichever delivery wins the conditional render claim.
+ */
+
+/** Takes one post from the channel's budget; false when the window's budget is spent. */
+export async function takePostSlot(
+  channel: string,
+  now: Date,
+  windowSeconds: number,
+  max: number,
+): Promise<boolean> {
+  const window = Math.floor(now.getTime() / 1000 / windowSeconds);
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { pk: `FP#rate:${channel}:${window}`, sk: 'RATE' },
+        UpdateExpression: 'ADD posts :one SET expiresAt = :ttl',
+        ConditionExpression: 'attribute_not_exists(posts) OR posts < :max',
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':max': max,
+          ':ttl': Math.floor(now.getTime() / 1000) + windowSeconds * 2 + 60,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+export interface StormRecord {
+  stormKey: string;
+  channel: string;
+  type: string;
+  claimedBy: string;
+  findings: number;
+  events: number;
+  resources?: Set<string>;
+  labels?: Set<string>;
+  nonInstance?: number;
+  firstSeen: string;
+  lastSeen: string;
+  ts?: string;
+  renderedAt?: number;
+  renderedEvents?: number;
+}
+
+/** One summary per channel and type per `summarySeconds` period. */
+export function stormKeyOf(channel: string, type: string, now: Date, summarySeconds: number): string {
+  const typeHash = createHash('sha256').update(type).digest('hex').slice(0, 16);
+  return `${channel}:${typeHash}:${Math.floor(now.getTime() / 1000 / summarySeconds)}`;
+}
+
+/**
+ * Counts a delivery into a storm: a new finding adds to `findings` and its resource to `resources`; a
+ * repeat only adds to `events`. The first delivery of the storm becomes its `claimedBy` and posts the card.
+ */
+export async function addToStorm(
+  stormKey: string,
+  input: {
+    channel: string;
+    type: string;
+    newFinding: boolean;
+    resourceId: string;
+    isInstance: boolean;
+    label: SeverityLabel;
+    deliveryId: string;
+    now: Date;
+    ttlSeconds: number;
+  },
+): Promise<{ record: StormRecord; first: boolean }> {
+  const newOnes = input.newFinding ? 1 : 0;
+  const out = await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      UpdateExpression:
+        'ADD findings :n, events :one, resources :res, labels :label, nonInstance :nonInstance ' +
+        'SET stormKey = :key, channel = :channel, #type = :type, claimedBy = if_not_exists(claimedBy, :me), ' +
+        'firstSeen = if_not_exists(firstSeen, :now), lastSeen = :now, expiresAt = :ttl',
+      ExpressionAttributeNames: { '#type': 'type' },
+      ExpressionAttributeValues: {
+        ':n': newOnes,
+        ':one': 1,
+        ':res': new Set([input.resourceId || 'unknown']),
+        ':label': new Set([input.label]),
+        ':nonInstance': input.isInstance ? 0 : 1,
+        ':key': stormKey,
+        ':channel': input.channel,
+        ':type': input.type,
+        ':me': input.deliveryId,
+        ':now': input.now.toISOString(),
+        ':ttl': Math.floor(input.now.getTime() / 1000) + input.ttlSeconds,
+      },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  const record = out.Attributes as StormRecord;
+  return { record, first: record.claimedBy === input.deliveryId && !record.ts };
+}
+
+/** The storm as stored now (consistent read). */
+export async function getStorm(stormKey: string): Promise<StormRecord> {
+  const out = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as StormRecord;
+}
+
+/** True when the storm exists (a type already overflowed in this channel and period). */
+export async function stormExists(stormKey: string): Promise<boolean> {
+  const out = await db().send(
+    new GetCommand({
+      TableName: tableName(),
+      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      ProjectionExpression: 'pk',
+    }),
+  );
+  return out.Item !== undefined;
+}
+
+/** Milliseconds until the next posting window of the channel starts. */
+export function msToNextWindow(now: Date, windowSeconds: number): number {
+  const windowMs = windowSeconds * 1000;
+  return windowMs - (now.getTime() % windowMs);
+}
+
+export async function setStormCard(stormKey: string, ts: string, now: Date, events: number): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      UpdateExpression: 'SET ts = :ts, renderedAt = :now, renderedEvents = :events',
+      ExpressionAttributeValues: { ':ts': ts, ':now': now.getTime(), ':events': events },
+    }),
+  );
+}
+
+/** The summary could not be posted: let the next delivery claim it. */
+export async function releaseStorm(stormKey: string, deliveryId: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+        UpdateExpression: 'REMOVE claimedBy',
+        ConditionExpression: 'claimedBy = :me AND attribute_not_exists(ts)',
+        ExpressionAttributeValues: { ':me': deliveryId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+}
+
+/** Claims a re-render of the summary card (posted, not rendered within `throttleMs`, counts moved). */
+export async function claimStormRender(
+  stormKey: string,
+  now: Date,
+  throttleMs: number,
+): Promise<StormRecord | undefined> {
+  try {
+    const out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+        UpdateExpression: 'SET renderedAt = :now, renderedEvents = events',
+        ConditionExpression: 'attribute_exists(ts) AND renderedEvents < events AND renderedAt <= :threshold',
+        ExpressionAttributeValues: { ':now': now.getTime(), ':threshold': now.getTime() - throttleMs },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes as StormRecord;
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The highest severity label seen in a storm. */
+export function highestLabel(labels: Iterable<string> | undefined): SeverityLabel {
+  let best = 0;
+  for (const l of labels ?? []) best = Math.max(best, SEVERITY_LABELS.indexOf(l as SeverityLabel));
+  return SEVERITY_LABELS[best] ?? 'INFORMATIONAL';
+}

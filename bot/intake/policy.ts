@@ -1,0 +1,55 @@
+import type { Finding } from '../findings/finding.js';
+import { meetsThreshold } from '../findings/severity.js';
+import type { IntakeSettings } from './settings.js';
+
+/**
+ * The intake policy: a pure decision per finding — post it (in which channel), update its card only
+ * (archived or resolved), or ignore it (and why). The caller logs every ignore with its reason.
+ */
+export type PolicyDecision =
+  | { action: 'post'; channel: string }
+  | { action: 'update-only'; channel: string; reason: string }
+  | { action: 'ignore'; reason: string };
+
+export type PolicySettings = Pick<
+  IntakeSettings,
+  'MIN_SEVERITY' | 'CHANNEL_ROUTES' | 'IGNORE_FINDING_TYPES' | 'IGNORE_ACCOUNTS' | 'IGNORE_TAG'
+> & { ALERTS_CHANNEL: string };
+
+/** `*` matches any run of characters; everything else is literal; case-insensitive. */
+export function matchesPattern(value: string, pattern: string): boolean {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*');
+  return new RegExp(`^${escaped}$`, 'i').test(value);
+}
+
+/** The channel for a finding: account route, then the highest severity route it reaches, then the default. */
+export function routeChannel(finding: Finding, s: PolicySettings): string {
+  const byAccount = s.CHANNEL_ROUTES.byAccount[finding.account];
+  if (byAccount) return byAccount;
+  const bySeverity = s.CHANNEL_ROUTES.bySeverity.find((r) => meetsThreshold(finding.severity, r.label));
+  return bySeverity?.channel ?? s.ALERTS_CHANNEL;
+}
+
+export function decide(finding: Finding, s: PolicySettings): PolicyDecision {
+  if (s.IGNORE_ACCOUNTS.includes(finding.account))
+    return { action: 'ignore', reason: `account ${finding.account} is ignored` };
+  const typeRule = s.IGNORE_FINDING_TYPES.find((p) => matchesPattern(finding.type, p));
+  if (typeRule)
+    return { action: 'ignore', reason: `finding type ${finding.type} is ignored (rule "${typeRule}")` };
+  const optOut = finding.resource.instance?.tags?.[s.IGNORE_TAG];
+  if (optOut !== undefined && optOut.trim().toLowerCase() !== 'false')
+    return {
+      action: 'ignore',
+      reason: `instance ${finding.resource.id} carries the opt-out tag ${s.IGNORE_TAG}`,
+    };
+  const channel = routeChannel(finding, s);
+  // Archived findings are checked before the severity floor: a card that was posted must still be closed.
+  if (finding.archived)
+    return { action: 'update-only', channel, reason: 'archived or resolved at the source' };
+  if (!meetsThreshold(finding.severity, s.MIN_SEVERITY))
+    return {
+      action: 'ignore',
+      reason: `severity ${finding.severity.label} (${finding.severity.score}) is below ${s.MIN_SEVERITY}`,
+    };
+  return { action: 'post', channel };
+}

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FINDING_ACTIONS,
+  findingButtonValue,
+  findingCardBlocks,
+  findingCardMeta,
+  parseFindingButtonValue,
+  stormSummaryBlocks,
+  stormSummaryText,
+} from '../../../bot/blocks/finding-card.js';
+import { hasLeakedValue, LIMITS } from '../../../bot/blocks/common.js';
+import { InvalidInputError } from '../../../bot/errors.js';
+import type { Finding } from '../../../bot/findings/finding.js';
+import { normalizeEvent } from '../../../bot/findings/normalize.js';
+import { loadEvent } from '../../support/events.js';
+import { fixtureNames, guardDutyEvent, securityHubImported } from './fixtures.js';
+
+const findingOf = (event: unknown): Finding => normalizeEvent(event).findings[0]!;
+const actionIds = (blocks: any[]) =>
+  blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements.map((e: any) => e.action_id));
+const button = (blocks: any[], actionId: string) =>
+  blocks
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements)
+    .find((e: any) => e.action_id === actionId);
+
+function assertWithinLimits(blocks: any[]): void {
+  expect(blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
+  for (const b of blocks) {
+    if (b.type === 'header') expect([...b.text.text].length).toBeLessThanOrEqual(LIMITS.headerText);
+    if (b.type === 'section') {
+      if (b.text) expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+      expect((b.fields ?? []).length).toBeLessThanOrEqual(LIMITS.sectionFields);
+      for (const f of b.fields ?? []) expect(f.text.length).toBeLessThanOrEqual(LIMITS.fieldText);
+    }
+    if (b.type === 'actions') {
+      expect(b.elements.length).toBeLessThanOrEqual(LIMITS.actionsElements);
+      for (const e of b.elements) {
+        expect(e.action_id.length).toBeLessThanOrEqual(LIMITS.actionId);
+        if (e.value) expect(e.value.length).toBeLessThanOrEqual(LIMITS.buttonValue);
+      }
+    }
+  }
+}
+
+describe('Function: findingCardBlocks', () => {
+  it('shows an EC2 GuardDuty finding with severity header, instance fields, Analyze, Contain (confirm) and Dismiss', () => {
+    // Prepare
+    const finding = findingOf(
+      loadEvent('guardduty', 'guardduty-finding-ec2-canary-stateless-integtest.composed'),
+    );
+    // Act
+    const blocks = findingCardBlocks(finding, { count: 3, fingerprint: 'fp123' }) as any[];
+    // Assess
+    expect(blocks[0].text.text).toBe(':large_orange_circle: MEDIUM · Canary:EC2/Stateless.IntegTest');
+    const text = JSON.stringify(blocks);
+    for (const expected of [
+      'i-05746eb48123455e0 (ssh-22-open)',
+      '11.111.111.1',
+      'vpc-34865123',
+      'subnet-d58b7123',
+      'ami-4836a123',
+      '2017-04-21 00:47 UTC',
+      '*Count*\\n3',
+    ])
+      expect(text).toContain(expected);
+    expect(actionIds(blocks).slice(0, 3)).toEqual([
+      FINDING_ACTIONS.analyze,
+      FINDING_ACTIONS.contain,
+      FINDING_ACTIONS.dismiss,
+    ]);
+    expect(button(blocks, 'case.analyze').style).toBe('primary');
+    expect(button(blocks, 'case.contain')).toMatchObject({ style: 'danger', confirm: { style: 'danger' } });
+    expect(parseFindingButtonValue(button(blocks, 'case.contain').value)).toEqual({
+      f: 'fp123',
+      a: '123456789012',
+      r: 'us-east-1',
+      i: 'i-05746eb48123455e0',
+      s: 5,
+    });
+    const links = blocks.find((b) => b.block_id === 'finding.links').elements.map((e: any) => e.text.text);
+    expect(links).toEqual(['GuardDuty ↗', 'EC2 instance ↗']);
+    expect(hasLeakedValue(blocks)).toBe(false);
+  });
+
+  it('gives a non-EC2 finding a card naming its resource, with Dismiss but no EC2 actions', () => {
+    const finding = findingOf(
+      loadEvent('guardduty', 'guardduty-finding-iam-recon-maliciousipcaller-custom.composed'),
+    );
+    const blocks = findingCardBlocks(finding) as any[];
+    expect(JSON.stringify(blocks)).toContain(
+      'access key GeneratedFindingAccessKeyId (GeneratedFindingUserName)',
+    );
+    expect(actionIds(blocks)).toContain('finding.dismiss');
+    expect(actionIds(blocks)).not.toContain('case.analyze');
+    expect(actionIds(blocks)).not.toContain('case.contain');
+    expect(blocks.find((b) => b.block_id === 'finding.instance')).toBeUndefined();
+    expect(parseFindingButtonValue(button(blocks, 'finding.dismiss').value).i).toBeUndefined();
+  });
+
+  it('truncates a huge description and title and escapes mrkdwn control characters', () => {
+    const detail = loadEvent('guardduty', 'guardduty-detailonly-ec2-canary-stateless-integtest.sample');
+    detail.title = `T${'x'.repeat(400)}`;
+    detail.description = `<script> & <@U0ALICE> ${'y'.repeat(10_000)}`;
+    const blocks = findingCardBlocks(findingOf(guardDutyEvent(detail))) as any[];
+    assertWithinLimits(blocks);
+    const description = blocks.find((b) => b.block_id === 'finding.description').text.text;
+    expect(description.startsWith('&lt;script&gt; &amp; &lt;@U0ALICE&gt;')).toBe(true);
+    expect(description.endsWith('…')).toBe(true);
+    expect(blocks[0].text.text.endsWith('…')).toBe(true);
+  });
+
+  it('shows a status line and hides the action buttons (keeping links) when asked', () => {
+    const finding = findingOf(
+      loadEvent('guardduty', 'guardduty-finding-ec2-canary-stateless-integtest.composed'),
+    );
+    const blocks = findingCardBlocks(finding, {
+      statusLine: 'Case CASE-20240101-ABCD: containing',
+      buttonsEnabled: false,
+    }) as any[];
+    expect(actionIds(blocks).every((id: string) => id.startsWith('finding.link.'))).toBe(true);
+    expect(blocks.find((b) => b.block_id === 'finding.status').elements[0].text).toBe(
+      'Case CASE-20240101-ABCD: containing',
+    );
+  });
+
+  it('keeps title and severity readable from the posted blocks', () => {
+    const finding = findingOf(loadEvent('securityhub', 'securityhub-findings-imported-securityhub-cis-1.3'));
+    expect(findingCardMeta(findingCardBlocks(finding))).toEqual({
+      severityLabel: 'MEDIUM',
+      title: '1.3 Ensure credentials unused for 90 days or greater are disabled',
+    });
+  });
+
+  it('never shows undefined, NaN or [object Object] when optional fields are missing or odd', () => {
+    const asff = loadEvent(
+      'securityhub',
+      'securityhub-asff-finding-inspector-classic-network-reachability.awsdocs',
+    );
+    delete asff.Title;
+    delete asff.Description;
+    delete asff.Severity;
+    delete asff.CreatedAt;
+    delete asff.UpdatedAt;
+    asff.Resources[0].Tags = { Name: '' };
+    asff.Resources[0].Details = {};
+    const blocks = findingCardBlocks(findingOf(securityHubImported([asff])), { count: Number.NaN }) as any[];
+    expect(hasLeakedValue(blocks)).toBe(false);
+    assertWithinLimits(blocks);
+  });
+
+  const all = [
+    ...fixtureNames('guardduty').map((n) => ['guardduty', n] as const),
+    ...fixtureNames('securityhub').map((n) => ['securityhub', n] as const),
+  ];
+  it.each(all)(
+    'builds a card within Block Kit limits and without leaked values for %s/%s',
+    (source, name) => {
+      const raw = loadEvent(source, name);
+      const event =
+        'detail-type' in raw
+          ? raw
+          : raw.SchemaVersion
+            ? securityHubImported([raw])
+            : guardDutyEvent(raw.detail ?? raw);
+      const out = normalizeEvent(event);
+      for (const finding of [...out.findings, ...out.requests.map((r) => r.finding)]) {
+        const blocks = findingCardBlocks(finding, { fingerprint: 'a'.repeat(64) }) as any[];
+        assertWithinLimits(blocks);
+        expect(hasLeakedValue(blocks)).toBe(false);
+        expect(findingButtonValue(finding).length).toBeLessThan(600);
+      }
+    },
+  );
+});
+
+describe('Function: parseFindingButtonValue', () => {
+  it('rejects a tampered value naming the failing field', () => {
+    const bad = JSON.stringify({ f: 'x', a: '333333333333', r: 'us-east-1', i: 'i-../../etc', s: 5 });
+    expect(() => parseFindingButtonValue(bad)).toThrow(InvalidInputError);
+    try {
+      parseFindingButtonValue(bad);
+    } catch (error) {
+      expect((error as InvalidInputError).path).toBe('value.i');
+    }
+    expect(() => parseFindingButtonValue('not json')).toThrow('not JSON');
+    expect(() => parseFindingButtonValue(undefined)).toThrow(InvalidInputError);
+  });
+});
+
+describe('Function: stormSummaryBlocks', () => {
+  it('says how many more findings of which type on how many instances', () => {
+    const summary = {
+      type: 'Recon:EC2/PortProbeUnprotectedPort',
+      findings: 37,
+      events: 50,
+      resources: 12,
+      allInstances: true,
+      highest: 'HIGH' as const,
+    };
+    expect(stormSummaryText(summary)).toBe(
+      '37 more findings of type Recon:EC2/PortProbeUnprotectedPort on 12 instances',
+    );
+    const blocks = stormSummaryBlocks(summary) as any[];
+    expect(blocks[0].text.text).toContain('37 more findings');
+    expect(hasLeakedValue(blocks)).toBe(false);
+  });
+});
