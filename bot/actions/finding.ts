@@ -1,0 +1,129 @@
+import type {
+  AllMiddlewareArgs,
+  App,
+  BlockAction,
+  ButtonAction,
+  SlackActionMiddlewareArgs,
+} from '@slack/bolt';
+import { authorize } from '../auth.js';
+import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX } from '../blocks/finding-card.js';
+import type { CaseAction } from '../cases/model.js';
+import { startCase } from '../cases/service.js';
+import { audit } from '../cases/store.js';
+import { describeError, InvalidInputError } from '../errors.js';
+import { logger } from '../logger.js';
+import { dismissModal } from '../views/dismiss.js';
+import { readFindingClick } from './finding-click.js';
+
+/**
+ * The finding card's buttons: Analyze and Contain open a case (once per instance) and start its
+ * workflow; Dismiss opens the reason modal. Each listener acknowledges, authorizes, calls the service,
+ * and says what happened (ephemeral) when the card itself does not show it.
+ */
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** Where the click happened: channel and message of the card. */
+export function clickPlace(body: BlockAction): { channel?: string; ts?: string } {
+  const container = body.container as { channel_id?: string; message_ts?: string } | undefined;
+  return {
+    channel: body.channel?.id ?? container?.channel_id,
+    ts: body.message?.ts ?? container?.message_ts,
+  };
+}
+
+export async function ephemeral(args: ButtonArgs, text: string): Promise<void> {
+  const { channel } = clickPlace(args.body);
+  if (!channel) return;
+  try {
+    await args.client.chat.postEphemeral({ channel, user: args.body.user.id, text });
+  } catch (error) {
+    logger.warn('Could not post an ephemeral reply', { error: describeError(error) });
+  }
+}
+
+/** Analyze / Contain: open the case and start the workflow. */
+export function startCaseFromCard(kind: CaseAction) {
+  return async function onStartCase(args: ButtonArgs): Promise<void> {
+    const { ack, body, client, action } = args;
+    await ack();
+    const userId = body.user.id;
+    const { channel, ts } = clickPlace(body);
+    if (!(await authorize({ client, userId, channel, action: action.action_id, role: 'responder' }))) return;
+    let click: ReturnType<typeof readFindingClick>;
+    try {
+      click = readFindingClick(action.value, body.message?.blocks);
+      if (!click.value.i) throw new InvalidInputError('this finding names no EC2 instance', 'value.i');
+    } catch (error) {
+      await audit({
+        actor: userId,
+        action: action.action_id,
+        outcome: 'failed',
+        detail: describeError(error),
+      });
+      return ephemeral(args, `:warning: Cannot act on this card: ${describeError(error)}.`);
+    }
+    try {
+      const { record, created } = await startCase(
+        {
+          target: { account: click.value.a, region: click.value.r, instanceId: click.value.i },
+          actions: [kind],
+          trigger: 'slack-button',
+          requester: { userId, name: body.user.name },
+          title: click.title,
+          severity: click.severity,
+          findingIds: [click.findingId],
+          approval: kind === 'contain' ? 'required' : 'not-required',
+          ...(channel && ts ? { card: { channel, ts, blocks: click.blocks } } : {}),
+        },
+        client,
+      );
+      if (!created)
+        await ephemeral(
+          args,
+          `${record.id} is already open for \`${record.target.instanceId}\` (${record.status}); nothing was started again. \`/forensics status ${record.id}\``,
+        );
+    } catch (error) {
+      logger.error('Could not open the case', { error: describeError(error) });
+      await audit({
+        actor: userId,
+        action: action.action_id,
+        outcome: 'failed',
+        detail: describeError(error),
+      });
+      await ephemeral(args, `:x: Could not open the case: ${describeError(error)}. Try again in a moment.`);
+    }
+  };
+}
+
+/** Dismiss: the modal asks for an optional reason; the submission dismisses (views/dismiss.ts). */
+export async function onDismiss(args: ButtonArgs): Promise<void> {
+  const { ack, body, client, action } = args;
+  await ack();
+  const userId = body.user.id;
+  const { channel, ts } = clickPlace(body);
+  if (!(await authorize({ client, userId, channel, action: action.action_id, role: 'responder' }))) return;
+  try {
+    const click = readFindingClick(action.value, body.message?.blocks);
+    if (!channel || !ts) throw new InvalidInputError('the card is not a channel message', 'container');
+    await Promise.all([
+      client.views.open({
+        trigger_id: body.trigger_id,
+        view: dismissModal({ channel, ts, value: action.value ?? '', click }),
+      }),
+      audit({ actor: userId, action: 'finding.dismiss.ask', outcome: 'ok', detail: click.findingId }),
+    ]);
+  } catch (error) {
+    await audit({ actor: userId, action: action.action_id, outcome: 'failed', detail: describeError(error) });
+    await ephemeral(args, `:warning: Cannot dismiss this card: ${describeError(error)}.`);
+  }
+}
+
+export function registerFindingActions(app: App): void {
+  app.action<BlockAction<ButtonAction>>(FINDING_ACTIONS.analyze, startCaseFromCard('analyze'));
+  app.action<BlockAction<ButtonAction>>(FINDING_ACTIONS.contain, startCaseFromCard('contain'));
+  app.action<BlockAction<ButtonAction>>(FINDING_ACTIONS.dismiss, onDismiss);
+  // Console link buttons also send block_actions; acknowledge them so Slack shows no error.
+  app.action(new RegExp(`^${FINDING_LINK_ACTION_PREFIX.replace('.', '\\.')}`), async ({ ack }) => {
+    await ack();
+  });
+}

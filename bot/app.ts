@@ -1,0 +1,118 @@
+import { App, AwsLambdaReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { registerApprovalActions } from './actions/approval.js';
+import { registerFindingActions } from './actions/finding.js';
+import { registerForensicsCommand } from './commands/forensics.js';
+import { slackSettings } from './config.js';
+import { describeError } from './errors.js';
+import { logger } from './logger.js';
+import {
+  checkSignature,
+  type FunctionUrlEventLike,
+  normalizeRequest,
+  rememberSignature,
+} from './request-guard.js';
+import { webClientOptions } from './slack/client.js';
+import { registerViews } from './views/index.js';
+
+/**
+ * The Bolt app on AwsLambdaReceiver, built once per cold start. Listeners are registered by surface
+ * (actions, commands, views); each one authorizes, calls a service and replies. `handle` puts the
+ * request guard (UTF-8 body, content type, signature, age, replay) in front of Bolt.
+ */
+
+export interface SlackAppSecrets {
+  signingSecret: string;
+  botToken: string;
+}
+
+export interface FunctionUrlResponse {
+  statusCode: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+/** Bolt's logger interface over the Powertools logger (Bolt's own chatter only at warn and above). */
+function boltLogger(): BoltLogger {
+  let level = LogLevel.WARN;
+  return {
+    debug: () => {},
+    info: () => {},
+    warn: (...m: unknown[]) => logger.warn(`bolt: ${m.map(String).join(' ')}`),
+    error: (...m: unknown[]) => logger.error(`bolt: ${m.map(String).join(' ')}`),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+/** The Bolt app with every listener registered (for tests that call it directly). */
+export function createBoltApp(secrets: SlackAppSecrets): { app: App; receiver: AwsLambdaReceiver } {
+  const settings = slackSettings();
+  const log = boltLogger();
+  const receiver = new AwsLambdaReceiver({ signingSecret: secrets.signingSecret, logger: log });
+  const app = new App({
+    token: secrets.botToken,
+    receiver,
+    // Without this the constructor calls auth.test (and hangs offline); the ids come from configuration.
+    tokenVerificationEnabled: false,
+    botId: settings.SLACK_BOT_ID,
+    botUserId: settings.SLACK_BOT_USER_ID,
+    clientOptions: webClientOptions(),
+    logger: log,
+  });
+  registerFindingActions(app);
+  registerApprovalActions(app);
+  registerViews(app);
+  registerForensicsCommand(app);
+  app.error(async (error) => {
+    logger.error('Listener failed', { error: describeError(error) });
+  });
+  return { app, receiver };
+}
+
+/** The guarded Function URL handler: the request guard, then Bolt. */
+export function createSlackHandler(secrets: SlackAppSecrets) {
+  const { receiver } = createBoltApp(secrets);
+  const bolt = receiver.toHandler();
+  return async function handle(event: FunctionUrlEventLike, context?: unknown): Promise<FunctionUrlResponse> {
+    const request = normalizeRequest(event);
+    const signature = request.header('x-slack-signature');
+    const timestamp = request.header('x-slack-request-timestamp');
+    const check = checkSignature(secrets.signingSecret, request.rawBody, signature, timestamp);
+    if (check !== 'ok') {
+      logger.warn('Slack request refused', { reason: check });
+      return { statusCode: 401, body: '' };
+    }
+    const retry = request.header('x-slack-retry-num');
+    if (!retry) {
+      let first: boolean;
+      try {
+        first = await rememberSignature(signature!, timestamp!);
+      } catch (error) {
+        logger.error('Replay check unavailable; refusing', { error: describeError(error) });
+        return { statusCode: 503, body: '' };
+      }
+      if (!first) {
+        logger.warn('Slack request refused', { reason: 'replayed' });
+        return { statusCode: 401, body: '' };
+      }
+    } else {
+      logger.info('Slack retry: passed to the idempotent listeners', {
+        retry,
+        reason: request.header('x-slack-retry-reason'),
+      });
+    }
+    try {
+      return (await bolt(
+        request.event as unknown as Parameters<typeof bolt>[0],
+        context,
+      )) as FunctionUrlResponse;
+    } catch (error) {
+      // A correctly signed body Bolt cannot parse: Slack never sends one.
+      logger.warn('Slack request not understood', { error: describeError(error) });
+      return { statusCode: 400, body: '' };
+    }
+  };
+}

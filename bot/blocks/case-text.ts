@@ -1,0 +1,129 @@
+import type { CaseRecord, CaseStatus, StepRecord } from '../cases/model.js';
+
+/**
+ * Small pure text helpers for case messages: mrkdwn escaping, durations, step lines, the status line.
+ * Kept apart from the block builders so that thread lines and card status read the same everywhere.
+ */
+
+/** Escapes the three characters Slack mrkdwn treats as control (`&`, `<`, `>`). */
+export const esc = (s: string): string =>
+  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+/** Cuts text to `max` characters with an ellipsis (Block Kit text limits). */
+export const cut = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+/**
+ * A Slack mention for Slack users (`<@U…>`); the name, as text, for requesters that are not Slack
+ * users (a tag, a Security Hub custom action, the console).
+ */
+export function mention(who: string | { userId: string; name?: string }): string {
+  const { userId, name } = typeof who === 'string' ? { userId: who, name: undefined } : who;
+  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : esc(name ?? userId);
+}
+
+/** "850 ms", "4.2 s", "3 min 20 s". */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return s ? `${m} min ${s} s` : `${m} min`;
+}
+
+export const STATUS_LABEL: Record<CaseStatus, string> = {
+  open: 'open',
+  'awaiting-approval': 'awaiting approval',
+  containing: 'containing',
+  contained: 'contained',
+  acquiring: 'acquiring evidence',
+  'evidence-secured': 'evidence secured',
+  closed: 'closed',
+  denied: 'denied',
+  failed: 'failed',
+  released: 'released',
+};
+
+export const STATUS_EMOJI: Record<CaseStatus, string> = {
+  open: ':large_blue_circle:',
+  'awaiting-approval': ':hourglass_flowing_sand:',
+  containing: ':construction:',
+  contained: ':lock:',
+  acquiring: ':inbox_tray:',
+  'evidence-secured': ':white_check_mark:',
+  closed: ':checkered_flag:',
+  denied: ':no_entry_sign:',
+  failed: ':x:',
+  released: ':unlock:',
+};
+
+const OUTCOME_EMOJI: Record<StepRecord['outcome'], string> = {
+  started: ':arrow_forward:',
+  succeeded: ':white_check_mark:',
+  failed: ':x:',
+  skipped: ':fast_forward:',
+};
+
+/** Step names as people read them: `isolate-network` / `isolateNetwork` -> "isolate network". */
+export function stepName(step: string): string {
+  return step
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[-_]+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+/** One concise thread line: emoji, step, outcome, duration, detail. */
+export function stepLine(line: Pick<StepRecord, 'step' | 'outcome' | 'durationMs' | 'detail'>): string {
+  const took = line.durationMs !== undefined ? ` in ${duration(line.durationMs)}` : '';
+  const detail = line.detail ? ` — ${esc(cut(line.detail, 500))}` : '';
+  return `${OUTCOME_EMOJI[line.outcome]} *${esc(stepName(line.step))}* ${line.outcome}${took}${detail}`;
+}
+
+/** What the requester asked for, in words. */
+export function actionWords(record: Pick<CaseRecord, 'actions'>): string {
+  return record.actions.includes('contain') ? 'containment' : 'analysis';
+}
+
+/** The steps the case workflow will run, in order (the thread's plan, and m in "step n/m"). */
+export function casePlan(record: Pick<CaseRecord, 'actions'>, approval = true): string[] {
+  if (!record.actions.includes('contain'))
+    return [
+      "Record the instance's configuration",
+      'Acquire memory, streamed to the evidence bucket',
+      'Snapshot the volumes and share them with the forensics account',
+      'Write the evidence manifest (SHA-256 of every artifact)',
+    ];
+  return [
+    ...(approval ? ['Ask an incident commander for approval'] : []),
+    "Record the instance's original network and IAM configuration",
+    'Isolate the network (allow-all group first, then the isolation group)',
+    'Replace the instance profile with the deny-all profile',
+    'Detach the instance from Auto Scaling and load balancers',
+    'Acquire memory, streamed to the evidence bucket',
+    'Snapshot the volumes and share them with the forensics account',
+    'Write the evidence manifest (SHA-256 of every artifact)',
+  ];
+}
+
+/** n and m of "step n/m": distinct steps reported so far, against the plan (or more if it grew). */
+export function stepProgress(record: Pick<CaseRecord, 'actions' | 'steps'>): { n: number; m: number } {
+  const seen = new Set(record.steps.map((s) => s.step));
+  const m = Math.max(casePlan(record).length, seen.size);
+  return { n: seen.size, m };
+}
+
+/** The root card's status line: who opened the case for what, and where it stands now. */
+export function caseStatusLine(record: CaseRecord): string {
+  const head = `*${record.id}* opened by ${mention(record.requester)}: ${actionWords(record)}`;
+  const last = record.steps.at(-1);
+  const { n, m } = stepProgress(record);
+  const where =
+    n > 0 && last
+      ? ` · step ${n}/${m}: ${esc(stepName(last.step))} ${last.outcome}`
+      : record.status === 'open'
+        ? ' · starting'
+        : '';
+  const approver = record.approver ? ` · approved by ${mention(record.approver)}` : '';
+  const failure = record.status === 'failed' && record.failure ? `\n${esc(cut(record.failure, 600))}` : '';
+  return `${head}\n${STATUS_EMOJI[record.status]} Stage: *${STATUS_LABEL[record.status]}*${where}${approver}${failure}`;
+}

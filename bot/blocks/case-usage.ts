@@ -1,0 +1,22 @@
+import type { KnownBlock } from '@slack/types';
+import { esc } from './case-text.js';
+
+/** The usage help of `/forensics`, shown for `help` and for anything it cannot act on. */
+export const FORENSICS_USAGE = [
+  '`/forensics status CASE-ID` — the case: status, target, people, timeline, artifacts',
+  '`/forensics list` — open cases',
+  '`/forensics analyze <instance-id> [account] [region]` — open a case and acquire evidence',
+  '`/forensics contain <instance-id> [account] [region]` — open a case and contain (commander approval)',
+  '`/forensics release CASE-ID` — undo the containment (commanders)',
+  '`/forensics close CASE-ID` — close the case (commanders)',
+  '`/forensics help` — this help',
+].join('\n');
+
+export function usageBlocks(problem?: string): KnownBlock[] {
+  return [
+    ...(problem
+      ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: `:warning: ${esc(problem)}` } }]
+      : []),
+    { type: 'section', text: { type: 'mrkdwn', text: `*Usage*\n${FORENSICS_USAGE}` } },
+  ];
+}

@@ -1,0 +1,85 @@
+import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { securityHubIdentifiers } from '../actions/finding-click.js';
+import { dismissedCardBlocks } from '../blocks/case-card.js';
+import { createAwsClient, homeRegion } from '../aws/clients.js';
+import { describeError } from '../errors.js';
+import { logger } from '../logger.js';
+import { audit } from './store.js';
+
+/**
+ * Dismissing a finding: the card is marked dismissed by whom (and why), and its Security Hub workflow
+ * becomes SUPPRESSED with a note. Security Hub is called in the home region (the security account
+ * aggregates the organization's findings there); the SDK is loaded on first use only.
+ */
+export interface DismissRequest {
+  channel: string;
+  ts: string;
+  /** The card's blocks as they were (the finding buttons are removed here). */
+  blocks: unknown[];
+  findingId: string;
+  region: string;
+  userId: string;
+  userName?: string;
+  reason?: string;
+}
+
+export async function dismissFinding(
+  req: DismissRequest,
+  client: WebClient,
+): Promise<{ suppressed: boolean }> {
+  const at = new Date();
+  const blocks = dismissedCardBlocks(req.blocks as KnownBlock[], req.userId, req.reason, at);
+  const [, suppressed] = await Promise.all([
+    client.chat.update({
+      channel: req.channel,
+      ts: req.ts,
+      text: `Finding dismissed by ${req.userName ?? req.userId}`,
+      blocks,
+    }),
+    suppressInSecurityHub(req),
+  ]);
+  await audit({
+    actor: req.userId,
+    action: 'finding.dismiss',
+    outcome: 'ok',
+    detail: `${req.findingId}${req.reason ? `: ${req.reason}` : ''}${suppressed ? '' : ' (Security Hub not updated)'}`,
+  });
+  return { suppressed };
+}
+
+async function suppressInSecurityHub(req: DismissRequest): Promise<boolean> {
+  const identifiers = securityHubIdentifiers(req.findingId, req.region);
+  if (!identifiers) {
+    logger.info('Finding is not in Security Hub; not suppressed there', { findingId: req.findingId });
+    return false;
+  }
+  try {
+    const { SecurityHubClient, BatchUpdateFindingsCommand } = await import('@aws-sdk/client-securityhub');
+    const client = createAwsClient(SecurityHubClient, { region: homeRegion() });
+    const out = await client.send(
+      new BatchUpdateFindingsCommand({
+        FindingIdentifiers: [identifiers],
+        Workflow: { Status: 'SUPPRESSED' },
+        Note: {
+          Text: `Dismissed in Slack by ${req.userName ?? req.userId}${req.reason ? `: ${req.reason}` : ''}`.slice(
+            0,
+            512,
+          ),
+          UpdatedBy: 'forensics-bot',
+        },
+      }),
+    );
+    if (out.UnprocessedFindings?.length) {
+      logger.warn('Security Hub did not suppress the finding', {
+        findingId: req.findingId,
+        error: out.UnprocessedFindings[0]?.ErrorMessage,
+      });
+      return false;
+    }
+    return true;
+  } catch (error) {
+    logger.error('Security Hub update failed; the card is dismissed anyway', { error: describeError(error) });
+    return false;
+  }
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../ids.js';
+
+/**
+ * The case: one per incident on one instance. Statuses follow DESIGN.md:
+ * open -> awaiting-approval -> containing -> contained -> acquiring -> evidence-secured -> closed,
+ * with denied, failed and released branches.
+ */
+export const CASE_STATUSES = [
+  'open',
+  'awaiting-approval',
+  'containing',
+  'contained',
+  'acquiring',
+  'evidence-secured',
+  'closed',
+  'denied',
+  'failed',
+  'released',
+] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+/** Statuses in which the case still holds its instance (one open case per instance). */
+export const ACTIVE_STATUSES: readonly CaseStatus[] = [
+  'open',
+  'awaiting-approval',
+  'containing',
+  'contained',
+  'acquiring',
+  'evidence-secured',
+  'failed',
+  'denied',
+];
+
+/**
+ * Which status may follow which. Acquisition may run before containment (Analyze, or a VPC without SSM
+ * endpoints), so `acquiring` and `containing` reach each other. `failed` may be retried or closed.
+ */
+export const TRANSITIONS: Record<CaseStatus, readonly CaseStatus[]> = {
+  open: ['awaiting-approval', 'containing', 'acquiring', 'closed', 'failed', 'denied'],
+  'awaiting-approval': ['containing', 'acquiring', 'denied', 'failed', 'closed'],
+  containing: ['contained', 'acquiring', 'failed'],
+  contained: ['acquiring', 'evidence-secured', 'released', 'closed', 'failed'],
+  acquiring: ['awaiting-approval', 'containing', 'contained', 'evidence-secured', 'failed'],
+  'evidence-secured': ['awaiting-approval', 'containing', 'released', 'closed', 'failed'],
+  closed: [],
+  denied: ['closed', 'awaiting-approval'],
+  failed: ['closed', 'released', 'containing', 'acquiring'],
+  released: ['closed'],
+};
+
+export const canTransition = (from: CaseStatus, to: CaseStatus): boolean => TRANSITIONS[from].includes(to);
+
+export const TargetSchema = z.object({
+  account: z.string().regex(ACCOUNT_ID_RE, 'an AWS account id is 12 digits'),
+  region: z.string().regex(REGION_RE, 'not an AWS region'),
+  instanceId: z.string().regex(INSTANCE_ID_RE, 'not an EC2 instance id'),
+});
+export type Target = z.infer<typeof TargetSchema>;
+
+export const CaseActionSchema = z.enum(['analyze', 'contain']);
+export type CaseAction = z.infer<typeof CaseActionSchema>;
+
+/** Where a case came from. */
+export const TriggerSchema = z.enum([
+  'slack-button',
+  'slash-command',
+  'tag',
+  'security-hub-action',
+  'console',
+]);
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+export const ActorSchema = z.object({ userId: z.string(), name: z.string().optional() });
+export type Actor = z.infer<typeof ActorSchema>;
+
+export const ArtifactSchema = z.object({
+  kind: z.enum(['memory', 'disk-snapshot', 'manifest', 'log', 'other']),
+  uri: z.string(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  bytes: z.number().int().nonnegative().optional(),
+  source: z.string().optional(),
+  createdAt: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type Artifact = z.infer<typeof ArtifactSchema>;
+
+/** One line of the case timeline: a workflow step, its outcome and duration. */
+export const StepRecordSchema = z.object({
+  step: z.string(),
+  outcome: z.enum(['started', 'succeeded', 'failed', 'skipped']),
+  at: z.string(),
+  durationMs: z.number().nonnegative().optional(),
+  detail: z.string().optional(),
+});
+export type StepRecord = z.infer<typeof StepRecordSchema>;
+
+export const CaseRecordSchema = z.looseObject({
+  id: z.string().regex(CASE_ID_RE),
+  status: z.enum(CASE_STATUSES),
+  severity: z.object({ label: z.string(), score: z.number() }),
+  title: z.string(),
+  findingIds: z.array(z.string()),
+  target: TargetSchema,
+  actions: z.array(CaseActionSchema),
+  trigger: TriggerSchema,
+  requester: ActorSchema,
+  approver: ActorSchema.optional(),
+  slack: z.object({
+    channel: z.string().optional(),
+    cardTs: z.string().optional(),
+    threadTs: z.string().optional(),
+    approvalChannel: z.string().optional(),
+    approvalTs: z.string().optional(),
+  }),
+  executionArn: z.string().optional(),
+  /** The approval step's task token; never shown in Slack or logged. */
+  taskToken: z.string().optional(),
+  approvalRequestedAt: z.string().optional(),
+  /** The instance's original configuration, recorded before containment (release restores it). */
+  originalConfig: z.record(z.string(), z.unknown()).optional(),
+  artifacts: z.array(ArtifactSchema),
+  manifest: z.object({ uri: z.string(), sha256: z.string() }).optional(),
+  steps: z.array(StepRecordSchema),
+  failure: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  closedAt: z.string().optional(),
+});
+export type CaseRecord = z.infer<typeof CaseRecordSchema>;
+
+/** What a caller gives to open a case; the store fills in the rest. */
+export interface NewCase {
+  id?: string;
+  severity: { label: string; score: number };
+  title: string;
+  findingIds: string[];
+  target: Target;
+  actions: CaseAction[];
+  trigger: Trigger;
+  requester: Actor;
+  slack?: CaseRecord['slack'];
+}
+
+/** An audit event: who did what, when, with what outcome. Written once, never updated or deleted. */
+export interface AuditEvent {
+  caseId?: string;
+  actor: string;
+  action: string;
+  outcome: 'ok' | 'refused' | 'failed' | 'duplicate';
+  detail?: string;
+  at?: string;
+}

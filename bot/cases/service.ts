@@ -1,0 +1,191 @@
+import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import {
+  caseCardBlocks,
+  caseCardText,
+  caseOpeningBlocks,
+  withoutFindingActions,
+} from '../blocks/case-card.js';
+import { actionWords, mention } from '../blocks/case-text.js';
+import { workspaceSettings } from '../config.js';
+import { CaseConflictError, describeError } from '../errors.js';
+import { logger } from '../logger.js';
+import { slackWebClient } from '../slack/client.js';
+import { startCaseWorkflow, startReleaseWorkflow } from '../workflow-client.js';
+import type { Actor, CaseAction, CaseRecord, Target, Trigger } from './model.js';
+import { postInThread, refreshCard } from './notify.js';
+import { audit, openCase, requireCase, setSlackRefs, transition, updateCase } from './store.js';
+
+/**
+ * The case lifecycle as the outside sees it: open (once per instance), start the workflow (once per
+ * case), say so in Slack. Slack buttons, `/forensics`, and intake (tag, custom action) all call this.
+ */
+
+/** Longer than a Slack request may run: a case without an execution after this was abandoned. */
+const HEAL_AFTER_MS = 15_000;
+
+export interface StartCaseRequest {
+  target: Target;
+  actions: CaseAction[];
+  trigger: Trigger;
+  requester: Actor;
+  title: string;
+  severity: { label: string; score: number };
+  findingIds: string[];
+  approval: 'required' | 'not-required';
+  /** The finding card the case grows from; `blocks` (optional) keeps its content on the case card. */
+  card?: { channel: string; ts: string; blocks?: unknown[] };
+}
+
+export interface StartCaseResult {
+  record: CaseRecord;
+  /** false when the instance already had an open case (a second click, a retry): nothing was repeated. */
+  created: boolean;
+}
+
+/**
+ * Opens the case (or returns the instance's open case), starts the `case` workflow once (name = case
+ * id; ExecutionAlreadyExists is success), turns the finding card into the case card (its start buttons
+ * removed), and posts the first thread reply. Without a card, a case card is posted in the alerts channel.
+ */
+export async function startCase(req: StartCaseRequest, client?: WebClient): Promise<StartCaseResult> {
+  const cardBlocks = req.card?.blocks ? withoutFindingActions(req.card.blocks as KnownBlock[]) : undefined;
+  const { record: opened, created } = await openCase({
+    target: req.target,
+    actions: req.actions,
+    trigger: req.trigger,
+    requester: req.requester,
+    title: req.title,
+    severity: req.severity,
+    findingIds: req.findingIds,
+    slack: req.card ? { channel: req.card.channel, cardTs: req.card.ts, threadTs: req.card.ts } : {},
+  });
+  if (!created) {
+    await audit({
+      caseId: opened.id,
+      actor: req.requester.userId,
+      action: `case.${req.actions[0]}`,
+      outcome: 'duplicate',
+    });
+    // A half-finished earlier attempt (crashed before StartExecution) is completed, never repeated. A
+    // younger record is a racing click still in flight: it starts the execution itself.
+    const stale = Date.now() - Date.parse(opened.createdAt) > HEAL_AFTER_MS;
+    if (!opened.executionArn && stale)
+      return { record: await ensureExecution(opened, req.approval), created };
+    return { record: opened, created };
+  }
+  let record = await ensureExecution(opened, req.approval, cardBlocks);
+  const slack = client ?? (await slackWebClient());
+  // The card update, the thread reply and the audit are independent: done together (Slack's 3 s budget).
+  if (!record.slack.cardTs) record = await postCaseCard(record, slack);
+  await Promise.all([
+    req.card ? refreshCard(record, slack) : Promise.resolve(),
+    postInThread(
+      record,
+      `${record.id} opened by ${mention(record.requester)}: ${actionWords(record)}`,
+      caseOpeningBlocks(record, req.approval === 'required'),
+      slack,
+    ),
+    audit({
+      caseId: record.id,
+      actor: req.requester.userId,
+      action: `case.${req.actions[0]}`,
+      outcome: 'ok',
+      detail: req.trigger,
+    }),
+  ]);
+  logger.info('Case opened', {
+    caseId: record.id,
+    instanceId: record.target.instanceId,
+    trigger: req.trigger,
+  });
+  return { record, created };
+}
+
+async function ensureExecution(
+  record: CaseRecord,
+  approval: 'required' | 'not-required',
+  cardBlocks?: KnownBlock[],
+): Promise<CaseRecord> {
+  const { executionArn } = await startCaseWorkflow(record, approval);
+  return updateCase(record.id, { executionArn, ...(cardBlocks ? { cardBlocks } : {}) });
+}
+
+/** Posts a case card of its own in the alerts channel and makes it the case's thread. */
+async function postCaseCard(record: CaseRecord, slack: WebClient): Promise<CaseRecord> {
+  const channel = workspaceSettings().ALERTS_CHANNEL;
+  try {
+    const out = await slack.chat.postMessage({
+      channel,
+      text: caseCardText(record),
+      blocks: caseCardBlocks(record),
+    });
+    if (!out.ts) return record;
+    return await setSlackRefs(record.id, { channel, cardTs: out.ts, threadTs: out.ts });
+  } catch (error) {
+    logger.error('Could not post the case card', { caseId: record.id, error: describeError(error) });
+    return record;
+  }
+}
+
+/**
+ * A case opened outside Slack (console start of the workflow): its card and thread, no StartExecution.
+ * Idempotent: a case that already has a card is only redrawn.
+ */
+export async function announceCase(record: CaseRecord): Promise<CaseRecord> {
+  const slack = await slackWebClient();
+  if (record.slack.cardTs) {
+    await refreshCard(record, slack);
+    return record;
+  }
+  const posted = await postCaseCard(record, slack);
+  if (posted.slack.threadTs)
+    await postInThread(
+      posted,
+      `${posted.id} opened from the console: ${actionWords(posted)}`,
+      caseOpeningBlocks(posted, posted.actions.includes('contain')),
+      slack,
+    );
+  return posted;
+}
+
+/** Closes a case (commanders): status closed, the instance free for a new case, card and thread told. */
+export async function closeCase(caseId: string, actor: Actor): Promise<CaseRecord> {
+  if ((await requireCase(caseId)).status === 'closed')
+    throw new CaseConflictError(`${caseId} is already closed`);
+  const record = await transition(caseId, 'closed');
+  await Promise.all([
+    refreshCard(record),
+    postInThread(record, `:checkered_flag: ${record.id} closed by ${mention(actor)}.`),
+    audit({ caseId, actor: actor.userId, action: 'case.close', outcome: 'ok' }),
+  ]);
+  return record;
+}
+
+/** Statuses from which a release (undo the containment) makes sense. */
+const RELEASABLE = new Set(['contained', 'evidence-secured', 'failed']);
+
+/**
+ * Starts the release workflow (`<caseId>-release-<n>`), which restores the recorded original
+ * configuration; the progress handler moves the case to `released` when it succeeds.
+ */
+export async function releaseCase(
+  caseId: string,
+  actor: Actor,
+): Promise<{ record: CaseRecord; executionName: string }> {
+  const current = await requireCase(caseId);
+  if (!RELEASABLE.has(current.status))
+    throw new CaseConflictError(`${caseId} is ${current.status}; only a contained case can be released`);
+  const attempt = (typeof current.releaseCount === 'number' ? current.releaseCount : 0) + 1;
+  const { executionArn } = await startReleaseWorkflow(current, attempt, actor.userId);
+  const record = await updateCase(caseId, { releaseCount: attempt, releaseExecutionArn: executionArn });
+  const executionName = `${caseId}-release-${attempt}`;
+  await Promise.all([
+    postInThread(
+      record,
+      `:unlock: Release requested by ${mention(actor)}: restoring the original configuration (${executionName}).`,
+    ),
+    audit({ caseId, actor: actor.userId, action: 'case.release', outcome: 'ok', detail: executionName }),
+  ]);
+  return { record, executionName };
+}

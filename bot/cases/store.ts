@@ -1,0 +1,320 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { CaseConflictError, CaseNotFoundError, InvalidInputError } from '../errors.js';
+import { isCaseId, newCaseId } from '../ids.js';
+import { db, isConditionFailed, tableName } from '../store/table.js';
+import {
+  type Artifact,
+  type AuditEvent,
+  type CaseRecord,
+  CaseRecordSchema,
+  type CaseStatus,
+  canTransition,
+  type NewCase,
+  type StepRecord,
+  type Target,
+  TargetSchema,
+} from './model.js';
+
+/**
+ * The case store. Opening a case is two conditional writes (dynalite, like the sandbox, has no
+ * transactions): first the instance guard, which makes "one open case per instance" true under any
+ * concurrency, then the case record. A crash between the two is healed by the next open of the same
+ * instance, which finds the guard and writes the record it names.
+ */
+
+const caseKey = (id: string) => ({ pk: `CASE#${id}`, sk: 'CASE' });
+const guardKey = (t: Target) => ({ pk: `INSTANCE#${t.account}#${t.region}#${t.instanceId}`, sk: 'OPEN' });
+const nowIso = () => new Date().toISOString();
+let auditSeq = 0;
+
+export interface OpenCaseResult {
+  record: CaseRecord;
+  /** false when the instance already had an open case, which is returned instead. */
+  created: boolean;
+}
+
+export async function openCase(input: NewCase, now: Date = new Date()): Promise<OpenCaseResult> {
+  const target = TargetSchema.parse(input.target);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const id = input.id ?? newCaseId(now);
+    if (!isCaseId(id)) throw new InvalidInputError(`"${id}" is not a case id (CASE-YYYYMMDD-XXXX)`, 'id');
+    const record: CaseRecord = {
+      ...input,
+      id,
+      target,
+      status: 'open',
+      slack: input.slack ?? {},
+      artifacts: [],
+      steps: [],
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    try {
+      await db().send(
+        new PutCommand({
+          TableName: tableName(),
+          Item: { ...guardKey(target), caseId: id, record, createdAt: record.createdAt },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      return { record: await existingCaseOf(target), created: false };
+    }
+    try {
+      await putNewCase(record);
+      return { record, created: true };
+    } catch (error) {
+      // A case id collision (same day, same four characters): free the guard and draw another id.
+      if (!isConditionFailed(error) || input.id) throw error;
+      await db().send(new DeleteCommand({ TableName: tableName(), Key: guardKey(target) }));
+    }
+  }
+  throw new CaseConflictError('Could not draw a free case id after 5 attempts');
+}
+
+async function putNewCase(record: CaseRecord): Promise<void> {
+  await db().send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: { ...caseKey(record.id), ...record, gsi1pk: 'OPEN', gsi1sk: record.createdAt },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+async function existingCaseOf(target: Target): Promise<CaseRecord> {
+  const guard = await db().send(
+    new GetCommand({ TableName: tableName(), Key: guardKey(target), ConsistentRead: true }),
+  );
+  if (!guard.Item)
+    throw new CaseConflictError('The open case of this instance was closed meanwhile; try again');
+  const found = await getCase(guard.Item.caseId as string);
+  if (found) return found;
+  // Heal a half-open case: the guard was written, the record was not.
+  const record = CaseRecordSchema.parse(guard.Item.record);
+  try {
+    await putNewCase(record);
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
+  }
+  return (await getCase(record.id)) ?? record;
+}
+
+export async function getCase(id: string): Promise<CaseRecord | undefined> {
+  if (!isCaseId(id)) throw new InvalidInputError(`"${id}" is not a case id (CASE-YYYYMMDD-XXXX)`, 'caseId');
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: caseKey(id), ConsistentRead: true }),
+  );
+  return out.Item ? fromItem(out.Item) : undefined;
+}
+
+export async function requireCase(id: string): Promise<CaseRecord> {
+  const found = await getCase(id);
+  if (!found) throw new CaseNotFoundError(`No case ${id}`);
+  return found;
+}
+
+/** The open case of an instance, if any. */
+export async function openCaseOf(target: Target): Promise<CaseRecord | undefined> {
+  const guard = await db().send(
+    new GetCommand({ TableName: tableName(), Key: guardKey(target), ConsistentRead: true }),
+  );
+  return guard.Item ? getCase(guard.Item.caseId as string) : undefined;
+}
+
+type Patch = Partial<Omit<CaseRecord, 'id' | 'status' | 'steps' | 'artifacts' | 'createdAt'>>;
+
+/** Sets fields of a case (never its status: see `transition`). */
+export async function updateCase(id: string, patch: Patch): Promise<CaseRecord> {
+  const entries = Object.entries({ ...patch, updatedAt: nowIso() }).filter(([, v]) => v !== undefined);
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = entries.map(([k, v], i) => {
+    names[`#f${i}`] = k;
+    values[`:v${i}`] = v;
+    return `#f${i} = :v${i}`;
+  });
+  return update(id, `SET ${sets.join(', ')}`, names, values);
+}
+
+/** Sets nested Slack coordinates without overwriting the others. */
+export async function setSlackRefs(id: string, refs: CaseRecord['slack']): Promise<CaseRecord> {
+  const entries = Object.entries(refs).filter(([, v]) => v !== undefined);
+  const names: Record<string, string> = { '#slack': 'slack', '#u': 'updatedAt' };
+  const values: Record<string, unknown> = { ':u': nowIso() };
+  const sets = entries.map(([k, v], i) => {
+    names[`#s${i}`] = k;
+    values[`:s${i}`] = v;
+    return `#slack.#s${i} = :s${i}`;
+  });
+  return update(id, `SET ${[...sets, '#u = :u'].join(', ')}`, names, values);
+}
+
+/**
+ * Moves a case to a new status if the move is allowed from the status it has now (checked in the write
+ * itself, so two racing moves cannot both win). Returns the record after the move.
+ */
+export async function transition(id: string, to: CaseStatus, extra: Patch = {}): Promise<CaseRecord> {
+  const current = await requireCase(id);
+  if (current.status === to) return current;
+  if (!canTransition(current.status, to)) {
+    throw new CaseConflictError(`${id} is ${current.status}; it cannot become ${to}`);
+  }
+  const closing = to === 'closed' || to === 'released';
+  const entries = Object.entries({ ...extra, status: to, updatedAt: nowIso() }).filter(
+    ([, v]) => v !== undefined,
+  );
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ':from': current.status };
+  const sets = entries.map(([k, v], i) => {
+    names[`#f${i}`] = k;
+    values[`:v${i}`] = v;
+    return `#f${i} = :v${i}`;
+  });
+  if (to === 'closed') {
+    names['#closedAt'] = 'closedAt';
+    values[':closedAt'] = nowIso();
+    sets.push('#closedAt = :closedAt');
+  }
+  const expression = `SET ${sets.join(', ')}${closing ? ' REMOVE gsi1pk, gsi1sk' : ''}`;
+  let record: CaseRecord;
+  try {
+    record = await update(id, expression, names, values, '#status = :from');
+  } catch (error) {
+    if (isConditionFailed(error))
+      throw new CaseConflictError(`${id} changed meanwhile; it was ${current.status}`);
+    throw error;
+  }
+  if (closing) await releaseGuard(record);
+  return record;
+}
+
+/** Appends a line to the case timeline. */
+export async function appendStep(id: string, step: StepRecord): Promise<CaseRecord> {
+  return update(
+    id,
+    'SET #steps = list_append(#steps, :s), #u = :u',
+    { '#steps': 'steps', '#u': 'updatedAt' },
+    {
+      ':s': [step],
+      ':u': nowIso(),
+    },
+  );
+}
+
+/** Records an evidence artifact (idempotent by uri: a retried step does not record it twice). */
+export async function addArtifact(id: string, artifact: Artifact): Promise<CaseRecord> {
+  const current = await requireCase(id);
+  if (current.artifacts.some((a) => a.uri === artifact.uri)) return current;
+  return update(
+    id,
+    'SET #a = list_append(#a, :a), #u = :u',
+    { '#a': 'artifacts', '#u': 'updatedAt' },
+    {
+      ':a': [artifact],
+      ':u': nowIso(),
+    },
+  );
+}
+
+/** Open cases, newest first (the sparse index holds only open ones). */
+export async function listOpenCases(limit = 50): Promise<CaseRecord[]> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :open',
+      ExpressionAttributeValues: { ':open': 'OPEN' },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (out.Items ?? []).map(fromItem);
+}
+
+/** Writes an audit event. Audit events are only ever put (never updated or deleted). */
+export async function audit(event: AuditEvent): Promise<void> {
+  const at = event.at ?? nowIso();
+  const seq = `${at}#${process.pid}-${++auditSeq}-${Math.random().toString(36).slice(2, 8)}`;
+  const key = event.caseId
+    ? { pk: `CASE#${event.caseId}`, sk: `AUDIT#${seq}` }
+    : { pk: `AUDIT#${at.slice(0, 10)}`, sk: seq };
+  await db().send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: { ...key, ...event, at },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+/** The audit trail of a case, oldest first. */
+export async function listAudit(caseId: string): Promise<AuditEvent[]> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
+      ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':audit': 'AUDIT#' },
+    }),
+  );
+  return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as AuditEvent);
+}
+
+/** Audit events not tied to a case (refusals on finding cards), for one UTC day. */
+export async function listDayAudit(day: string): Promise<AuditEvent[]> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `AUDIT#${day}` },
+    }),
+  );
+  return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as AuditEvent);
+}
+
+async function releaseGuard(record: CaseRecord): Promise<void> {
+  try {
+    await db().send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: guardKey(record.target),
+        ConditionExpression: 'caseId = :id',
+        ExpressionAttributeValues: { ':id': record.id },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error; // another case holds the guard now: leave it
+  }
+}
+
+async function update(
+  id: string,
+  expression: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+  condition?: string,
+): Promise<CaseRecord> {
+  try {
+    const out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: caseKey(id),
+        UpdateExpression: expression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ConditionExpression: condition ? `attribute_exists(pk) AND ${condition}` : 'attribute_exists(pk)',
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return fromItem(out.Attributes ?? {});
+  } catch (error) {
+    if (isConditionFailed(error) && !condition) throw new CaseNotFoundError(`No case ${id}`);
+    throw error;
+  }
+}
+
+function fromItem(item: Record<string, unknown>): CaseRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
+  return CaseRecordSchema.parse(rest);
+}

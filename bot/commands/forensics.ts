@@ -1,0 +1,154 @@
+import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
+import { authorize, type Role } from '../auth.js';
+import { usageBlocks } from '../blocks/case-usage.js';
+import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/status.js';
+import { closeCase, releaseCase, startCase } from '../cases/service.js';
+import { commandSettings } from '../cases/settings.js';
+import { audit, getCase, listOpenCases } from '../cases/store.js';
+import { CaseConflictError, describeError } from '../errors.js';
+import { logger } from '../logger.js';
+import { type ForensicsCommand, parseForensicsCommand } from './parse.js';
+
+/**
+ * `/forensics`: status, list, analyze, contain, release, close, help. The answer is the command's own
+ * HTTP response (ephemeral), so no extra Web API call is made; anything malformed gets usage help.
+ */
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+interface Answer {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+const ROLE: Record<ForensicsCommand['kind'], Role | undefined> = {
+  help: undefined,
+  usage: undefined,
+  list: 'responder',
+  status: 'responder',
+  analyze: 'responder',
+  contain: 'responder',
+  release: 'commander',
+  close: 'commander',
+};
+
+export async function onForensics(args: CommandArgs): Promise<void> {
+  const { ack, command } = args;
+  const parsed = parseForensicsCommand(command.text ?? '');
+  let answer: Answer | undefined;
+  try {
+    answer = await run(parsed, args);
+  } catch (error) {
+    logger.error('Command failed', { kind: parsed.kind, error: describeError(error) });
+    answer = { text: `:x: ${describeError(error)}` };
+  }
+  await ack(
+    answer
+      ? { response_type: 'ephemeral', text: answer.text, ...(answer.blocks ? { blocks: answer.blocks } : {}) }
+      : undefined,
+  );
+}
+
+async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Promise<Answer | undefined> {
+  const userId = command.user_id;
+  const caseId = 'caseId' in cmd ? cmd.caseId : undefined;
+  const role = ROLE[cmd.kind];
+  if (
+    role &&
+    !(await authorize({
+      client,
+      userId,
+      channel: command.channel_id,
+      caseId,
+      action: `command.${cmd.kind}`,
+      role,
+    }))
+  )
+    return undefined; // the refusal was posted (ephemeral) and audited
+  if (cmd.kind === 'help' || cmd.kind === 'usage' || cmd.kind === 'list')
+    await audit({
+      actor: userId,
+      action: `command.${cmd.kind}`,
+      outcome: cmd.kind === 'usage' ? 'failed' : 'ok',
+      ...(cmd.kind === 'usage' ? { detail: cmd.problem } : {}),
+    });
+  switch (cmd.kind) {
+    case 'help':
+      return { text: 'forensics-bot usage', blocks: usageBlocks() };
+    case 'usage':
+      return { text: cmd.problem, blocks: usageBlocks(cmd.problem) };
+    case 'list':
+      return { text: 'Open cases', blocks: caseListBlocks(await listOpenCases()) };
+    case 'status': {
+      const record = await getCase(cmd.caseId);
+      await audit({
+        caseId: record ? cmd.caseId : undefined,
+        actor: userId,
+        action: 'command.status',
+        outcome: record ? 'ok' : 'failed',
+      });
+      if (!record) return { text: `No case ${cmd.caseId}.` };
+      const { channel, threadTs } = record.slack;
+      const link =
+        channel && threadTs
+          ? await client.chat
+              .getPermalink({ channel, message_ts: threadTs })
+              .then((o) => o.permalink)
+              .catch(() => undefined)
+          : undefined;
+      return { text: caseStatusText(record), blocks: caseStatusBlocks(record, link) };
+    }
+    case 'analyze':
+    case 'contain': {
+      const account = cmd.account ?? commandSettings().DEFAULT_ACCOUNT;
+      if (!account)
+        return {
+          text: 'Which account?',
+          blocks: usageBlocks('Name the account: no DEFAULT_ACCOUNT is configured'),
+        };
+      const { record, created } = await startCase(
+        {
+          target: { account, region: cmd.region, instanceId: cmd.instanceId },
+          actions: [cmd.kind],
+          trigger: 'slash-command',
+          requester: { userId, name: command.user_name },
+          title: `${cmd.kind === 'contain' ? 'Containment' : 'Analysis'} of ${cmd.instanceId} requested in Slack`,
+          severity: { label: 'MEDIUM', score: 5 },
+          findingIds: [],
+          approval: cmd.kind === 'contain' ? 'required' : 'not-required',
+        },
+        client,
+      );
+      return {
+        text: created
+          ? `${record.id} opened for \`${cmd.instanceId}\`: the case card and thread are in <#${record.slack.channel ?? ''}>.`
+          : `${record.id} is already open for \`${cmd.instanceId}\` (${record.status}); nothing was started again.`,
+      };
+    }
+    case 'release':
+    case 'close': {
+      try {
+        if (cmd.kind === 'close') {
+          const record = await closeCase(cmd.caseId, { userId, name: command.user_name });
+          return { text: `${record.id} closed.` };
+        }
+        const { executionName } = await releaseCase(cmd.caseId, { userId, name: command.user_name });
+        return { text: `Release of ${cmd.caseId} started (${executionName}); the case thread follows it.` };
+      } catch (error) {
+        if (!(error instanceof CaseConflictError) && (error as Error).name !== 'CaseNotFoundError')
+          throw error;
+        await audit({
+          caseId: cmd.caseId,
+          actor: userId,
+          action: `command.${cmd.kind}`,
+          outcome: 'failed',
+          detail: describeError(error),
+        });
+        return { text: `:warning: ${describeError(error)}.` };
+      }
+    }
+  }
+}
+
+export function registerForensicsCommand(app: App): void {
+  app.command('/forensics', onForensics);
+}

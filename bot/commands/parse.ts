@@ -1,0 +1,49 @@
+import { homeRegion } from '../aws/clients.js';
+import { isAccountId, isCaseId, isInstanceId, isRegion } from '../ids.js';
+
+/**
+ * `/forensics <text>` parsed into one command, or usage help with the reason. Pure; every id is
+ * checked by its one regular expression (bot/ids.ts) before anything uses it.
+ */
+export type ForensicsCommand =
+  | { kind: 'help' }
+  | { kind: 'list' }
+  | { kind: 'status' | 'release' | 'close'; caseId: string }
+  | { kind: 'analyze' | 'contain'; instanceId: string; account?: string; region: string }
+  | { kind: 'usage'; problem: string };
+
+const CASE_COMMANDS = new Set(['status', 'release', 'close']);
+
+export function parseForensicsCommand(text: string, defaults: { region?: string } = {}): ForensicsCommand {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  const verb = words[0]?.toLowerCase();
+  const args = words.slice(1);
+  if (!verb || verb === 'help') return args.length ? usage('`help` takes no arguments') : { kind: 'help' };
+  if (verb === 'list') return args.length ? usage('`list` takes no arguments') : { kind: 'list' };
+  if (CASE_COMMANDS.has(verb)) {
+    if (args.length !== 1) return usage(`\`${verb}\` needs exactly one case id`);
+    const caseId = args[0]!.toUpperCase();
+    if (!isCaseId(caseId)) return usage(`"${args[0]}" is not a case id (CASE-YYYYMMDD-XXXX)`);
+    return { kind: verb as 'status' | 'release' | 'close', caseId };
+  }
+  if (verb === 'analyze' || verb === 'contain') {
+    if (args.length < 1 || args.length > 3)
+      return usage(`\`${verb}\` needs an instance id, then optionally an account and a region`);
+    const [instanceId, account, region] = args as [string, string?, string?];
+    if (!isInstanceId(instanceId)) return usage(`"${instanceId}" is not an EC2 instance id (i-…)`);
+    if (account !== undefined && !isAccountId(account))
+      return usage(`"${account}" is not an AWS account id (12 digits)`);
+    if (region !== undefined && !isRegion(region)) return usage(`"${region}" is not an AWS region`);
+    return {
+      kind: verb,
+      instanceId,
+      ...(account ? { account } : {}),
+      region: region ?? defaults.region ?? homeRegion(),
+    };
+  }
+  return usage(`Unknown subcommand "${verb.slice(0, 40)}"`);
+}
+
+function usage(problem: string): ForensicsCommand {
+  return { kind: 'usage', problem };
+}

@@ -1,0 +1,131 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { createAwsClient, homeRegion } from './aws/clients.js';
+import { ConfigurationError, ForensicsBotError } from './errors.js';
+import { logger } from './logger.js';
+import { workflowSettings } from './cases/settings.js';
+import type { CaseRecord } from './cases/model.js';
+
+/**
+ * The bot's side of Step Functions: start the case and release workflows, answer the approval task.
+ * The SDK module is imported on first use, so the Slack handler's cold start does not pay for it
+ * unless a request really starts or answers a workflow.
+ */
+
+let pending: Promise<{ client: SFNClient; sdk: typeof import('@aws-sdk/client-sfn') }> | undefined;
+
+async function sfn() {
+  pending ??= import('@aws-sdk/client-sfn').then((sdk) => ({
+    sdk,
+    client: createAwsClient(sdk.SFNClient, { region: homeRegion() }),
+  }));
+  return pending;
+}
+
+/** For tests and benchmarks: forget the client (after hooks change). */
+export function resetWorkflowClient(): void {
+  pending = undefined;
+}
+
+/** A workflow call failed (not "already exists", which is success for us). */
+export class WorkflowStartError extends ForensicsBotError {
+  override readonly code = 'WORKFLOW_START_FAILED';
+}
+
+/** The approval task is gone: the workflow timed out, was stopped, or the token was already used. */
+export class ApprovalTaskGoneError extends ForensicsBotError {
+  override readonly code = 'APPROVAL_TASK_GONE';
+}
+
+/** The case workflow's input (contract with the workflows helper). */
+export function caseWorkflowInput(record: CaseRecord, approval: 'required' | 'not-required') {
+  const contain = record.actions.includes('contain');
+  return {
+    CaseId: record.id,
+    InstanceId: record.target.instanceId,
+    Account: record.target.account,
+    Region: record.target.region,
+    Actions: { contain, acquireMemory: true, acquireDisk: true },
+    Approval: contain ? approval : 'not-required',
+    Trigger: record.trigger,
+  };
+}
+
+/**
+ * Starts `name` on `stateMachineArn` once: a second start with the same name answers
+ * ExecutionAlreadyExists, which means the first one won, and is success here.
+ */
+export async function startExecutionOnce(
+  stateMachineArn: string,
+  name: string,
+  input: unknown,
+): Promise<{ executionArn: string; started: boolean }> {
+  const { client, sdk } = await sfn();
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  try {
+    const out = await client.send(
+      new sdk.StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+    );
+    return { executionArn: out.executionArn ?? executionArn, started: true };
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+      logger.info('Execution already exists', { name });
+      return { executionArn, started: false };
+    }
+    throw new WorkflowStartError(`Could not start workflow ${name}`, { cause: error });
+  }
+}
+
+/** Starts the case workflow for a case (name = case id). */
+export function startCaseWorkflow(record: CaseRecord, approval: 'required' | 'not-required') {
+  return startExecutionOnce(
+    workflowSettings().CASE_STATE_MACHINE_ARN,
+    record.id,
+    caseWorkflowInput(record, approval),
+  );
+}
+
+/** Starts the release workflow (`<caseId>-release-<n>`). */
+export function startReleaseWorkflow(record: CaseRecord, attempt: number, requestedBy: string) {
+  const arn = workflowSettings().RELEASE_STATE_MACHINE_ARN;
+  if (!arn)
+    throw new ConfigurationError('Case workflows configuration: RELEASE_STATE_MACHINE_ARN is missing');
+  return startExecutionOnce(arn, `${record.id}-release-${attempt}`, {
+    CaseId: record.id,
+    InstanceId: record.target.instanceId,
+    Account: record.target.account,
+    Region: record.target.region,
+    RequestedBy: requestedBy,
+  });
+}
+
+const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/** Approves: the waiting approval step continues with `{approved: true, approver}`. */
+export async function sendApproval(taskToken: string, approver: string): Promise<void> {
+  const { client, sdk } = await sfn();
+  await answer(() =>
+    client.send(
+      new sdk.SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ approved: true, approver }) }),
+    ),
+  );
+}
+
+/** Denies (or expires): the approval step fails with `error` (`ApprovalDenied`), the reason as cause. */
+export async function sendDenial(taskToken: string, reason: string, error = 'ApprovalDenied'): Promise<void> {
+  const { client, sdk } = await sfn();
+  await answer(() =>
+    client.send(new sdk.SendTaskFailureCommand({ taskToken, error, cause: reason.slice(0, 32_000) })),
+  );
+}
+
+async function answer(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (error instanceof Error && GONE.has(error.name))
+      throw new ApprovalTaskGoneError('The approval request is no longer waiting (expired or answered)', {
+        cause: error,
+      });
+    throw error;
+  }
+}

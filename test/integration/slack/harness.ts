@@ -1,0 +1,187 @@
+/**
+ * The Slack side under test: LocalSlack as the Web API, dynalite as the case table, handlers/slack.ts
+ * as Slack's Function URL, and a small Step Functions recorder (an onAwsClientCreated hook) that
+ * answers StartExecution / SendTaskSuccess / SendTaskFailure the way AWS does for those calls.
+ */
+import type { FunctionUrlEvent } from '../../../sandbox/slack/function-url.js';
+import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
+import { formEncode, interactionBody } from '../../../sandbox/slack/payloads.js';
+import { onAwsClientCreated } from '../../../bot/aws/clients.js';
+import { resetRoleCache } from '../../../bot/auth.js';
+import { findingCardBlocks, findingCardText } from '../../../bot/blocks/finding-card.js';
+import {
+  approvalSettings,
+  authSettings,
+  commandSettings,
+  workflowSettings,
+} from '../../../bot/cases/settings.js';
+import { slackSettings, workspaceSettings } from '../../../bot/config.js';
+import type { Finding } from '../../../bot/findings/finding.js';
+import { resetSlackWebClient, slackWebClient } from '../../../bot/slack/client.js';
+import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
+import { resetWorkflowClient } from '../../../bot/workflow-client.js';
+import { handler, resetSlackHandler } from '../../../handlers/slack.js';
+
+export const CASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-case';
+export const RELEASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-release';
+
+export interface SfnCall {
+  command: string;
+  input: Record<string, any>;
+}
+
+/** Answers SFN commands like AWS: a second StartExecution with the same name fails ExecutionAlreadyExists. */
+export function installSfnRecorder(): { calls: SfnCall[]; uninstall: () => void } {
+  const calls: SfnCall[] = [];
+  const names = new Set<string>();
+  const uninstall = onAwsClientCreated((client) => {
+    client.middlewareStack.add(
+      (next: any, context: any) => async (args: any) => {
+        if (context.clientName === 'SFNClient') {
+          const command = String(context.commandName).replace(/Command$/, '');
+          calls.push({ command, input: structuredClone(args.input) });
+          if (command === 'StartExecution') {
+            const arn = `${args.input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${args.input.name}`;
+            if (names.has(arn))
+              throw Object.assign(new Error('Execution already exists'), { name: 'ExecutionAlreadyExists' });
+            names.add(arn);
+            return { output: { executionArn: arn, startDate: new Date(), $metadata: {} }, response: {} };
+          }
+          return { output: { $metadata: {} }, response: {} };
+        }
+        if (context.clientName === 'SecurityHubClient') {
+          calls.push({
+            command: String(context.commandName).replace(/Command$/, ''),
+            input: structuredClone(args.input),
+          });
+          return {
+            output: {
+              ProcessedFindings: args.input.FindingIdentifiers,
+              UnprocessedFindings: [],
+              $metadata: {},
+            },
+            response: {},
+          };
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'testSfnRecorder' },
+    );
+  });
+  resetWorkflowClient();
+  return { calls, uninstall };
+}
+
+/** Points every setting at the local Slack and forgets every cache built from settings. */
+export function configure(slack: LocalSlack, extra: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: slack.signingSecret,
+    ALERTS_CHANNEL: 'C0ALERTS',
+    COMMANDERS_CHANNEL: 'C0COMMANDERS',
+    RESPONDERS_GROUP: 'S0RESPONDERS',
+    COMMANDERS_GROUP: 'S0COMMANDERS',
+    CASE_STATE_MACHINE_ARN: CASE_SM,
+    RELEASE_STATE_MACHINE_ARN: RELEASE_SM,
+    DEFAULT_ACCOUNT: '333333333333',
+    FOUR_EYES: 'true',
+    ...extra,
+  });
+  for (const s of [
+    slackSettings,
+    workspaceSettings,
+    workflowSettings,
+    approvalSettings,
+    commandSettings,
+    authSettings,
+  ])
+    s.reset();
+  resetSlackSecrets();
+  resetSlackWebClient();
+  resetSlackHandler();
+  resetRoleCache();
+  resetWorkflowClient();
+}
+
+let serial = 0;
+
+/** An EC2 finding as intake normalizes it (each call a different instance unless one is given). */
+export function ec2Finding(instanceId?: string): Finding {
+  serial++;
+  const id = instanceId ?? `i-0${String(serial).padStart(16, '0')}`;
+  return {
+    source: 'guardduty',
+    id: `arn:aws:guardduty:us-east-1:333333333333:detector/d1/finding/f${serial}`,
+    type: 'UnauthorizedAccess:EC2/SSHBruteForce',
+    title: '198.51.100.7 is performing SSH brute force attacks against web-1',
+    description: 'An EC2 instance is the target of SSH brute force attacks.',
+    severity: { label: 'HIGH', score: 8 },
+    account: '333333333333',
+    region: 'us-east-1',
+    resource: {
+      kind: 'ec2-instance',
+      id,
+      instance: { instanceId: id, name: 'web-1', privateIps: ['10.0.1.5'], publicIps: [] },
+    },
+    count: 1,
+    links: [{ label: 'GuardDuty', url: 'https://console.aws.amazon.com/guardduty/home' }],
+    archived: false,
+  };
+}
+
+/** Posts the finding card in the alerts channel as intake does; returns its ts. */
+export async function postFindingCard(finding: Finding): Promise<string> {
+  const client = await slackWebClient();
+  const out = await client.chat.postMessage({
+    channel: 'C0ALERTS',
+    text: findingCardText(finding),
+    blocks: findingCardBlocks(finding),
+  });
+  return out.ts!;
+}
+
+/** A signed request handed to handlers/slack.ts as a Function URL event; the parsed result. */
+export async function deliver(
+  slack: LocalSlack,
+  body: string,
+  opts: { headers?: Record<string, string>; timestamp?: number; event?: (e: FunctionUrlEvent) => void } = {},
+) {
+  const request = slack.request(body, opts.timestamp);
+  Object.assign(request.headers, opts.headers ?? {});
+  return slack.deliver(async (event, context) => {
+    opts.event?.(event);
+    return handler(event, context);
+  }, request);
+}
+
+/** The view_submission Slack sends when this user submits that opened view with these input values. */
+export function viewSubmissionBody(
+  view: Record<string, any>,
+  user: { id: string; name: string },
+  values: Record<string, Record<string, string>>,
+): string {
+  const state = {
+    values: Object.fromEntries(
+      Object.entries(values).map(([block, actions]) => [
+        block,
+        Object.fromEntries(
+          Object.entries(actions).map(([a, v]) => [a, { type: 'plain_text_input', value: v }]),
+        ),
+      ]),
+    ),
+  };
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T0SANDBOX', domain: 'forensics-sandbox' },
+    user: { id: user.id, username: user.name, name: user.name, team_id: 'T0SANDBOX' },
+    api_app_id: 'A0FORENSIC',
+    token: 'sandbox-verification-token',
+    trigger_id: `${Date.now()}.1.trigger`,
+    view: { ...view, state },
+    response_urls: [],
+  };
+  return interactionBody(payload);
+}
+
+export { formEncode, handler, interactionBody, LocalSlack };

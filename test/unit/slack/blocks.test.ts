@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { approvalCardBlocks, approvalDecidedBlocks } from '../../../bot/blocks/approval-card.js';
+import { caseCardBlocks, withoutFindingActions } from '../../../bot/blocks/case-card.js';
+import { caseStatusLine, duration, stepLine } from '../../../bot/blocks/case-text.js';
+import { caseStatusBlocks } from '../../../bot/blocks/status.js';
+import { findingCardBlocks } from '../../../bot/blocks/finding-card.js';
+import type { CaseRecord } from '../../../bot/cases/model.js';
+
+const record = (over: Partial<CaseRecord> = {}): CaseRecord => ({
+  id: 'CASE-20250101-ABCD',
+  status: 'open',
+  severity: { label: 'HIGH', score: 8 },
+  title: 'SSH brute force <script> & more',
+  findingIds: ['f-1'],
+  target: { account: '333333333333', region: 'us-east-1', instanceId: 'i-0123456789abcdef0' },
+  actions: ['contain'],
+  trigger: 'slack-button',
+  requester: { userId: 'U0ALICE', name: 'alice' },
+  slack: { channel: 'C0ALERTS', cardTs: '1.1', threadTs: '1.1' },
+  artifacts: [],
+  steps: [],
+  createdAt: '2025-01-01T10:00:00.000Z',
+  updatedAt: '2025-01-01T10:00:00.000Z',
+  taskToken: 'SECRET-TASK-TOKEN',
+  ...over,
+});
+
+describe('Function: case card builders', () => {
+  it('says who opened the case for what, then the stage and step n/m', () => {
+    expect(caseStatusLine(record())).toContain('*CASE-20250101-ABCD* opened by <@U0ALICE>: containment');
+    const moving = record({
+      status: 'containing',
+      steps: [
+        { step: 'isolate-network', outcome: 'succeeded', at: '2025-01-01T10:01:00Z', durationMs: 1200 },
+        { step: 'captureMemory', outcome: 'started', at: '2025-01-01T10:02:00Z' },
+      ],
+    });
+    expect(caseStatusLine(moving)).toMatch(/Stage: \*containing\* · step 2\/8: capture memory started/);
+  });
+
+  it('removes the finding buttons (nobody starts twice) but keeps console links', () => {
+    const finding = findingCardBlocks({
+      source: 'guardduty',
+      id: 'f-1',
+      type: 'T',
+      title: 't',
+      description: 'd',
+      severity: { label: 'HIGH', score: 8 },
+      account: '333333333333',
+      region: 'us-east-1',
+      resource: {
+        kind: 'ec2-instance',
+        id: 'i-0123456789abcdef0',
+        instance: { instanceId: 'i-0123456789abcdef0', privateIps: [], publicIps: [] },
+      },
+      count: 1,
+      links: [{ label: 'GuardDuty', url: 'https://console.aws.amazon.com/guardduty' }],
+      archived: false,
+    });
+    const stripped = JSON.stringify(withoutFindingActions(finding));
+    expect(stripped).not.toMatch(/case\.analyze|case\.contain|finding\.dismiss/);
+    expect(stripped).toContain('finding.link.0');
+    const card = caseCardBlocks(record({ cardBlocks: finding }));
+    expect(card.at(-1)).toMatchObject({ block_id: 'case-status' });
+  });
+
+  it('escapes titles and never shows the task token', () => {
+    const blocks = [
+      ...caseCardBlocks(record()),
+      ...approvalCardBlocks(record(), { fourEyes: true }),
+      ...caseStatusBlocks(record()),
+    ];
+    const json = JSON.stringify(blocks);
+    expect(json).not.toContain('SECRET-TASK-TOKEN');
+    expect(json).toContain('&lt;script&gt; &amp; more');
+  });
+
+  it('puts only the case id in the approval buttons, and removes them once decided', () => {
+    const pending = JSON.stringify(approvalCardBlocks(record(), { fourEyes: true }));
+    expect(pending).toContain('"action_id":"approval.approve"');
+    expect(pending).toContain('"value":"CASE-20250101-ABCD"');
+    const decided = JSON.stringify(
+      approvalDecidedBlocks(record(), { kind: 'denied', by: 'U0CAROL', at: new Date(0), reason: 'prod' }),
+    );
+    expect(decided).not.toContain('approval.approve');
+    expect(decided).toContain('Denied');
+  });
+
+  it('writes one concise step line with result and duration', () => {
+    expect(
+      stepLine({ step: 'snapshotVolumes', outcome: 'succeeded', durationMs: 65_000, detail: '2 volumes' }),
+    ).toBe(':white_check_mark: *snapshot volumes* succeeded in 1 min 5 s — 2 volumes');
+    expect(duration(850)).toBe('850 ms');
+  });
+
+  it('lists artifacts with SHA-256 and location in the status', () => {
+    const json = JSON.stringify(
+      caseStatusBlocks(
+        record({
+          artifacts: [
+            {
+              kind: 'memory',
+              uri: 's3://evidence/CASE/mem.lime',
+              sha256: 'a'.repeat(64),
+              bytes: 10,
+              createdAt: '2025-01-01T10:00:00Z',
+            },
+          ],
+        }),
+        'https://slack.example/archives/C0ALERTS/p11',
+      ),
+    );
+    expect(json).toContain('s3://evidence/CASE/mem.lime');
+    expect(json).toContain('a'.repeat(64));
+    expect(json).toContain('Open the case thread');
+  });
+});
+
+describe('Function: mention', () => {
+  it('mentions Slack users and names other requesters as text', async () => {
+    const { mention } = await import('../../../bot/blocks/case-text.js');
+    expect(mention('U0ALICE')).toBe('<@U0ALICE>');
+    expect(mention({ userId: 'aws', name: 'tag SecurityIncidentStatus=Contain <x>' })).toBe(
+      'tag SecurityIncidentStatus=Contain &lt;x&gt;',
+    );
+  });
+});
+
+describe('Function: caseStatusBlocks (long timelines)', () => {
+  it('spreads a long timeline over several sections within Block Kit limits', () => {
+    const steps = Array.from({ length: 60 }, (_, i) => ({
+      step: `step-${i}`,
+      outcome: 'succeeded' as const,
+      at: '2025-01-01T10:00:00Z',
+      durationMs: 10,
+      detail: 'x'.repeat(120),
+    }));
+    const blocks = caseStatusBlocks(record({ steps }));
+    const texts = blocks.map((b) => (b as { text?: { text?: string } }).text?.text ?? '');
+    expect(texts.every((t) => t.length <= 3000)).toBe(true);
+    const all = texts.join('\n');
+    expect(all).toContain('step 0');
+    expect(all).toContain('step 59');
+  });
+});

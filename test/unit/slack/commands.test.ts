@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parseForensicsCommand } from '../../../bot/commands/parse.js';
+
+describe('Function: parseForensicsCommand', () => {
+  it.each([
+    ['help', { kind: 'help' }],
+    ['', { kind: 'help' }],
+    ['list', { kind: 'list' }],
+    ['status CASE-20250101-ABCD', { kind: 'status', caseId: 'CASE-20250101-ABCD' }],
+    ['STATUS case-20250101-abcd', { kind: 'status', caseId: 'CASE-20250101-ABCD' }],
+    ['release CASE-20250101-ABCD', { kind: 'release', caseId: 'CASE-20250101-ABCD' }],
+    ['close CASE-20250101-ABCD', { kind: 'close', caseId: 'CASE-20250101-ABCD' }],
+    [
+      'analyze i-0123456789abcdef0',
+      { kind: 'analyze', instanceId: 'i-0123456789abcdef0', region: 'us-east-1' },
+    ],
+    [
+      'contain i-0123456789abcdef0 444444444444 eu-west-1',
+      { kind: 'contain', instanceId: 'i-0123456789abcdef0', account: '444444444444', region: 'eu-west-1' },
+    ],
+  ])('reads "%s"', (text, expected) => {
+    expect(parseForensicsCommand(text, { region: 'us-east-1' })).toEqual(expected);
+  });
+
+  it.each([
+    ['status', 'needs exactly one case id'],
+    ['status CASE-20250101-ABCI', 'not a case id'],
+    ['close CASE-20250101-ABCD extra', 'needs exactly one case id'],
+    ['analyze', 'needs an instance id'],
+    ['analyze i-12', 'not an EC2 instance id'],
+    ['contain i-0123456789abcdef0 1234', 'not an AWS account id'],
+    ['contain i-0123456789abcdef0 444444444444 mars-1', 'not an AWS region'],
+    ['list everything', 'takes no arguments'],
+    ['delete CASE-20250101-ABCD', 'Unknown subcommand'],
+  ])('answers "%s" with usage help', (text, problem) => {
+    const parsed = parseForensicsCommand(text);
+    expect(parsed.kind).toBe('usage');
+    expect(parsed.kind === 'usage' && parsed.problem).toContain(problem);
+  });
+});
