@@ -1,0 +1,166 @@
+import { afterAll, beforeAll } from 'vitest';
+import { approvalSettings, workflowSettings as caseWorkflowSettings } from '../../../bot/cases/settings.js';
+import { openCase } from '../../../bot/cases/store.js';
+import type { CaseAction, CaseRecord } from '../../../bot/cases/model.js';
+import { slackSettings, workspaceSettings } from '../../../bot/config.js';
+import { resetSlackWebClient } from '../../../bot/slack/client.js';
+import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
+import { resetWorkflowClient } from '../../../bot/workflow-client.js';
+import { handler } from '../../../handlers/steps.js';
+import { KEYS, SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
+import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
+import {
+  type ExecutionRecord,
+  LocalStepFunctions,
+  type LocalStepFunctionsOptions,
+} from '../../../sandbox/stepfunctions/local-sfn.js';
+import { resetMemberSessions } from '../../../workflows/aws/member.js';
+import { forensicsSettings } from '../../../workflows/settings.js';
+import { useCaseTable } from '../../support/table.js';
+
+export { SEEDED };
+export const MEMBER = '333333333333';
+export const REGION = 'us-east-1';
+
+export interface WorkflowWorld {
+  org: SimulatedOrganization;
+  sfn: LocalStepFunctions;
+  slack: LocalSlack;
+}
+
+/**
+ * Everything a workflow needs, on this machine: the case table (dynalite), the local Slack, the
+ * simulated organization answering the real SDK clients, and the local Step Functions running the real
+ * definitions with `handlers/steps.ts`. Waits are shortened; nothing else is.
+ */
+export function useWorkflowWorld(
+  env: Record<string, string> = {},
+  sfnOptions: Partial<LocalStepFunctionsOptions> = {},
+): WorkflowWorld {
+  useCaseTable();
+  const world = {} as WorkflowWorld;
+  beforeAll(async () => {
+    world.slack = new LocalSlack();
+    const { apiUrl } = await world.slack.start();
+    world.org = new SimulatedOrganization().seedDefault().install();
+    Object.assign(process.env, {
+      SLACK_API_URL: apiUrl,
+      SLACK_BOT_TOKEN: 'xoxb-sandbox-token',
+      SLACK_SIGNING_SECRET: 'sandbox-signing-secret',
+      ALERTS_CHANNEL: 'C0ALERTS',
+      COMMANDERS_CHANNEL: 'C0COMMANDERS',
+      RESPONDERS_GROUP: 'S0RESPONDERS',
+      COMMANDERS_GROUP: 'S0COMMANDERS',
+      CASE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-case',
+      RELEASE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-release',
+      IR_EXTERNAL_ID: world.org.settings.externalId,
+      EVIDENCE_BUCKET: world.org.settings.evidenceBucket,
+      FORENSICS_ACCOUNT: world.org.settings.forensicsAccount,
+      SNAPSHOT_KMS_KEY_ARN: KEYS.forensics(REGION),
+      FORENSICS_KMS_KEY_ARN: KEYS.forensics(REGION),
+      MEMORY_POLL_SECONDS: '1',
+      SNAPSHOT_POLL_SECONDS: '1',
+      FOUR_EYES: 'false',
+      ...env,
+    });
+    for (const s of [
+      forensicsSettings,
+      slackSettings,
+      workspaceSettings,
+      approvalSettings,
+      caseWorkflowSettings,
+    ])
+      s.reset();
+    resetSlackWebClient();
+    resetSlackSecrets();
+    resetWorkflowClient();
+    resetMemberSessions();
+    world.sfn = new LocalStepFunctions({
+      stepHandler: handler,
+      waitSeconds: 0,
+      retryIntervalMs: 5,
+      ...sfnOptions,
+    });
+  });
+  afterAll(async () => {
+    world.sfn?.stop();
+    world.org?.uninstall();
+    await world.slack?.stop();
+  });
+  return world;
+}
+
+/** Opens a case as the Slack side would (the requester is alice). */
+export async function openTestCase(
+  instanceId: string,
+  actions: CaseAction[],
+  target: { account?: string; region?: string } = {},
+): Promise<CaseRecord> {
+  const { record } = await openCase({
+    severity: { label: 'HIGH', score: 8 },
+    title: `Test case on ${instanceId}`,
+    findingIds: ['finding-1'],
+    target: { account: target.account ?? MEMBER, region: target.region ?? REGION, instanceId },
+    actions,
+    trigger: 'slack-button',
+    requester: { userId: 'U0ALICE', name: 'alice' },
+  });
+  return record;
+}
+
+/** Starts the case workflow (name = case id) and returns its ARN. */
+export function startCase(world: WorkflowWorld, input: Record<string, unknown>, name?: string): string {
+  return world.sfn.startExecution({
+    stateMachineArn: world.sfn.stateMachineArn('case'),
+    name: name ?? (input.CaseId as string | undefined),
+    input: JSON.stringify(input),
+  }).executionArn;
+}
+
+export async function runCase(
+  world: WorkflowWorld,
+  input: Record<string, unknown>,
+): Promise<ExecutionRecord> {
+  return world.sfn.waitFor(startCase(world, input));
+}
+
+/** The simulated instance as the organization holds it. */
+export function instanceState(world: WorkflowWorld, instanceId: string, account = MEMBER, region = REGION) {
+  const r = world.org.world.region(account, region);
+  const instance = r.instances.get(instanceId);
+  if (!instance) throw new Error(`no ${instanceId}`);
+  const enis = instance.eniIds.map((id) => r.enis.get(id)!);
+  const groups = (id: string) => r.securityGroups.get(id);
+  return { r, instance, enis, groups };
+}
+
+/** The case workflow input the bot sends for a case (see `bot/workflow-client.ts`). */
+export function inputOf(
+  record: CaseRecord,
+  approval: 'required' | 'not-required',
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    CaseId: record.id,
+    InstanceId: record.target.instanceId,
+    Account: record.target.account,
+    Region: record.target.region,
+    Actions: { contain: record.actions.includes('contain'), acquireMemory: true, acquireDisk: true },
+    Approval: approval,
+    Trigger: record.trigger,
+    ...extra,
+  };
+}
+
+/** Titles of the case's timeline, in order. */
+export const timeline = (record: CaseRecord) =>
+  record.steps.filter((s) => s.outcome !== 'started').map((s) => s.step);
+
+/** Waits until `check` holds (polling), for things that happen between workflow states. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,34 @@
+import { expireApproval, remindApproval, requestApproval } from '../bot/cases/approval.js';
+import type { CaseRecord } from '../bot/cases/model.js';
+import { type CaseLine, postCaseLine } from '../bot/cases/notify.js';
+import { announceCase } from '../bot/cases/service.js';
+
+/**
+ * What the steps say to people, through the Slack side (`bot/cases/*`). One seam, so a benchmark can
+ * measure the AWS side alone; the workflows' tests use the real one against the local Slack.
+ */
+export interface CaseNotifier {
+  postCaseLine(caseId: string, line: CaseLine): Promise<unknown>;
+  requestApproval(input: { caseId: string; taskToken: string }): Promise<unknown>;
+  remindApproval(caseId: string): Promise<boolean>;
+  expireApproval(caseId: string): Promise<boolean>;
+  announceCase(record: CaseRecord): Promise<unknown>;
+}
+
+export const slackNotifier: CaseNotifier = {
+  postCaseLine,
+  requestApproval,
+  remindApproval,
+  expireApproval,
+  announceCase,
+};
+
+let current: CaseNotifier = slackNotifier;
+
+/** The notifier in use. */
+export const notifier = (): CaseNotifier => current;
+
+/** Replaces the notifier (benchmarks); without argument, back to Slack. */
+export function setCaseNotifier(next?: CaseNotifier): void {
+  current = next ?? slackNotifier;
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { describeError, InvalidInputError } from '../bot/errors.js';
+import { logger } from '../bot/logger.js';
+import { isThrottling } from './errors.js';
+import { notifier } from './notifier.js';
+import { STEPS } from './steps/index.js';
+
+const StepEvent = z.looseObject({ step: z.string().min(1).max(64) });
+
+/**
+ * Runs one workflow step: validates `{step, …}`, runs the step module, reports its line in the case
+ * thread (Slack failures never fail a step), returns its output to the state machine, and rethrows a
+ * failure unchanged so that its `name` reaches the definitions' `Retry`/`Catch`.
+ */
+export async function runStep(event: unknown): Promise<unknown> {
+  const parsed = StepEvent.safeParse(event);
+  if (!parsed.success) throw new InvalidInputError('A step event needs a "step" name');
+  const module = STEPS[parsed.data.step];
+  if (!module) throw new InvalidInputError(`Unknown step "${parsed.data.step}"`, 'step');
+  const input = module.input.safeParse(event);
+  if (!input.success) {
+    const issue = input.error.issues[0];
+    throw new InvalidInputError(
+      `Step ${module.name}: ${issue?.path.join('.') || 'input'} ${issue?.message ?? 'is invalid'}`,
+      issue?.path.join('.') ?? '',
+    );
+  }
+  let caseId = (input.data as { caseId?: string }).caseId;
+  const started = Date.now();
+  try {
+    const output = await module.run(input.data);
+    // prepareCase learns the case id (it may open the case).
+    caseId ??= (output as { CaseId?: string } | null)?.CaseId;
+    const report = module.report ? module.report(output, input.data) : { outcome: 'succeeded' as const };
+    if (report && caseId)
+      await say(caseId, { step: module.label, ...report, durationMs: Date.now() - started });
+    return output;
+  } catch (error) {
+    logger.warn('Step failed', {
+      step: module.name,
+      caseId,
+      error: (error as Error)?.name,
+      message: describeError(error),
+    });
+    // Throttling is retried (in the step, then by the state machine): not a failure worth a line.
+    if (caseId && module.reportFailure !== false && !isThrottling(error))
+      await say(caseId, {
+        step: module.label,
+        outcome: 'failed',
+        durationMs: Date.now() - started,
+        detail: `${(error as Error)?.name ?? 'Error'}: ${describeError(error)}`.slice(0, 500),
+      });
+    throw error;
+  }
+}
+
+async function say(caseId: string, line: Parameters<ReturnType<typeof notifier>['postCaseLine']>[1]) {
+  try {
+    await notifier().postCaseLine(caseId, line);
+  } catch (error) {
+    logger.error('Could not report a step', { caseId, step: line.step, error: describeError(error) });
+  }
+}

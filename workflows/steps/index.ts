@@ -1,0 +1,53 @@
+import { awaitApproval, checkApprovalExpiry, recordDenial } from './approval.js';
+import { detachInstance } from './detach-instance.js';
+import {
+  copySnapshots,
+  pollSnapshots,
+  recordSnapshots,
+  reencryptSnapshots,
+  snapshotVolumes,
+} from './disk-snapshots.js';
+import { finishCase, secureAfterFailure, skipContainment } from './finish-case.js';
+import { isolateNetwork } from './isolate-network.js';
+import { writeManifest } from './manifest.js';
+import { markContained } from './mark-contained.js';
+import { pollMemoryCapture, startMemoryCapture } from './memory-capture.js';
+import { prepareCase } from './prepare-case.js';
+import { preserveInstance } from './preserve-instance.js';
+import { recordConfiguration } from './record-configuration.js';
+import { finishRelease, reattachInstance, restoreIam, restoreNetwork } from './release.js';
+import { restrictIam } from './restrict-iam.js';
+import type { StepModule } from './step.js';
+
+/** Every step the definitions call, by the `step` name of the Lambda payload. */
+export const STEPS: Record<string, StepModule> = Object.fromEntries(
+  [
+    prepareCase,
+    recordConfiguration,
+    preserveInstance,
+    awaitApproval,
+    checkApprovalExpiry,
+    recordDenial,
+    detachInstance,
+    isolateNetwork,
+    restrictIam,
+    markContained,
+    startMemoryCapture,
+    pollMemoryCapture,
+    snapshotVolumes,
+    pollSnapshots,
+    reencryptSnapshots,
+    copySnapshots,
+    recordSnapshots,
+    writeManifest,
+    skipContainment,
+    finishCase,
+    secureAfterFailure,
+    restoreNetwork,
+    restoreIam,
+    reattachInstance,
+    finishRelease,
+  ].map((s) => [s.name, s as unknown as StepModule]),
+);
+
+export type StepName = keyof typeof STEPS;

@@ -1,0 +1,140 @@
+import {
+  DescribeAddressesCommand,
+  DisassociateAddressCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { requireCase, updateCase } from '../../bot/cases/store.js';
+import { describeError } from '../../bot/errors.js';
+import { type MemberClients, member } from '../aws/member.js';
+import { describeInstance } from './instance.js';
+import type { OriginalConfig } from './record-configuration.js';
+import { ensureGroups, type GroupKind } from './security-groups.js';
+import { count, defineStep, scopeOf, TargetInput } from './step.js';
+import { ignore } from './detach-instance.js';
+
+/** What the case records about isolation while and after it happens (release and people read it). */
+export interface IsolationRecord {
+  status: 'in-progress' | 'isolated' | 'isolated-with-endpoints' | 'partial';
+  groups: Partial<Record<GroupKind, string>>;
+  enis: Record<string, 'unchanged' | 'allow-all' | 'isolated'>;
+  elasticIpsDisassociated: string[];
+  updatedAt: string;
+  error?: string;
+}
+
+/**
+ * Isolates every network interface of the instance in two moves — first the allow-all group (tracked
+ * connections become untracked), then the isolation group (untracked flows stop at once) — and
+ * disassociates its Elastic IPs. With `keepEndpoints` the isolation group keeps HTTPS to the VPC's SSM
+ * and S3 endpoints, for memory acquisition; run again without it to tighten.
+ *
+ * The case records the isolation before the first move and after each, so a failure half-way (access
+ * denied, throttling past retries, the instance gone) leaves a record of exactly which ENIs moved.
+ */
+export const isolateNetwork = defineStep({
+  name: 'isolateNetwork',
+  label: 'Network isolated',
+  input: TargetInput.extend({ keepEndpoints: z.boolean().default(false) }),
+  async run(input) {
+    const clients = member(scopeOf(input));
+    const record = await requireCase(input.caseId);
+    const config = record.originalConfig as OriginalConfig | undefined;
+    const endpoints = config?.endpoints;
+    const keep = input.keepEndpoints && !!endpoints && endpoints.ssm && endpoints.s3;
+    const instance = await describeInstance(clients, input.instanceId, input.account, input.region);
+    const enis = (instance.NetworkInterfaces ?? []).map((n) => ({
+      id: n.NetworkInterfaceId ?? '',
+      vpcId: n.VpcId ?? instance.VpcId ?? '',
+      groups: (n.Groups ?? []).map((g) => g.GroupId ?? ''),
+    }));
+    const target: GroupKind = keep ? 'isolation-endpoints' : 'isolation';
+    const iso: IsolationRecord = {
+      status: 'in-progress',
+      groups: {},
+      enis: Object.fromEntries(enis.map((e) => [e.id, 'unchanged'])),
+      elasticIpsDisassociated: [],
+      updatedAt: new Date().toISOString(),
+    };
+    const save = () =>
+      updateCase(input.caseId, { isolation: { ...iso, updatedAt: new Date().toISOString() } });
+    try {
+      const vpcs = [...new Set(enis.map((e) => e.vpcId))];
+      const groupsByVpc = new Map(
+        await Promise.all(
+          vpcs.map(
+            async (vpc) => [vpc, await ensureGroups(clients, vpc, ['allow-all', target], endpoints)] as const,
+          ),
+        ),
+      );
+      iso.groups = groupsByVpc.get(vpcs[0] ?? '') ?? {};
+      const previous = (record as { isolation?: IsolationRecord }).isolation?.groups ?? {};
+      const botIsolationGroups = new Set(
+        [previous.isolation, previous['isolation-endpoints']].filter((g): g is string => !!g),
+      );
+      await save();
+      await Promise.all([
+        ...enis.map(async (eni) => {
+          const groups = groupsByVpc.get(eni.vpcId);
+          const allowAll = groups?.['allow-all'];
+          const isolation = groups?.[target];
+          if (!allowAll || !isolation) throw new Error(`No isolation groups in ${eni.vpcId}`);
+          if (eni.groups.length === 1 && eni.groups[0] === isolation) {
+            iso.enis[eni.id] = 'isolated';
+            return;
+          }
+          // Already in the other isolation group (tightening after memory capture): one move, never
+          // through allow-all, which would open the network again for a moment.
+          const isolatedAlready = eni.groups.length === 1 && botIsolationGroups.has(eni.groups[0] ?? '');
+          if (!isolatedAlready) {
+            await moveEni(clients, eni.id, allowAll);
+            iso.enis[eni.id] = 'allow-all';
+          }
+          await moveEni(clients, eni.id, isolation);
+          iso.enis[eni.id] = 'isolated';
+        }),
+        disassociateElasticIps(clients, input.instanceId, iso),
+      ]);
+      iso.status = keep ? 'isolated-with-endpoints' : 'isolated';
+      await save();
+    } catch (error) {
+      iso.status = 'partial';
+      iso.error = describeError(error);
+      await save().catch(() => undefined);
+      throw error;
+    }
+    return {
+      mode: iso.status,
+      enis: enis.length,
+      elasticIps: iso.elasticIpsDisassociated.length,
+      groups: iso.groups,
+    };
+  },
+  report: (out) => ({
+    outcome: 'succeeded',
+    detail: `${count(out.enis, 'ENI')} moved to ${out.mode === 'isolated-with-endpoints' ? 'isolation (HTTPS to SSM/S3 endpoints kept for memory capture)' : 'full isolation'}${out.elasticIps ? `, ${count(out.elasticIps, 'Elastic IP')} disassociated` : ''}`,
+  }),
+});
+
+async function moveEni(clients: MemberClients, eniId: string, groupId: string) {
+  await clients
+    .ec2()
+    .send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [groupId] }));
+}
+
+async function disassociateElasticIps(clients: MemberClients, instanceId: string, iso: IsolationRecord) {
+  const out = await clients
+    .ec2()
+    .send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }));
+  await Promise.all(
+    (out.Addresses ?? [])
+      .filter((a) => a.AssociationId)
+      .map(async (a) => {
+        await clients
+          .ec2()
+          .send(new DisassociateAddressCommand({ AssociationId: a.AssociationId }))
+          .catch(ignore('InvalidAssociationID.NotFound'));
+        iso.elasticIpsDisassociated.push(a.PublicIp ?? a.AllocationId ?? '');
+      }),
+  );
+}
