@@ -1,0 +1,252 @@
+/**
+ * The simulated AWS organization. `install()` hooks every SDK client made by `createAwsClient`: a
+ * middleware at the start of the `deserialize` step answers the command from this organization's state,
+ * so the real client still validates, serializes, signs and — importantly — retries (throttling errors
+ * are retried by the SDK's retry middleware; with the virtual clock its back-off waits are simulated, see
+ * `retry.ts`).
+ * Clients of services not simulated here (DynamoDB, Step Functions) pass through untouched.
+ */
+import type { DeserializeHandlerOutput, MetadataBearer } from '@smithy/types';
+import { onAwsClientCreated, type HookableClient } from '../../bot/aws/clients.js';
+import { type Credentials, actionOf, resolveCaller, sessionAllows } from './access.js';
+import { type ClockMode, SimClock } from './clock.js';
+import { DENIED, THROTTLE, awsError, serviceOfClient } from './errors.js';
+import { type Faults, faultsSchema, isDenied } from './faults.js';
+import type { CallContext, OrgSettings } from './handler.js';
+import { SeededRandom } from './random.js';
+import { VirtualRetryStrategy } from './retry.js';
+import { seedDefault } from './seed.js';
+import { handlers } from './services/index.js';
+import { terminateInstance } from './services/ec2-instances.js';
+import { type CloudState, snapshotState } from './state.js';
+import { World } from './world.js';
+
+export interface OrganizationOptions {
+  externalId?: string;
+  securityAccount?: string;
+  forensicsAccount?: string;
+  evidenceBucket?: string;
+  /** `virtual` (default): latency and retry waits advance simulated time only. `real`: they sleep. */
+  clock?: ClockMode;
+  /** Seed of the random source used by fault injection. */
+  randomSeed?: number;
+}
+
+export interface CallRecord {
+  seq: number;
+  client: string;
+  command: string;
+  account: string;
+  region: string;
+  /** `ok`, or the error name returned. */
+  outcome: string;
+  /** Simulated ms (clock offset) at which the call completed. */
+  atMs: number;
+}
+
+export const DEFAULT_EXTERNAL_ID = 'forensics-bot-sandbox';
+
+export class SimulatedOrganization {
+  readonly world = new World();
+  readonly settings: OrgSettings;
+  readonly clock: SimClock;
+  readonly calls: CallRecord[] = [];
+  private faults: Faults = {};
+  private random: SeededRandom;
+  private removeHook?: () => void;
+  private depth = 0;
+  private clientCount = 0;
+
+  constructor(options: OrganizationOptions = {}) {
+    this.settings = {
+      externalId: options.externalId ?? DEFAULT_EXTERNAL_ID,
+      securityAccount: options.securityAccount ?? '111111111111',
+      forensicsAccount: options.forensicsAccount ?? '222222222222',
+      evidenceBucket: options.evidenceBucket ?? 'forensics-evidence-222222222222',
+      irRoleName: 'IRAutomation',
+      evidenceUploadRoleName: 'ForensicsBot-EvidenceUpload',
+    };
+    this.clock = new SimClock(options.clock ?? 'virtual');
+    this.random = new SeededRandom(options.randomSeed);
+  }
+
+  /** Seeds the sandbox's accounts (see `seed.ts` for the ids it exports). */
+  seedDefault(): this {
+    seedDefault(this.world, this.settings, this.clock.now());
+    return this;
+  }
+
+  /** Answers commands of clients created from now on. Idempotent. */
+  install(): this {
+    // Credentials must never be looked up on the network (the instance metadata service).
+    process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
+    this.removeHook ??= onAwsClientCreated((client) => this.attach(client));
+    return this;
+  }
+
+  uninstall(): void {
+    this.removeHook?.();
+    this.removeHook = undefined;
+  }
+
+  /** Replaces the injected faults (`{}` clears them); `terminate` takes effect at once. */
+  setFaults(faults: Faults): void {
+    this.faults = faultsSchema.parse(faults);
+    for (const instanceId of this.faults.terminate ?? []) {
+      for (const account of this.world.accounts.values())
+        for (const region of account.regions.values())
+          if (region.instances.has(instanceId)) terminateInstance(this.world, region, instanceId);
+    }
+  }
+
+  getFaults(): Faults {
+    return structuredClone(this.faults);
+  }
+
+  /** Length of the longest chain of calls that had to wait for each other (serial AWS calls). */
+  get serialCalls(): number {
+    return this.depth;
+  }
+
+  /** Forgets the call log and the serial-call counter (e.g. between benchmark phases). */
+  resetCalls(): void {
+    this.calls.length = 0;
+    this.depth = 0;
+  }
+
+  /** JSON snapshot of the organization (for assertions and `/api/cloud`). */
+  state(): CloudState {
+    return snapshotState(this.world, this.faults.ssmOffline);
+  }
+
+  /** Answers one command as `credentials` in `region`; throws the service's error. */
+  async handle(
+    clientName: string,
+    commandName: string,
+    input: Record<string, unknown>,
+    credentials: Credentials | undefined,
+    region: string,
+  ): Promise<MetadataBearer> {
+    const service = serviceOfClient(clientName);
+    if (!service) throw new Error(`${clientName} is not simulated`);
+    const startDepth = this.depth;
+    let account = this.settings.securityAccount;
+    let outcome = 'ok';
+    try {
+      await this.clock.sleep(this.faults.latencyMs ?? 0);
+      const table = handlers[service];
+      const fn = table[commandName];
+      if (!fn) throw new Error(`${clientName}.${commandName} is not simulated`);
+      const caller = resolveCaller(this.world, this.settings, credentials, region, this.clock.now());
+      if ('error' in caller)
+        throw awsError(service, caller.error, 'The security token included in the request is invalid', 403);
+      account = caller.account;
+      const fail = (code: string, message: string, status?: number): never => {
+        throw awsError(service, code, message, status);
+      };
+      if (this.faults.throttle && this.random.next() < this.faults.throttle) {
+        const [code, status] = THROTTLE[service];
+        fail(code, 'Rate exceeded', status);
+      }
+      const command = commandName.replace(/Command$/, '');
+      const { action, resource } = actionOf(service, commandName, input);
+      if (
+        isDenied(this.faults, caller.account, command) ||
+        !sessionAllows(this.world, caller, action, resource)
+      ) {
+        const [code, status] = DENIED[service];
+        fail(
+          code,
+          `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource}`,
+          status,
+        );
+      }
+      const ctx: CallContext = {
+        world: this.world,
+        caller,
+        service,
+        command: commandName,
+        clock: this.clock,
+        faults: this.faults,
+        here: this.world.region(caller.account, region),
+        org: this.settings,
+        fail,
+        now: () => new Date(this.clock.now()),
+      };
+      const result = await fn(ctx, input);
+      return {
+        ...result,
+        $metadata: { httpStatusCode: 200, requestId: `sim-${this.calls.length + 1}`, attempts: 1 },
+      };
+    } catch (error) {
+      outcome = error instanceof Error ? error.name : 'Error';
+      throw error;
+    } finally {
+      this.depth = Math.max(this.depth, startDepth + 1);
+      this.calls.push({
+        seq: this.calls.length + 1,
+        client: clientName,
+        command: commandName,
+        account,
+        region,
+        outcome,
+        atMs: this.clock.simulatedMs,
+      });
+    }
+  }
+
+  private attach(client: HookableClient): void {
+    const service = serviceOfClient(client.constructor.name);
+    if (!service) return;
+    const config = client.config as HookableClient['config'] & {
+      credentials?: () => Promise<Credentials>;
+      retryStrategy?: () => Promise<unknown>;
+    };
+    // Without credentials the default chain fails (or would ask the instance metadata service, which
+    // `install()` disables): such a caller is the security account's own code.
+    const resolveCredentials = config.credentials;
+    const own = { accessKeyId: 'AKIASIMULATEDSECURITY', secretAccessKey: 'simulated-not-secret' };
+    config.credentials = async () => {
+      try {
+        return resolveCredentials ? await resolveCredentials() : own;
+      } catch {
+        return own;
+      }
+    };
+    if (this.clock.mode === 'virtual' && config.retryStrategy) {
+      const original = config.retryStrategy;
+      this.clientCount += 1;
+      const seed = this.clientCount;
+      let chosen: Promise<unknown> | undefined;
+      config.retryStrategy = () => {
+        chosen ??= original().then((strategy) => {
+          // Only the SDK's default strategies are swapped; a strategy the caller built is kept as it is.
+          const name = (strategy as object).constructor?.name;
+          if (name !== 'StandardRetryStrategy' && name !== 'AdaptiveRetryStrategy') return strategy;
+          const maxAttempts = async () =>
+            (await (strategy as { maxAttempts?: () => Promise<number> }).maxAttempts?.()) ?? 3;
+          return new VirtualRetryStrategy(maxAttempts, this.clock, seed);
+        });
+        return chosen;
+      };
+    }
+    client.middlewareStack.add(
+      (_next: unknown, context: { clientName?: string; commandName?: string }) =>
+        async (args: {
+          input: Record<string, unknown>;
+        }): Promise<DeserializeHandlerOutput<MetadataBearer>> => {
+          const credentials = config.credentials ? await config.credentials() : undefined;
+          const region = await config.region();
+          const output = await this.handle(
+            context.clientName ?? client.constructor.name,
+            context.commandName ?? 'UnknownCommand',
+            args.input,
+            credentials,
+            region,
+          );
+          return { output, response: { statusCode: 200, headers: {} } };
+        },
+      { step: 'deserialize', name: 'simulatedAwsOrganization', priority: 'high', override: true },
+    );
+  }
+}

@@ -1,0 +1,402 @@
+/**
+ * The state of the simulated AWS organization: plain records, grouped the way AWS scopes them (IAM and S3
+ * per account and global, everything else per account and region). Handlers read and change these
+ * records; `state()` turns them into JSON. Ids come from one counter so a run is reproducible.
+ */
+import { createHash } from 'node:crypto';
+import type { IpPermission, Tag } from '@aws-sdk/client-ec2';
+
+export type Tags = Record<string, string>;
+
+/** One atomic security-group rule (AWS stores bundled IpPermissions; one peer per rule is easier to match). */
+export interface Rule {
+  ruleId: string;
+  protocol: string; // 'tcp' | 'udp' | 'icmp' | '-1'
+  fromPort?: number;
+  toPort?: number;
+  cidr?: string;
+  cidrV6?: string;
+  groupId?: string;
+  prefixListId?: string;
+  description?: string;
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  tags: Tags;
+  ingress: Rule[];
+  egress: Rule[];
+}
+
+export interface Vpc {
+  vpcId: string;
+  cidr: string;
+  isDefault: boolean;
+  tags: Tags;
+}
+
+export interface Subnet {
+  subnetId: string;
+  vpcId: string;
+  cidr: string;
+  availabilityZone: string;
+}
+
+export interface VpcEndpoint {
+  vpcEndpointId: string;
+  vpcId: string;
+  serviceName: string;
+  type: 'Interface' | 'Gateway';
+  subnetIds: string[];
+  groupIds: string[];
+  /** Private IPs of the interface endpoint's network interfaces. */
+  privateIps: string[];
+  /** Gateway endpoints: the AWS-managed prefix list of the service. */
+  prefixListId?: string;
+}
+
+/**
+ * Connections through an ENI. `tracked` connections survive a security-group change; connections that
+ * were untracked (the ENI sat in an allow-all group) are cut by the next restrictive group.
+ */
+export interface Connections {
+  alive: boolean;
+  tracked: boolean;
+}
+
+export interface Eni {
+  eniId: string;
+  subnetId: string;
+  vpcId: string;
+  availabilityZone: string;
+  description: string;
+  privateIp: string;
+  macAddress: string;
+  groupIds: string[];
+  instanceId?: string;
+  attachmentId?: string;
+  deviceIndex?: number;
+  /** Public IP that is not an Elastic IP (auto-assigned at launch). */
+  autoPublicIp?: string;
+  /** What kind of interface: an instance's or a VPC endpoint's. */
+  interfaceType: 'interface' | 'vpc_endpoint';
+  connections: Connections;
+  tags: Tags;
+}
+
+export interface Address {
+  allocationId: string;
+  publicIp: string;
+  associationId?: string;
+  instanceId?: string;
+  eniId?: string;
+  privateIp?: string;
+  tags: Tags;
+}
+
+export interface BlockDevice {
+  deviceName: string;
+  volumeId: string;
+  deleteOnTermination: boolean;
+}
+
+export interface Volume {
+  volumeId: string;
+  sizeGiB: number;
+  availabilityZone: string;
+  encrypted: boolean;
+  kmsKeyId?: string; // key ARN
+  state: 'in-use' | 'available' | 'deleted';
+  instanceId?: string;
+  deviceName?: string;
+  tags: Tags;
+}
+
+export interface ProfileAssociation {
+  associationId: string;
+  instanceId: string;
+  profileArn: string;
+  profileId: string;
+  state: 'associated' | 'disassociated';
+}
+
+export interface Instance {
+  instanceId: string;
+  imageId: string;
+  instanceType: string;
+  launchTime: Date;
+  state: 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+  vpcId: string;
+  subnetId: string;
+  availabilityZone: string;
+  eniIds: string[];
+  tags: Tags;
+  disableApiTermination: boolean;
+  shutdownBehavior: 'stop' | 'terminate';
+  rootDeviceName: string;
+  blockDevices: BlockDevice[];
+  /** Simulated RAM: the size of the memory image the capture document produces. */
+  memoryBytes: number;
+  kernelRelease: string;
+  /** Registered with SSM (agent installed and an instance profile allowing it). */
+  ssmManaged: boolean;
+}
+
+export interface Snapshot {
+  snapshotId: string;
+  ownerId: string;
+  region: string;
+  volumeId: string;
+  volumeSize: number;
+  state: 'pending' | 'completed' | 'error';
+  progress: number;
+  /** DescribeSnapshots polls left before a pending snapshot settles. */
+  pollsLeft: number;
+  /** Set when a fault says this snapshot fails. */
+  failing: boolean;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  description: string;
+  startTime: Date;
+  tags: Tags;
+  sharedWith: string[];
+  /** `snap-…` in `account/region` this one was copied from. */
+  copiedFrom?: { snapshotId: string; account: string; region: string };
+  instanceId?: string;
+  deleted: boolean;
+}
+
+export interface KmsKey {
+  keyId: string;
+  arn: string;
+  account: string;
+  region: string;
+  aliases: string[];
+  manager: 'AWS' | 'CUSTOMER';
+  description: string;
+  /** Other accounts the key policy lets use the key. */
+  allowedAccounts: string[];
+}
+
+export interface AutoScalingGroup {
+  name: string;
+  arn: string;
+  minSize: number;
+  maxSize: number;
+  desiredCapacity: number;
+  instances: { instanceId: string; lifecycleState: string; availabilityZone: string }[];
+  targetGroupArns: string[];
+  loadBalancerNames: string[];
+}
+
+export interface TargetGroup {
+  arn: string;
+  name: string;
+  vpcId: string;
+  port: number;
+  protocol: string;
+  targets: { id: string; port: number }[];
+  loadBalancerArns: string[];
+}
+
+export interface ClassicLoadBalancer {
+  name: string;
+  dnsName: string;
+  vpcId: string;
+  subnetIds: string[];
+  instanceIds: string[];
+}
+
+export interface CommandInvocation {
+  commandId: string;
+  instanceId: string;
+  documentName: string;
+  parameters: Record<string, string[]>;
+  requestedAt: Date;
+  status: 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelled';
+  polls: number;
+  stdout: string;
+  stderr: string;
+  responseCode: number;
+  /** Credentials the capture document uploads with (never part of `state()`). */
+  uploadAccessKeyId?: string;
+}
+
+export interface SecurityHubUpdate {
+  findingId: string;
+  productArn: string;
+  workflowStatus?: string;
+  note?: { text: string; updatedBy: string };
+  severityLabel?: string;
+  at: string;
+  by: string;
+}
+
+/** Everything that lives in one account and region. */
+export interface RegionState {
+  account: string;
+  region: string;
+  vpcs: Map<string, Vpc>;
+  subnets: Map<string, Subnet>;
+  securityGroups: Map<string, SecurityGroup>;
+  endpoints: Map<string, VpcEndpoint>;
+  enis: Map<string, Eni>;
+  addresses: Map<string, Address>;
+  instances: Map<string, Instance>;
+  volumes: Map<string, Volume>;
+  snapshots: Map<string, Snapshot>;
+  associations: Map<string, ProfileAssociation>;
+  kmsKeys: Map<string, KmsKey>;
+  autoScalingGroups: Map<string, AutoScalingGroup>;
+  targetGroups: Map<string, TargetGroup>;
+  loadBalancers: Map<string, ClassicLoadBalancer>;
+  invocations: Map<string, CommandInvocation>; // key `${commandId}/${instanceId}`
+  findingUpdates: SecurityHubUpdate[];
+}
+
+export interface Role {
+  name: string;
+  arn: string;
+  roleId: string;
+  createdAt: Date;
+  /** Who may assume it: caller accounts, and the ExternalId they must give (when set). */
+  trust: { accounts: string[]; externalId?: string };
+  /** Actions (with `*` wildcards) and S3 resources its identity policy allows; used for S3 and STS checks. */
+  allows: { actions: string[]; resources: string[] };
+  inlinePolicies: Record<string, string>;
+}
+
+export interface InstanceProfile {
+  name: string;
+  arn: string;
+  profileId: string;
+  roleNames: string[];
+  createdAt: Date;
+}
+
+export interface S3ObjectVersion {
+  versionId: string;
+  body: Buffer;
+  sha256: string;
+  etag: string;
+  metadata: Record<string, string>;
+  contentType?: string;
+  lastModified: Date;
+  lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  retainUntil?: Date;
+  deleteMarker: boolean;
+  uploadedBy: string;
+}
+
+export interface Bucket {
+  name: string;
+  owner: string;
+  region: string;
+  objectLock: boolean;
+  versioning: boolean;
+  /** Accounts the bucket policy lets read and write (besides the owner). */
+  allowedAccounts: string[];
+  objects: Map<string, S3ObjectVersion[]>;
+}
+
+export interface AccountState {
+  id: string;
+  roles: Map<string, Role>;
+  instanceProfiles: Map<string, InstanceProfile>;
+  regions: Map<string, RegionState>;
+}
+
+/** Issued STS session: what an access key id stands for. */
+export interface Session {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  account: string;
+  roleName: string;
+  sessionName: string;
+  policy?: string;
+  expiresAt: number;
+  issuedAt: number;
+}
+
+export function newRegionState(account: string, region: string): RegionState {
+  return {
+    account,
+    region,
+    vpcs: new Map(),
+    subnets: new Map(),
+    securityGroups: new Map(),
+    endpoints: new Map(),
+    enis: new Map(),
+    addresses: new Map(),
+    instances: new Map(),
+    volumes: new Map(),
+    snapshots: new Map(),
+    associations: new Map(),
+    kmsKeys: new Map(),
+    autoScalingGroups: new Map(),
+    targetGroups: new Map(),
+    loadBalancers: new Map(),
+    invocations: new Map(),
+    findingUpdates: [],
+  };
+}
+
+/** The whole organization: accounts, global S3 namespace, issued sessions, and the id counter. */
+export class World {
+  readonly accounts = new Map<string, AccountState>();
+  readonly buckets = new Map<string, Bucket>();
+  readonly sessions = new Map<string, Session>();
+  private counter = 0;
+
+  account(id: string): AccountState {
+    let account = this.accounts.get(id);
+    if (!account) {
+      account = { id, roles: new Map(), instanceProfiles: new Map(), regions: new Map() };
+      this.accounts.set(id, account);
+    }
+    return account;
+  }
+
+  region(accountId: string, region: string): RegionState {
+    const account = this.account(accountId);
+    let state = account.regions.get(region);
+    if (!state) {
+      state = newRegionState(accountId, region);
+      account.regions.set(region, state);
+    }
+    return state;
+  }
+
+  /** A fresh id such as `sg-0000000000000001a` (prefix + 17 hex digits, as EC2 ids). */
+  id(prefix: string, hexDigits = 17): string {
+    this.counter += 1;
+    return `${prefix}-${this.counter.toString(16).padStart(hexDigits, '0')}`;
+  }
+
+  /** A fresh opaque token of `length` characters from `alphabet` (deterministic). */
+  token(length: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'): string {
+    this.counter += 1;
+    let out = '';
+    for (let block = 0; out.length < length; block += 1) {
+      const digest = createHash('sha256').update(`${this.counter}:${block}`).digest();
+      for (const byte of digest) out += alphabet[byte % alphabet.length];
+    }
+    return out.slice(0, length);
+  }
+}
+
+export function tagsToList(tags: Tags): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+export function listToTags(list: { Key?: string; Value?: string }[] | undefined): Tags {
+  const tags: Tags = {};
+  for (const tag of list ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
+  return tags;
+}
+
+export type { IpPermission };

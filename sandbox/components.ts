@@ -1,0 +1,99 @@
+/**
+ * The parts of forensics-bot the sandbox runs, loaded by module path so that the sandbox still starts
+ * (and says what is missing) while one of them is being built. Each is typed here by the small surface
+ * the sandbox uses.
+ */
+import type { FunctionUrlHandler } from './slack/local-slack.js';
+
+export type EventHandler = (event: any, context?: unknown) => Promise<unknown>;
+
+/** What the sandbox uses of `sandbox/aws/organization.ts`'s `SimulatedOrganization`. */
+export interface OrganizationLike {
+  seedDefault(): unknown;
+  install(): unknown;
+  uninstall(): void;
+  state(): unknown;
+  setFaults(faults: Record<string, unknown>): void;
+  getFaults?(): unknown;
+}
+
+export interface OrganizationCtor {
+  new (options?: Record<string, unknown>): OrganizationLike;
+}
+
+/** What the sandbox uses of `sandbox/stepfunctions/local-sfn.ts`'s `LocalStepFunctions`. */
+export interface StepFunctionsLike {
+  stop?(): unknown;
+  close?(): unknown;
+  uninstall?(): unknown;
+}
+
+export interface StepFunctionsCtor {
+  new (options: Record<string, any>): StepFunctionsLike;
+}
+
+export interface Components {
+  slack?: FunctionUrlHandler;
+  findings?: EventHandler;
+  progress?: EventHandler;
+  steps?: EventHandler;
+  SimulatedOrganization?: OrganizationCtor;
+  LocalStepFunctions?: StepFunctionsCtor;
+  /** The whole module of local-sfn (it may export the definitions loader too). */
+  stepFunctionsModule?: Record<string, unknown>;
+  /** One line per part that could not be loaded, with the reason. */
+  missing: string[];
+}
+
+async function load(path: string, missing: string[]): Promise<Record<string, unknown> | undefined> {
+  try {
+    // A computed specifier keeps the type checker from requiring modules that have not landed yet.
+    const specifier = new URL(path, import.meta.url).href;
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    missing.push(`${path.replace(/^\.\.?\//, '')}: ${reason}`);
+    return undefined;
+  }
+}
+
+function pick<T>(
+  module: Record<string, unknown> | undefined,
+  name: string,
+  path: string,
+  missing: string[],
+): T | undefined {
+  if (!module) return undefined;
+  const value = module[name];
+  if (typeof value !== 'function') {
+    missing.push(`${path.replace(/^\.\.?\//, '')}: has no export "${name}"`);
+    return undefined;
+  }
+  return value as T;
+}
+
+/** Imports the handlers and the local AWS parts. Set the environment first: handlers read it at load. */
+export async function loadComponents(): Promise<Components> {
+  const missing: string[] = [];
+  const paths = {
+    slack: '../handlers/slack.ts',
+    findings: '../handlers/findings.ts',
+    progress: '../handlers/progress.ts',
+    steps: '../handlers/steps.ts',
+    org: './aws/organization.ts',
+    sfn: './stepfunctions/local-sfn.ts',
+  };
+  const [slack, findings, progress, steps, org, sfn] = await Promise.all(
+    Object.values(paths).map((path) => load(path, missing)),
+  );
+  return {
+    slack: pick(slack, 'handler', paths.slack, missing),
+    findings: pick(findings, 'handler', paths.findings, missing),
+    progress: pick(progress, 'handler', paths.progress, missing),
+    steps: pick(steps, 'handler', paths.steps, missing),
+    SimulatedOrganization: pick(org, 'SimulatedOrganization', paths.org, missing),
+    LocalStepFunctions: pick(sfn, 'LocalStepFunctions', paths.sfn, missing),
+    stepFunctionsModule: sfn,
+    missing,
+  };
+}

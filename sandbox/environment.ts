@@ -1,0 +1,94 @@
+/**
+ * The environment the bot's handlers read, set for the sandbox before they are imported: every AWS and
+ * Slack endpoint is local, credentials are fake, and the names match the seeded workspace and the
+ * simulated organization. Only the signing secret and the log level may come from the caller.
+ */
+
+export const SANDBOX = {
+  region: 'us-east-1',
+  securityAccount: '111111111111',
+  forensicsAccount: '222222222222',
+  memberAccounts: ['333333333333', '444444444444'],
+  table: 'forensics-bot-cases',
+  caseStateMachineArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-case',
+  releaseStateMachineArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-release',
+  evidenceBucket: 'forensics-evidence-222222222222',
+  externalId: 'forensics-bot-sandbox',
+  botToken: 'xoxb-sandbox-token',
+  signingSecret: 'sandbox-signing-secret',
+} as const;
+
+export interface SandboxEndpoints {
+  dynamoEndpoint: string;
+  slackApiUrl: string;
+  signingSecret: string;
+  externalId?: string;
+  evidenceBucket?: string;
+}
+
+/** The variables set for the handlers (exported for the start-up banner and tests). */
+export function sandboxVariables(endpoints: SandboxEndpoints): Record<string, string> {
+  return {
+    AWS_REGION: SANDBOX.region,
+    AWS_DEFAULT_REGION: SANDBOX.region,
+    // Fake credentials of the security account: the simulated organization answers every AWS call.
+    AWS_ACCESS_KEY_ID: 'AKIASANDBOX000000000',
+    AWS_SECRET_ACCESS_KEY: 'sandbox-secret-not-real',
+    AWS_SESSION_TOKEN: '',
+    AWS_PROFILE: '',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoEndpoint,
+    // Safety net: a client the simulated organization does not answer fails here, on a closed local port,
+    // instead of reaching AWS.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    CASE_TABLE: SANDBOX.table,
+    SLACK_API_URL: endpoints.slackApiUrl,
+    SLACK_BOT_TOKEN: SANDBOX.botToken,
+    SLACK_SIGNING_SECRET: endpoints.signingSecret,
+    SLACK_BOT_ID: 'B0FORENSIC',
+    SLACK_BOT_USER_ID: 'U0FORENSIC',
+    ALERTS_CHANNEL: 'C0ALERTS',
+    COMMANDERS_CHANNEL: 'C0COMMANDERS',
+    RESPONDERS_GROUP: 'S0RESPONDERS',
+    COMMANDERS_GROUP: 'S0COMMANDERS',
+    CASE_STATE_MACHINE_ARN: SANDBOX.caseStateMachineArn,
+    RELEASE_STATE_MACHINE_ARN: SANDBOX.releaseStateMachineArn,
+    IR_ROLE_NAME: 'IRAutomation',
+    IR_EXTERNAL_ID: endpoints.externalId ?? SANDBOX.externalId,
+    EVIDENCE_BUCKET: endpoints.evidenceBucket ?? SANDBOX.evidenceBucket,
+    FORENSICS_ACCOUNT: SANDBOX.forensicsAccount,
+    DEFAULT_ACCOUNT: SANDBOX.memberAccounts[0],
+    // Polls run against simulated time in the sandbox; keep them short so a case completes in seconds.
+    MEMORY_POLL_SECONDS: '1',
+    SNAPSHOT_POLL_SECONDS: '1',
+    // Roles are read from the local Slack on every click, so a switch of user takes effect at once.
+    ROLE_CACHE_SECONDS: '0',
+    // The sandbox posts findings as fast as one clicks; its local Slack has no burst limit by default.
+    STORM_WINDOW_SECONDS: '10',
+    STORM_MAX_POSTS: '20',
+    CARD_UPDATE_SECONDS: '0',
+    SECURITY_HUB_UPDATES: 'true',
+    POWERTOOLS_SERVICE_NAME: 'forensics-bot-sandbox',
+    POWERTOOLS_LOG_LEVEL: process.env.SANDBOX_LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    POWERTOOLS_DEV: 'true',
+  };
+}
+
+/** Sets the variables (empty ones are removed) and returns what was there before, for `restore`. */
+export function applyVariables(variables: Record<string, string>): Record<string, string | undefined> {
+  const before: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    before[name] = process.env[name];
+    if (value === '') delete process.env[name];
+    else process.env[name] = value;
+  }
+  return before;
+}
+
+export function restoreVariables(before: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(before)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}

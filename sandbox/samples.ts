@@ -1,0 +1,212 @@
+/**
+ * Sample findings the sandbox page injects: the real event fixtures under `test/events/`, patched so the
+ * finding is about an instance that exists in the simulated organization (its account, region and
+ * instance id), fresh (new ids, current timestamps) so each injection is a new finding.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SANDBOX } from './environment.js';
+
+const EVENTS = join(import.meta.dirname, '..', 'test', 'events');
+
+export interface SampleTarget {
+  account: string;
+  region: string;
+  instanceId: string;
+}
+
+type Json = Record<string, any>;
+
+export interface Sample {
+  name: string;
+  title: string;
+  source: 'guardduty' | 'securityhub' | 'tag';
+  /** Whether the event names an EC2 instance (patched to the target). */
+  aboutInstance: boolean;
+  build(target: SampleTarget, now?: Date): Json;
+}
+
+function load(source: string, file: string): Json {
+  return JSON.parse(readFileSync(join(EVENTS, source, file), 'utf8')) as Json;
+}
+
+function envelope(event: Json, target: SampleTarget, now: Date): Json {
+  // Findings of the whole organization reach the security account's event bus.
+  return {
+    ...event,
+    id: randomUUID(),
+    time: now.toISOString(),
+    account: SANDBOX.securityAccount,
+    region: target.region,
+  };
+}
+
+function guardDuty(file: string, target: SampleTarget, now: Date, patchInstance: boolean): Json {
+  const event = envelope(load('guardduty', file), target, now);
+  const detail = event.detail as Json;
+  const id = randomUUID().replaceAll('-', '');
+  const iso = now.toISOString();
+  detail.id = id;
+  detail.accountId = target.account;
+  detail.region = target.region;
+  detail.arn = `arn:aws:guardduty:${target.region}:${target.account}:detector/sandbox/finding/${id}`;
+  detail.createdAt = iso;
+  detail.updatedAt = iso;
+  if (detail.service) {
+    detail.service.eventFirstSeen = new Date(now.getTime() - 15 * 60_000).toISOString();
+    detail.service.eventLastSeen = iso;
+    if (detail.service.additionalInfo) delete detail.service.additionalInfo.sample;
+  }
+  if (patchInstance && detail.resource?.instanceDetails)
+    detail.resource.instanceDetails.instanceId = target.instanceId;
+  return event;
+}
+
+function securityHubImported(file: string, target: SampleTarget, now: Date): Json {
+  const event = envelope(load('securityhub', file), target, now);
+  const iso = now.toISOString();
+  for (const finding of event.detail.findings as Json[]) {
+    const id = randomUUID();
+    finding.Id = `arn:aws:securityhub:${target.region}:${target.account}:finding/${id}`;
+    finding.AwsAccountId = target.account;
+    finding.Region = target.region;
+    finding.CreatedAt = iso;
+    finding.UpdatedAt = iso;
+    finding.FirstObservedAt = new Date(now.getTime() - 15 * 60_000).toISOString();
+    finding.LastObservedAt = iso;
+    for (const resource of finding.Resources as Json[]) {
+      if (resource.Type === 'AwsEc2Instance') {
+        resource.Id = `arn:aws:ec2:${target.region}:${target.account}:instance/${target.instanceId}`;
+        resource.Region = target.region;
+      } else if (resource.Type === 'AwsAccount') resource.Id = `AWS::::Account:${target.account}`;
+    }
+  }
+  event.resources = (event.detail.findings as Json[]).map((f) => f.Id);
+  return event;
+}
+
+function tagChange(target: SampleTarget, now: Date, value: 'Analyze' | 'Contain'): Json {
+  const event = envelope(load('tag', 'ec2-tag-change-on-resource.awsdocs.json'), target, now);
+  event.account = target.account;
+  event.resources = [`arn:aws:ec2:${target.region}:${target.account}:instance/${target.instanceId}`];
+  event.detail = {
+    ...event.detail,
+    'changed-tag-keys': ['SecurityIncidentStatus'],
+    tags: { SecurityIncidentStatus: value },
+  };
+  return event;
+}
+
+/** Every sample the page offers, SSH brute force first. */
+export const SAMPLES: Sample[] = [
+  {
+    name: 'guardduty-ssh-brute-force',
+    title: 'GuardDuty: SSH brute force against an instance',
+    source: 'guardduty',
+    aboutInstance: true,
+    build: (t, now = new Date()) =>
+      guardDuty('guardduty-finding-ec2-unauthorizedaccess-sshbruteforce.composed.json', t, now, true),
+  },
+  {
+    name: 'guardduty-bitcoin-dns',
+    title: 'GuardDuty: instance querying a Bitcoin domain',
+    source: 'guardduty',
+    aboutInstance: true,
+    build: (t, now = new Date()) =>
+      guardDuty('guardduty-finding-ec2-cryptocurrency-bitcointool-b-dns.real-redacted.json', t, now, true),
+  },
+  {
+    name: 'guardduty-canary',
+    title: 'GuardDuty: canary finding (low severity)',
+    source: 'guardduty',
+    aboutInstance: true,
+    build: (t, now = new Date()) =>
+      guardDuty('guardduty-finding-ec2-canary-stateless-integtest.composed.json', t, now, true),
+  },
+  {
+    name: 'guardduty-iam-recon',
+    title: 'GuardDuty: access key used from a malicious IP (no instance)',
+    source: 'guardduty',
+    aboutInstance: false,
+    build: (t, now = new Date()) =>
+      guardDuty('guardduty-finding-iam-recon-maliciousipcaller-custom.composed.json', t, now, false),
+  },
+  {
+    name: 'securityhub-guardduty-ssh',
+    title: 'Security Hub: imported GuardDuty SSH brute force',
+    source: 'securityhub',
+    aboutInstance: true,
+    build: (t, now = new Date()) =>
+      securityHubImported('securityhub-findings-imported-guardduty-ec2-sshbruteforce.composed.json', t, now),
+  },
+  {
+    name: 'securityhub-ec2-7',
+    title: 'Security Hub: EBS default encryption off (account control)',
+    source: 'securityhub',
+    aboutInstance: false,
+    build: (t, now = new Date()) =>
+      securityHubImported('securityhub-findings-imported-securityhub-afsbp-ec2.7.json', t, now),
+  },
+  {
+    name: 'tag-analyze',
+    title: 'Tag SecurityIncidentStatus=Analyze on an instance',
+    source: 'tag',
+    aboutInstance: true,
+    build: (t, now = new Date()) => tagChange(t, now, 'Analyze'),
+  },
+];
+
+export function sample(name: string): Sample | undefined {
+  return SAMPLES.find((s) => s.name === name);
+}
+
+interface CloudInstance {
+  instanceId: string;
+  name?: string;
+  vpcId?: string;
+  tags?: Record<string, string>;
+  enis?: {
+    eniId: string;
+    privateIp?: string;
+    publicIp?: string | null;
+    groups?: { groupId: string; groupName?: string }[];
+  }[];
+}
+
+/** The instance as the simulated organization has it (`GET /api/cloud`'s shape), if it exists. */
+export function findCloudInstance(cloud: unknown, target: SampleTarget): CloudInstance | undefined {
+  const accounts = (cloud as { accounts?: Json[] } | undefined)?.accounts ?? [];
+  const region = accounts
+    .find((a) => a.id === target.account)
+    ?.regions?.find((r: Json) => r.region === target.region);
+  return (region?.instances as CloudInstance[] | undefined)?.find((i) => i.instanceId === target.instanceId);
+}
+
+/**
+ * Makes a GuardDuty sample describe the instance as it really is in the simulated organization (its VPC,
+ * network interfaces, addresses, groups and tags) instead of the fixture's generated placeholders.
+ */
+export function describeInstance(event: Json, instance: CloudInstance | undefined): Json {
+  const details = event.detail?.resource?.instanceDetails as Json | undefined;
+  if (!instance || !details) return event;
+  const placeholder = 'i-99999999';
+  for (const key of ['title', 'description'] as const)
+    if (typeof event.detail[key] === 'string')
+      event.detail[key] = event.detail[key].replaceAll(placeholder, instance.instanceId);
+  details.instanceId = instance.instanceId;
+  details.tags = Object.entries(instance.tags ?? {}).map(([key, value]) => ({ key, value }));
+  details.networkInterfaces = (instance.enis ?? []).map((eni) => ({
+    networkInterfaceId: eni.eniId,
+    privateIpAddress: eni.privateIp,
+    privateIpAddresses: [{ privateIpAddress: eni.privateIp }],
+    ...(eni.publicIp ? { publicIp: eni.publicIp } : {}),
+    vpcId: instance.vpcId,
+    securityGroups: (eni.groups ?? []).map((g) => ({
+      groupId: g.groupId,
+      groupName: g.groupName ?? g.groupId,
+    })),
+    ipv6Addresses: [],
+  }));
+  return event;
+}

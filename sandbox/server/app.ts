@@ -1,0 +1,55 @@
+/**
+ * What the sandbox's HTTP API needs from the running sandbox. `sandbox/wiring.ts` implements it; the
+ * routes only translate HTTP to these calls, so they stay thin and testable with a fake.
+ */
+import type { HttpRequestLike } from '../slack/function-url.js';
+import type { ClickInput, CommandInput, DeliveryResult, LocalSlack } from '../slack/local-slack.js';
+
+export interface SampleInfo {
+  name: string;
+  title: string;
+  source: string;
+  /** The instance it will be about, when it names one. */
+  target?: { account: string; region: string; instanceId: string };
+}
+
+export interface EventDelivery {
+  /** The handler the event went to. */
+  handler: 'findings' | 'progress';
+  result: unknown;
+}
+
+export interface ComponentStatus {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface SandboxApp {
+  readonly slack: LocalSlack;
+  readonly signingSecret: string;
+  /** One EventBridge event, delivered as EventBridge would (findings, or progress for `aws.states`). */
+  deliverEvent(event: unknown): Promise<EventDelivery>;
+  /** A user clicks a button: the real block_actions payload, signed, to the bot's Function URL handler. */
+  click(input: ClickInput): Promise<DeliveryResult>;
+  /** A user types `/forensics <text>`. */
+  command(input: CommandInput): Promise<DeliveryResult>;
+  /** A raw HTTP request to the bot's Slack endpoint (`POST /slack/events`). */
+  slackRequest(request: HttpRequestLike): Promise<DeliveryResult>;
+  /** The simulated AWS state. */
+  cloud(): unknown;
+  /** Replaces the injected faults; answers the faults now in force. */
+  setFaults(faults: Record<string, unknown>): unknown;
+  faults(): unknown;
+  samples(): SampleInfo[];
+  /** Builds the sample's event (patched to a seeded instance, or `target`) and delivers it. */
+  injectSample(
+    name: string,
+    target?: Partial<SampleInfo['target']>,
+  ): Promise<EventDelivery & { event: unknown }>;
+  /** Open cases, newest first (for the page). */
+  cases(): Promise<unknown[]>;
+  /** One case record (status, steps, artifacts), or undefined. */
+  caseRecord(id: string): Promise<unknown>;
+  status(): ComponentStatus[];
+}

@@ -1,0 +1,236 @@
+/**
+ * Wires the whole product on one machine: dynalite with the case table, the local Slack, the simulated
+ * AWS organization, local Step Functions running the real ASL with the real steps, the bot's real
+ * handlers, and the HTTP server of the sandbox API and page. `startSandbox()` is what `npm start` and
+ * the browser test run; `stop()` undoes all of it.
+ */
+import {
+  type Components,
+  loadComponents,
+  type OrganizationLike,
+  type StepFunctionsLike,
+} from './components.js';
+import { applyVariables, restoreVariables, SANDBOX, sandboxVariables } from './environment.js';
+import { startLocalDynamo } from './dynamo.js';
+import {
+  describeInstance,
+  findCloudInstance,
+  SAMPLES,
+  sample as findSample,
+  type SampleTarget,
+} from './samples.js';
+import type { ComponentStatus, EventDelivery, SampleInfo, SandboxApp } from './server/app.js';
+import { startHttpServer } from './server/http-server.js';
+import { type FunctionUrlEvent, functionUrlEvent, readFunctionUrlResult } from './slack/function-url.js';
+import { type ClickInput, type CommandInput, type DeliveryResult, LocalSlack } from './slack/local-slack.js';
+import { pickTargets } from './targets.js';
+
+export interface SandboxOptions {
+  /** Port of the page and API on 127.0.0.1 (default 3000; 0 = a free port). */
+  port?: number;
+  signingSecret?: string;
+  /** Slack's burst limit on chat.postMessage (off by default). */
+  realisticRateLimits?: boolean;
+}
+
+export interface Sandbox extends SandboxApp {
+  readonly url: string;
+  readonly port: number;
+  readonly org?: OrganizationLike;
+  readonly stepFunctions?: StepFunctionsLike;
+  readonly components: Components;
+  stop(): Promise<void>;
+}
+
+class NotWiredError extends Error {
+  override name = 'NotWiredError';
+}
+
+function isStepFunctionsEvent(event: Record<string, unknown>): boolean {
+  return event.source === 'aws.states' || event['detail-type'] === 'Step Functions Execution Status Change';
+}
+
+/** Starts everything; resolves when the page answers. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const cleanup: (() => unknown)[] = [];
+  const undo = async () => {
+    for (const step of cleanup.reverse()) {
+      try {
+        await step();
+      } catch {
+        // keep undoing the rest
+      }
+    }
+  };
+  try {
+    const signingSecret = options.signingSecret ?? process.env.SLACK_SIGNING_SECRET ?? SANDBOX.signingSecret;
+    const dynamo = await startLocalDynamo(SANDBOX.table);
+    cleanup.push(() => dynamo.stop());
+    const slack = new LocalSlack({
+      signingSecret,
+      botToken: SANDBOX.botToken,
+      realisticRateLimits: options.realisticRateLimits ?? false,
+    });
+    const { apiUrl } = await slack.start();
+    cleanup.push(() => slack.stop());
+
+    const before = applyVariables(
+      sandboxVariables({ dynamoEndpoint: dynamo.endpoint, slackApiUrl: apiUrl, signingSecret }),
+    );
+    cleanup.push(() => restoreVariables(before));
+    await resetCachedSettings();
+
+    const components = await loadComponents();
+    const org = components.SimulatedOrganization
+      ? new components.SimulatedOrganization({
+          externalId: SANDBOX.externalId,
+          evidenceBucket: SANDBOX.evidenceBucket,
+          securityAccount: SANDBOX.securityAccount,
+          forensicsAccount: SANDBOX.forensicsAccount,
+        })
+      : undefined;
+    if (org) {
+      org.seedDefault();
+      org.install();
+      cleanup.push(() => org.uninstall());
+    }
+    const stepFunctions = startStepFunctions(components);
+    if (stepFunctions)
+      cleanup.push(() =>
+        (stepFunctions.stop ?? stepFunctions.close ?? stepFunctions.uninstall)?.call(stepFunctions),
+      );
+
+    const app = sandboxApp(slack, signingSecret, components, org);
+    const server = await startHttpServer(app, options.port ?? 3000);
+    cleanup.push(() => server.close());
+    slack.setPermalinkBase(server.url);
+
+    return Object.assign(app, {
+      url: server.url,
+      port: server.port,
+      org,
+      stepFunctions,
+      components,
+      stop: undo,
+    });
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+/** Settings are memoized per cold start; a sandbox started in a process that read them must re-read. */
+async function resetCachedSettings(): Promise<void> {
+  const config = await import('../bot/config.js');
+  for (const settings of [config.tableSettings, config.slackSettings, config.workspaceSettings])
+    settings.reset();
+  (await import('../bot/store/table.js')).resetDb();
+  (await import('../bot/slack/client.js')).resetSlackWebClient();
+  (await import('../bot/slack/secrets.js')).resetSlackSecrets();
+}
+
+function startStepFunctions(components: Components): StepFunctionsLike | undefined {
+  const { LocalStepFunctions, steps, progress, stepFunctionsModule } = components;
+  if (!LocalStepFunctions || !steps) return undefined;
+  const loadDefinitions = stepFunctionsModule?.loadDefinitions as (() => unknown) | undefined;
+  return new LocalStepFunctions({
+    ...(loadDefinitions ? { definitions: loadDefinitions() } : {}),
+    stepHandler: steps,
+    // Waits (approval reminders, polls) are shortened so a case completes in seconds.
+    waitSeconds: 0,
+    onStatusChange: async (event: unknown) => {
+      try {
+        await progress?.(event);
+      } catch (error) {
+        console.error('[sandbox] progress handler failed:', error);
+      }
+    },
+  });
+}
+
+function sandboxApp(
+  slack: LocalSlack,
+  signingSecret: string,
+  components: Components,
+  org: OrganizationLike | undefined,
+): SandboxApp {
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (!value)
+      throw new NotWiredError(`${what} is not available in this sandbox: ${components.missing.join('; ')}`);
+    return value;
+  };
+  const toBot = async (event: FunctionUrlEvent): Promise<DeliveryResult> =>
+    readFunctionUrlResult(await need(components.slack, 'handlers/slack.ts')(event, {}));
+  const targets = () => pickTargets();
+  const sampleTarget = (aboutInstance: boolean, index: number): SampleTarget | undefined => {
+    const all = targets();
+    if (all.length === 0) return undefined;
+    return aboutInstance ? all[index % all.length] : all[0];
+  };
+
+  const app: SandboxApp = {
+    slack,
+    signingSecret,
+    async deliverEvent(event: unknown): Promise<EventDelivery> {
+      const e = event as Record<string, unknown>;
+      if (isStepFunctionsEvent(e))
+        return { handler: 'progress', result: await need(components.progress, 'handlers/progress.ts')(e) };
+      return { handler: 'findings', result: await need(components.findings, 'handlers/findings.ts')(e) };
+    },
+    click: (input: ClickInput) => slack.click(need(components.slack, 'handlers/slack.ts'), input),
+    command: (input: CommandInput) => slack.command(need(components.slack, 'handlers/slack.ts'), input),
+    slackRequest: (request) => toBot(functionUrlEvent(request)),
+    cloud: () => need(org, 'The simulated AWS organization').state(),
+    setFaults(faults) {
+      const o = need(org, 'The simulated AWS organization');
+      o.setFaults(faults);
+      return o.getFaults?.() ?? faults;
+    },
+    faults: () => org?.getFaults?.() ?? {},
+    samples(): SampleInfo[] {
+      return SAMPLES.map((s, i) => ({
+        name: s.name,
+        title: s.title,
+        source: s.source,
+        ...(s.aboutInstance ? { target: sampleTarget(true, i === 0 ? 0 : i) } : {}),
+      }));
+    },
+    async injectSample(name, target) {
+      const s = need(findSample(name), `Sample ${name}`);
+      const index = SAMPLES.indexOf(s);
+      const fallback = sampleTarget(s.aboutInstance, index) ?? {
+        account: SANDBOX.memberAccounts[0],
+        region: SANDBOX.region,
+        instanceId: 'i-0123456789abcdef0',
+      };
+      const where = { ...fallback, ...target };
+      const event = s.build(where);
+      if (org && s.aboutInstance) describeInstance(event, findCloudInstance(org.state(), where));
+      return { ...(await app.deliverEvent(event)), event };
+    },
+    async cases() {
+      const { listOpenCases } = await import('../bot/cases/store.js');
+      return listOpenCases(50);
+    },
+    async caseRecord(id) {
+      const { getCase } = await import('../bot/cases/store.js');
+      return getCase(id);
+    },
+    status(): ComponentStatus[] {
+      const part = (name: string, ok: unknown): ComponentStatus => ({
+        name,
+        ok: Boolean(ok),
+        ...(ok ? {} : { detail: components.missing.find((m) => m.includes(name)) ?? 'not loaded' }),
+      });
+      return [
+        part('handlers/slack', components.slack),
+        part('handlers/findings', components.findings),
+        part('handlers/progress', components.progress),
+        part('handlers/steps', components.steps),
+        part('aws/organization', org),
+        part('stepfunctions/local-sfn', components.LocalStepFunctions),
+      ];
+    },
+  };
+  return app;
+}

@@ -1,0 +1,162 @@
+/**
+ * The sandbox in a real browser (issue 5): an SSH brute-force finding becomes a card, alice asks to
+ * contain, mallory cannot approve, carol approves, the case thread reports isolation, memory and disk
+ * with their SHA-256 and ends with the manifest hash; `/forensics status` shows the case; the simulated
+ * cloud shows the instance isolated, its profile deny-all and its snapshots in the forensics account.
+ * Each step is its own test, in order, so a report shows exactly how far the scenario got.
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TARGETS } from '../../sandbox/targets.js';
+import { type Sandbox, startSandbox } from '../../sandbox/wiring.js';
+import { CASE_ID, SandboxApi, SHA256, waitFor, waitForCaseEnd } from './support/api.js';
+import { type Browser, hasChromium, launchBrowser } from './support/browser.js';
+import { cloudInstance, forensicsSnapshots, threadText } from './support/scenario.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const target = TARGETS.demo;
+const STEP = 90_000;
+
+let sandbox: Sandbox;
+let browser: Browser;
+let page: Page;
+let api: SandboxApi;
+let caseId = '';
+
+async function asUser(name: 'alice' | 'carol' | 'mallory') {
+  await page.click(`button[data-user="${name}"]`);
+  await expect.poll(() => page.locator('#viewing-as').innerText()).toContain(name);
+}
+
+async function openChannel(name: string) {
+  await page.click(`li[data-channel="${name}"]`);
+  await expect.poll(() => page.locator('#channel-title').innerText()).toBe(`# ${name}`);
+}
+
+/** Clicks a Block Kit button and, when it asks for confirmation, confirms. */
+async function press(button: Locator) {
+  await button.click();
+  const confirm = page.locator('#dialog [data-answer="yes"]');
+  if (await confirm.isVisible().catch(() => false)) await confirm.click();
+}
+
+describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a browser', () => {
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0 });
+    api = new SandboxApi(sandbox.url);
+    browser = await launchBrowser();
+    page = browser.page;
+    await page.goto(sandbox.url);
+    await page.waitForSelector('button[data-sample="guardduty-ssh-brute-force"]');
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await sandbox?.stop();
+  });
+
+  it(
+    'an SSH brute-force finding injected from the page appears as a card in #security-alerts',
+    async () => {
+      await page.click('button[data-sample="guardduty-ssh-brute-force"]');
+      const card = page.locator('#messages .message', { hasText: target.instanceId }).first();
+      await card.waitFor({ timeout: 20_000 });
+      await expect.poll(() => card.locator('button.bk-button', { hasText: /^Contain$/ }).count()).toBe(1);
+    },
+    STEP,
+  );
+
+  it(
+    'alice clicks Contain and confirms: the approval card appears in #ir-commanders',
+    async () => {
+      await asUser('alice');
+      const card = page.locator('#messages .message', { hasText: target.instanceId }).first();
+      await press(card.locator('button.bk-button', { hasText: /^Contain$/ }));
+      await openChannel('ir-commanders');
+      const approval = page.locator('#messages .message', { hasText: target.instanceId }).first();
+      await approval.waitFor({ timeout: 30_000 });
+      await expect.poll(() => approval.locator('button[data-action-id="approval.approve"]').count()).toBe(1);
+      caseId =
+        (await approval.locator('button[data-action-id="approval.approve"]').getAttribute('data-value')) ??
+        '';
+      expect(caseId).toMatch(CASE_ID);
+    },
+    STEP,
+  );
+
+  it(
+    "mallory's Approve is refused, and only mallory sees why",
+    async () => {
+      await asUser('mallory');
+      const approval = page
+        .locator('#messages .message:not(.ephemeral)', { hasText: target.instanceId })
+        .first();
+      await press(approval.locator('button[data-action-id="approval.approve"]'));
+      await page.locator('#messages .message.ephemeral').first().waitFor({ timeout: 20_000 });
+      const record = await api.get(`/api/cases/${caseId}`);
+      expect(record.status).toBe('awaiting-approval');
+      expect((await api.messages('ir-commanders', 'carol')).ephemerals).toHaveLength(0);
+    },
+    STEP,
+  );
+
+  it('carol approves: the case runs to the end and its thread shows isolation, memory and disk with SHA-256 and the manifest hash', async () => {
+    await asUser('carol');
+    await openChannel('ir-commanders');
+    const approval = page
+      .locator('#messages .message:not(.ephemeral)', { hasText: target.instanceId })
+      .first();
+    await press(approval.locator('button[data-action-id="approval.approve"]'));
+    const record = await waitForCaseEnd(api, caseId);
+    expect(record.status).toBe('evidence-secured');
+
+    const text = await waitFor('the manifest line in the case thread', async () => {
+      const t = await threadText(api, caseId);
+      return /manifest/i.test(t) && SHA256.test(t.slice(t.search(/manifest/i))) ? t : undefined;
+    });
+    expect(text).toMatch(/isolat/i);
+    expect(text).toMatch(/memory/i);
+    expect(text).toMatch(/disk|snapshot|volume/i);
+    expect(text.match(new RegExp(SHA256.source, 'g'))?.length ?? 0).toBeGreaterThanOrEqual(2);
+
+    // The thread, as a responder reads it in the page.
+    await openChannel('security-alerts');
+    const card = page.locator('#messages .message', { hasText: caseId }).first();
+    await card.locator('.thread-link').click();
+    await expect
+      .poll(() => page.locator('#tab-thread').innerText(), { timeout: 20_000 })
+      .toMatch(/manifest/i);
+    mkdirSync(join(ROOT, 'test', 'artifacts'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test', 'artifacts', 'sandbox.png') });
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    copyFileSync(join(ROOT, 'test', 'artifacts', 'sandbox.png'), join(ROOT, 'docs', 'sandbox.png'));
+  }, 180_000);
+
+  it(
+    '/forensics status shows the case to the one who asked',
+    async () => {
+      await page.fill('#command', `status ${caseId}`);
+      await page.press('#command', 'Enter');
+      const answer = page.locator('#messages .message.ephemeral', { hasText: caseId }).last();
+      await answer.waitFor({ timeout: 20_000 });
+      expect(await answer.innerText()).toMatch(/evidence-secured|evidence secured/i);
+    },
+    STEP,
+  );
+
+  it(
+    'GET /api/cloud shows the instance isolated, its profile deny-all, its snapshots in the forensics account',
+    async () => {
+      const instance = await cloudInstance(api, target);
+      expect(instance.profile?.name).toMatch(/DenyAll/i);
+      for (const eni of instance.enis)
+        expect(eni.groups.map((g: any) => g.groupName)).toEqual([
+          expect.stringMatching(/^forensics-bot-isolation/),
+        ]);
+      expect((await forensicsSnapshots(api, target.instanceId)).length).toBeGreaterThan(0);
+    },
+    STEP,
+  );
+});

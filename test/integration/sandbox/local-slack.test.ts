@@ -1,0 +1,328 @@
+import { App, AwsLambdaReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
+
+const slack = new LocalSlack();
+let client: WebClient;
+
+beforeAll(async () => {
+  const { apiUrl } = await slack.start();
+  client = new WebClient('xoxb-sandbox-token', {
+    slackApiUrl: apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+});
+afterAll(() => slack.stop());
+
+const card = (value = 'CASE-20240101-ABCD') => [
+  { type: 'header', text: { type: 'plain_text', text: 'SSH brute force' } },
+  {
+    type: 'actions',
+    block_id: 'finding-actions',
+    elements: [
+      { type: 'button', action_id: 'analyze', text: { type: 'plain_text', text: 'Analyze' }, value },
+      {
+        type: 'button',
+        action_id: 'contain',
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Contain' },
+        value,
+        confirm: {
+          title: { type: 'plain_text', text: 'Contain?' },
+          text: { type: 'mrkdwn', text: 'Isolates the instance.' },
+          confirm: { type: 'plain_text', text: 'Contain' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+    ],
+  },
+];
+
+describe('Function: LocalSlack Web API', () => {
+  it('posts a card by channel name and answers with the channel id and a Slack ts', async () => {
+    // Act
+    const out = await client.chat.postMessage({
+      channel: 'security-alerts',
+      text: 'finding',
+      blocks: card(),
+    });
+
+    // Assess
+    expect(out.ok).toBe(true);
+    expect(out.channel).toBe('C0ALERTS');
+    expect(out.ts).toMatch(/^\d{10}\.\d{6}$/);
+    expect(out.message?.bot_id).toBe('B0FORENSIC');
+    const stored = slack.messages('C0ALERTS').find((m) => m.ts === out.ts);
+    expect(stored?.blocks?.[0]?.block_id).toBeTruthy(); // Slack fills missing block ids
+  });
+
+  it('generates strictly increasing timestamps', async () => {
+    const a = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'a' });
+    const b = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'b' });
+    expect(Number(b.ts)).toBeGreaterThan(Number(a.ts));
+  });
+
+  it('threads a reply under its root and counts it, and a broadcast reply also shows in the channel', async () => {
+    // Prepare
+    const root = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+
+    // Act
+    await client.chat.postMessage({ channel: 'C0ALERTS', text: 'step 1', thread_ts: root.ts! });
+    await client.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'done',
+      thread_ts: root.ts!,
+      reply_broadcast: true,
+    });
+
+    // Assess
+    const messages = slack.messages('security-alerts');
+    const stored = messages.find((m) => m.ts === root.ts);
+    expect(stored?.replies.map((r) => r.text)).toEqual(['step 1', 'done']);
+    expect(stored?.reply_count).toBe(2);
+    expect(messages.some((m) => m.subtype === 'thread_broadcast' && m.text === 'done')).toBe(true);
+  });
+
+  it('updates a message, keeping fields left out, and refuses an unknown ts with message_not_found', async () => {
+    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'v1', blocks: card() });
+    await client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'v2' });
+    const stored = slack.messages('C0ALERTS').find((m) => m.ts === posted.ts);
+    expect(stored?.text).toBe('v2');
+    expect(stored?.blocks).toHaveLength(2);
+    await expect(
+      client.chat.update({ channel: 'C0ALERTS', ts: '1.000001', text: 'x' }),
+    ).rejects.toMatchObject({
+      data: { ok: false, error: 'message_not_found' },
+    });
+  });
+
+  it('keeps ephemeral messages for their user only', async () => {
+    const out = await client.chat.postEphemeral({
+      channel: 'C0ALERTS',
+      user: 'U0MALLORY',
+      text: 'not allowed',
+    });
+    expect(out.message_ts).toBeTruthy();
+    expect(slack.ephemerals('security-alerts', 'mallory').map((e) => e.text)).toContain('not allowed');
+    expect(slack.ephemerals('security-alerts', 'alice').map((e) => e.text)).not.toContain('not allowed');
+  });
+
+  it('answers permalinks, user groups, users, channels, auth.test and views.open with real shapes', async () => {
+    const posted = await client.chat.postMessage({ channel: 'C0COMMANDERS', text: 'approve?' });
+    const link = await client.chat.getPermalink({ channel: 'C0COMMANDERS', message_ts: posted.ts! });
+    expect(link.permalink).toBe(`${slack.url}/archives/C0COMMANDERS/p${posted.ts!.replace('.', '')}`);
+    expect((await client.usergroups.users.list({ usergroup: 'S0COMMANDERS' })).users).toEqual(['U0CAROL']);
+    expect((await client.usergroups.users.list({ usergroup: 'S0RESPONDERS' })).users).toEqual([
+      'U0ALICE',
+      'U0CAROL',
+    ]);
+    expect((await client.users.info({ user: 'U0ALICE' })).user?.name).toBe('alice');
+    expect((await client.conversations.info({ channel: 'C0COMMANDERS' })).channel?.name).toBe(
+      'ir-commanders',
+    );
+    expect(await client.auth.test()).toMatchObject({ user_id: 'U0FORENSIC', bot_id: 'B0FORENSIC' });
+    const view = await client.views.open({
+      trigger_id: '1.2.abc',
+      view: { type: 'modal', title: { type: 'plain_text', text: 'Case' }, blocks: [] },
+    });
+    expect(view.view?.id).toMatch(/^V0/);
+    expect(slack.views).toHaveLength(1);
+  });
+
+  it('rejects a wrong bot token with invalid_auth and an unknown method with unknown_method', async () => {
+    const wrong = new WebClient('xoxb-wrong', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+    await expect(wrong.auth.test()).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
+    await expect(client.apiCall('chat.explode', {})).rejects.toMatchObject({
+      data: { error: 'unknown_method' },
+    });
+  });
+
+  it('accepts a JSON body with the token as a parameter', async () => {
+    const response = await fetch(`${slack.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: 'xoxb-sandbox-token', channel: 'C0ALERTS', text: 'json' }),
+    });
+    expect(await response.json()).toMatchObject({ ok: true, channel: 'C0ALERTS' });
+  });
+
+  it('rejects Block Kit that Slack would reject', async () => {
+    const tooMany = Array.from({ length: 51 }, () => ({ type: 'divider' }));
+    await expect(
+      client.chat.postMessage({ channel: 'C0ALERTS', text: 'x', blocks: tooMany }),
+    ).rejects.toMatchObject({
+      data: { error: 'invalid_blocks' },
+    });
+    await expect(
+      client.chat.postMessage({ channel: 'C0ALERTS', text: 'x', blocks: card('v'.repeat(2001)) }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
+    await expect(
+      client.chat.postMessage({ channel: 'C0ALERTS', text: 'x'.repeat(40_001) }),
+    ).rejects.toMatchObject({
+      data: { error: 'msg_too_long' },
+    });
+    await expect(client.chat.postMessage({ channel: 'C0NOPE', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'channel_not_found' },
+    });
+  });
+
+  it('answers 429 with Retry-After when told to rate-limit, then lets calls through', async () => {
+    slack.rateLimit({ method: 'chat.postMessage', times: 1, retryAfterSeconds: 1 });
+    await expect(client.chat.postMessage({ channel: 'C0ALERTS', text: 'x' })).rejects.toMatchObject({
+      code: 'slack_webapi_rate_limited_error',
+      retryAfter: 1,
+    });
+    expect((await client.chat.postMessage({ channel: 'C0ALERTS', text: 'x' })).ok).toBe(true);
+  });
+
+  it('fails the next call of a method with the given error', async () => {
+    slack.failNext('users.info', 'user_not_visible');
+    await expect(client.users.info({ user: 'U0ALICE' })).rejects.toMatchObject({
+      data: { error: 'user_not_visible' },
+    });
+    expect((await client.users.info({ user: 'U0ALICE' })).ok).toBe(true);
+  });
+
+  it('limits chat.postMessage bursts per channel in realistic mode', async () => {
+    slack.setRealisticRateLimits({ burst: 2, perSecond: 1 });
+    try {
+      await client.chat.postMessage({ channel: 'C0COMMANDERS', text: '1' });
+      await client.chat.postMessage({ channel: 'C0COMMANDERS', text: '2' });
+      await expect(client.chat.postMessage({ channel: 'C0COMMANDERS', text: '3' })).rejects.toMatchObject({
+        code: 'slack_webapi_rate_limited_error',
+      });
+      expect((await client.chat.postMessage({ channel: 'C0ALERTS', text: 'other channel' })).ok).toBe(true);
+    } finally {
+      slack.setRealisticRateLimits(false);
+    }
+  });
+
+  it('records the calls without the token', async () => {
+    const call = slack.calls.find((c) => c.method === 'auth.test');
+    expect(call).toBeDefined();
+    expect(JSON.stringify(slack.calls)).not.toContain('xoxb-sandbox-token');
+  });
+});
+
+describe('Function: LocalSlack requests to the app', () => {
+  it('builds the block_actions payload of the button actually in the message', async () => {
+    // Prepare
+    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+
+    // Act
+    const payload = slack.buildBlockActionsPayload({
+      user: 'alice',
+      channel: 'security-alerts',
+      ts: posted.ts!,
+      actionId: 'contain',
+    });
+
+    // Assess
+    expect(payload).toMatchObject({
+      type: 'block_actions',
+      user: { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T0SANDBOX' },
+      container: { type: 'message', message_ts: posted.ts, channel_id: 'C0ALERTS', is_ephemeral: false },
+      channel: { id: 'C0ALERTS', name: 'security-alerts' },
+      message: { ts: posted.ts, text: 'finding' },
+      actions: [
+        {
+          action_id: 'contain',
+          block_id: 'finding-actions',
+          value: 'CASE-20240101-ABCD',
+          type: 'button',
+          style: 'danger',
+        },
+      ],
+    });
+    expect(payload.response_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/response\//);
+    expect(payload.trigger_id).toBeTruthy();
+    expect(() =>
+      slack.buildBlockActionsPayload({
+        user: 'alice',
+        channel: 'C0ALERTS',
+        ts: posted.ts!,
+        actionId: 'nope',
+      }),
+    ).toThrow(/no button/);
+  });
+
+  it('delivers a signed click to a Bolt app behind AwsLambdaReceiver, whose listener acks and responds', async () => {
+    // Prepare
+    const receiver = new AwsLambdaReceiver({ signingSecret: slack.signingSecret });
+    const app = new App({
+      token: slack.botToken,
+      receiver,
+      tokenVerificationEnabled: false,
+      botId: 'B0FORENSIC',
+      botUserId: 'U0FORENSIC',
+      clientOptions: { slackApiUrl: slack.apiUrl },
+    });
+    const seen: string[] = [];
+    app.action('analyze', async ({ ack, body, respond }) => {
+      await ack();
+      seen.push(body.user.id);
+      await respond({ response_type: 'ephemeral', text: 'Analysis requested' });
+    });
+    app.command('/forensics', async ({ ack, command, respond }) => {
+      await ack();
+      await respond({ text: `status of ${command.text}` });
+    });
+    const handler = await receiver.start();
+    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+
+    // Act
+    const click = await slack.click(handler as never, {
+      user: 'U0ALICE',
+      channel: 'C0ALERTS',
+      ts: posted.ts!,
+      actionId: 'analyze',
+    });
+    const command = await slack.command(handler as never, {
+      user: 'carol',
+      channel: 'C0ALERTS',
+      text: 'status CASE-20240101-ABCD',
+    });
+
+    // Assess
+    expect(click.status).toBe(200);
+    expect(command.status).toBe(200);
+    expect(seen).toEqual(['U0ALICE']);
+    expect(slack.ephemerals('C0ALERTS', 'alice').map((e) => e.text)).toContain('Analysis requested');
+    expect(slack.ephemerals('C0ALERTS', 'carol').map((e) => e.text)).toContain(
+      'status of status CASE-20240101-ABCD',
+    );
+  });
+
+  it('a request signed with another secret is refused by Bolt', async () => {
+    const receiver = new AwsLambdaReceiver({ signingSecret: 'another-secret' });
+    new App({ token: slack.botToken, receiver, tokenVerificationEnabled: false });
+    const handler = await receiver.start();
+    const result = await slack.command(handler as never, {
+      user: 'alice',
+      channel: 'C0ALERTS',
+      text: 'status',
+    });
+    expect(result.status).toBe(401);
+  });
+
+  it('replaces the original message through its response_url', async () => {
+    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+    const payload = slack.buildBlockActionsPayload({
+      user: 'alice',
+      channel: 'C0ALERTS',
+      ts: posted.ts!,
+      actionId: 'analyze',
+    });
+    const response = await fetch(String(payload.response_url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ replace_original: true, text: 'Case opened' }),
+    });
+    expect(response.status).toBe(200);
+    const stored = slack.messages('C0ALERTS').find((m) => m.ts === posted.ts);
+    expect(stored?.text).toBe('Case opened');
+    expect(stored?.blocks).toBeUndefined();
+  });
+});

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../../sandbox/wiring.js';
+
+let sandbox: Sandbox;
+let url: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0 });
+  url = sandbox.url;
+}, 60_000);
+afterAll(() => sandbox?.stop());
+
+async function call(path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, json, headers: response.headers };
+}
+
+describe('Function: sandbox HTTP API', () => {
+  it('listens on 127.0.0.1 and serves the page', async () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const page = await fetch(`${url}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('forensics-bot sandbox');
+    expect((await fetch(`${url}/app.js`)).status).toBe(200);
+  });
+
+  it('lists the channels and the users with their groups', async () => {
+    const channels = await call('/api/channels');
+    expect(channels.json.channels.map((c: { name: string }) => c.name)).toEqual([
+      'security-alerts',
+      'ir-commanders',
+    ]);
+    const users = await call('/api/users');
+    const carol = users.json.users.find((u: { name: string }) => u.name === 'carol');
+    expect(carol.groups).toEqual(['S0RESPONDERS', 'S0COMMANDERS']);
+  });
+
+  it('answers 404 for an unknown channel and 400 for a malformed interaction, naming the problem', async () => {
+    expect((await call('/api/channels/random/messages')).status).toBe(404);
+    const bad = await call('/api/interactions', {
+      user: 'alice',
+      channel: 'security-alerts',
+      ts: 'yesterday',
+      actionId: 'x',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toContain('ts');
+    const missing = await call('/api/interactions', {
+      user: 'alice',
+      channel: 'security-alerts',
+      ts: '1700000000.000100',
+      actionId: 'case.contain',
+    });
+    expect(missing.status).toBe(404);
+  });
+
+  it('runs /forensics help as alice and shows the answer to her only', async () => {
+    const result = await call('/api/commands', { user: 'alice', channel: 'security-alerts', text: 'help' });
+    expect(result.status).toBe(200);
+    const mine = await call('/api/channels/security-alerts/messages?user=alice');
+    const theirs = await call('/api/channels/security-alerts/messages?user=carol');
+    expect(mine.json.ephemerals.length).toBeGreaterThan(0);
+    expect(theirs.json.ephemerals).toHaveLength(0);
+  });
+
+  it('passes a raw signed request on /slack/events to the bot, and the bot refuses a forged one', async () => {
+    const signed = sandbox.slack.commandRequest({ user: 'carol', channel: 'C0COMMANDERS', text: 'help' });
+    const ok = await call('/slack/events', signed.body, signed.headers);
+    expect(ok.status).toBe(200);
+    const forged = await call('/slack/events', signed.body, {
+      ...signed.headers,
+      'x-slack-signature': `v0=${'0'.repeat(64)}`,
+    });
+    expect(forged.status).toBe(401);
+  });
+
+  it('shows the simulated organization and sets and clears faults', async () => {
+    const cloud = await call('/api/cloud');
+    expect(cloud.status).toBe(200);
+    expect(cloud.json.accounts.map((a: { id: string }) => a.id)).toEqual(
+      expect.arrayContaining(['333333333333', '444444444444']),
+    );
+    const set = await call('/api/cloud/faults', { throttle: 0.3, ssmOffline: ['i-0b2c3d4e5f6071829'] });
+    expect(set.json.faults).toMatchObject({ throttle: 0.3, ssmOffline: ['i-0b2c3d4e5f6071829'] });
+    expect((await call('/api/cloud/faults', { throttle: 2 })).status).toBe(400);
+    const cleared = await call('/api/cloud/faults', {});
+    expect(cleared.json.faults).toEqual({});
+  });
+
+  it('injects the SSH brute-force sample about a seeded instance, and its card offers Contain', async () => {
+    const samples = await call('/api/samples');
+    const ssh = samples.json.samples.find((s: { name: string }) => s.name === 'guardduty-ssh-brute-force');
+    const instances = (await call('/api/cloud')).json.accounts
+      .flatMap((a: any) => a.regions)
+      .flatMap((r: any) => r.instances)
+      .map((i: any) => i.instanceId);
+    expect(instances).toContain(ssh.target.instanceId);
+
+    const injected = await call('/api/samples/guardduty-ssh-brute-force', {});
+    expect(injected.status).toBe(200);
+    expect(injected.json.handler).toBe('findings');
+
+    const messages = await call('/api/channels/security-alerts/messages');
+    const card = messages.json.messages.find((m: any) =>
+      JSON.stringify(m.blocks ?? []).includes(ssh.target.instanceId),
+    );
+    expect(card).toBeDefined();
+    expect(JSON.stringify(card.blocks)).toMatch(/"action_id":"[^"]*contain/i);
+  });
+
+  it('delivers an EventBridge event from POST /api/events to the findings handler', async () => {
+    const event = (await call('/api/samples/guardduty-canary', {})).json.event;
+    event.id = 'b3b0d2c2-0000-4000-8000-000000000001';
+    const result = await call('/api/events', event);
+    expect(result.status).toBe(200);
+    expect(result.json.handler).toBe('findings');
+  });
+
+  it('routes a Step Functions status change to the progress handler', async () => {
+    const result = await call('/api/events', {
+      version: '0',
+      id: '315c1398-40ff-a850-213b-158f73e60175',
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: '111111111111',
+      time: '2019-02-26T19:42:21Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: {
+        executionArn: 'arn:aws:states:us-east-1:111111111111:execution:x:CASE-20240101-ABCD',
+        status: 'RUNNING',
+      },
+    });
+    expect(result.status).toBe(200);
+    expect(result.json.handler).toBe('progress');
+  });
+});
