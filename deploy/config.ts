@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * The deployment's parameters, read from CDK context (`cdk.json` or `-c key=value`) and validated with
+ * zod, so a missing or malformed value stops the synth with a message naming the context key.
+ *
+ * Every value has a documented meaning in the README's deploy guide; the defaults in `cdk.json` are the
+ * sandbox's example accounts, so `npm run synth` works offline out of the box.
+ */
+
+const accountId = (what: string) => z.string().regex(/^\d{12}$/, `${what} must be a 12-digit AWS account id`);
+const severityLabel = z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+/** Context values arrive as strings from `-c key=value` and as JSON values from cdk.json. */
+const flag = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === true || v === 'true'));
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^\d+$/)])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .pipe(z.number().int().min(min).max(max));
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+const list = z
+  .union([z.array(z.string()), z.string()])
+  .optional()
+  .transform((v) => (Array.isArray(v) ? v : (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean));
+
+export const deployConfigSchema = z
+  .object({
+    /** All three roles in one account (security = forensics = member). */
+    singleAccount: flag(false),
+    /** The account running the bot, the case table, the state machines and the intake rules. */
+    securityAccount: accountId('securityAccount'),
+    /** The account holding the evidence bucket and the analysis VPC (defaults to the security account in single-account mode). */
+    forensicsAccount: accountId('forensicsAccount').optional(),
+    /** `o-…`: member roles, key and bus policies admit only principals of this organization. */
+    organizationId: z
+      .string()
+      .regex(/^o-[a-z0-9]{10,32}$/, 'organizationId must look like o-abc123def4')
+      .optional(),
+    /** ExternalId every `IRAutomation` role requires (STS: 2–1224 characters of [\w+=,.@:/-]). */
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'externalId must be 2–1224 characters of [\\w+=,.@:/-]'),
+    /** Home region of the security and forensics stacks. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'region must be a region name like us-east-1')
+      .default('us-east-1'),
+    /** Findings below this severity never reach Slack (filtered by the EventBridge rules already). */
+    alertsMinSeverity: severityLabel.default('HIGH'),
+    alertsChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'alertsChannel must be a Slack channel id (C…)'),
+    commandersChannel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'commandersChannel must be a Slack channel id (C…)'),
+    respondersGroup: z
+      .string()
+      .regex(/^S[A-Z0-9]{2,}$/, 'respondersGroup must be a Slack user group id (S…)'),
+    commandersGroup: z
+      .string()
+      .regex(/^S[A-Z0-9]{2,}$/, 'commandersGroup must be a Slack user group id (S…)'),
+    /** `<account>=<channel>` / `<LABEL>=<channel>` routes of finding cards (comma-separated, optional). */
+    channelRoutes: optionalText,
+    /** Default account of `/forensics analyze <instance-id>` when none is given. */
+    defaultAccount: accountId('defaultAccount').optional(),
+    /** Reserved concurrency of the Slack function (keeps a flood of clicks from starving the other functions). */
+    slackConcurrency: int(10, 1, 1000),
+    /** Create the Security Hub custom actions (needs Security Hub enabled in the security account). */
+    securityHubActions: flag(true),
+    /** Evidence retention under Object Lock. */
+    evidenceRetentionDays: int(365, 1, 36500),
+    evidenceRetentionMode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+    /** Days after which evidence moves to Glacier Flexible Retrieval. */
+    glacierAfterDays: int(30, 0, 3650),
+    /** CIDR and availability zones of the analysis VPC (given explicitly so synth needs no lookup). */
+    analysisVpcCidr: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/)
+      .default('10.250.0.0/16'),
+    analysisAzs: list,
+    /** E-mail address subscribed to the alarm topic (optional). */
+    alarmEmail: z.email().optional(),
+    /** Log level of the Lambda functions (Powertools). */
+    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    /** `s3://bucket/prefix` of LiME kernel modules, the memory capture's fallback to AVML (optional). */
+    limeModulePrefix: optionalText,
+  })
+  .superRefine((c, ctx) => {
+    if (!c.singleAccount && !c.forensicsAccount)
+      ctx.addIssue({ code: 'custom', path: ['forensicsAccount'], message: 'forensicsAccount is missing' });
+    if (!c.singleAccount && !c.organizationId)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['organizationId'],
+        message: 'organizationId is missing (required unless singleAccount=true)',
+      });
+  });
+
+export type DeployConfigInput = z.input<typeof deployConfigSchema>;
+
+/** The validated parameters, with single-account defaults applied. */
+export interface DeployConfig
+  extends Omit<z.output<typeof deployConfigSchema>, 'forensicsAccount' | 'analysisAzs'> {
+  readonly forensicsAccount: string;
+  readonly analysisAzs: string[];
+}
+
+/** The context keys the app reads (documented in the README). */
+export const CONTEXT_KEYS = Object.keys(deployConfigSchema.shape) as (keyof DeployConfigInput)[];
+
+/** Validates raw parameters; throws an Error listing every problem by context key. */
+export function parseDeployConfig(raw: Record<string, unknown>): DeployConfig {
+  const parsed = deployConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '?');
+      return raw[key] === undefined && i.code !== 'custom' ? `${key} is missing` : `${key}: ${i.message}`;
+    });
+    throw new Error(`forensics-bot deploy configuration: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    forensicsAccount: c.singleAccount ? c.securityAccount : (c.forensicsAccount as string),
+    analysisAzs: c.analysisAzs.length > 0 ? c.analysisAzs : [`${c.region}a`, `${c.region}b`],
+  };
+}
+
+/** Reads every known key from a context getter (the App's `node.tryGetContext`). */
+export function readDeployConfig(get: (key: string) => unknown): DeployConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const value = get(key);
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  return parseDeployConfig(raw);
+}

@@ -1,0 +1,258 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import type { DeployConfig } from '../config.js';
+import { NAMES, evidenceBucketName, roleArn } from '../names.js';
+import { acknowledge } from '../nag.js';
+import { type AlarmTopic, DeadLetterQueue } from './alarms.js';
+import { BotFunction } from './bot-function.js';
+import type { SlackSecrets } from './slack-secrets.js';
+
+export interface BotFunctionsProps {
+  readonly config: DeployConfig;
+  readonly table: dynamodb.ITable;
+  readonly secrets: SlackSecrets;
+  readonly alarms: AlarmTopic;
+  /** ARN of the case state machine (started by Slack clicks, slash commands and tag/custom-action intake). */
+  readonly caseStateMachineArn: string;
+  /** ARN of the release state machine, when there is one. */
+  readonly releaseStateMachineArn?: string;
+  /** State machines that wait for a task token the Slack function answers (approvals). */
+  readonly approvalStateMachineArns: string[];
+}
+
+/**
+ * The four Lambda functions and exactly what each may do:
+ * - `slack` (Function URL, no IAM auth: Slack signs every request and Bolt verifies the signature;
+ *   reserved concurrency): the table, the Slack secrets, StartExecution of the case/release workflows,
+ *   the approval task answers, and BatchUpdateFindings (Dismiss).
+ * - `findings` (EventBridge): the table, the Slack secrets, StartExecution of the case workflow (tag and
+ *   custom-action requests), and BatchUpdateFindings on this account's Security Hub.
+ * - `progress` (EventBridge): the table and the Slack secrets.
+ * - `steps` (invoked by the state machines): the table, the Slack secrets, AssumeRole of the member
+ *   `IRAutomation` roles and of the forensics account's upload and snapshot roles, the evidence bucket,
+ *   and SendTaskFailure on the approval task (an approval that expired).
+ */
+export class BotFunctions extends Construct {
+  readonly slack: BotFunction;
+  readonly findings: BotFunction;
+  readonly progress: BotFunction;
+  readonly steps: BotFunction;
+  readonly functionUrl: lambda.FunctionUrl;
+  readonly findingsDeadLetterQueue: DeadLetterQueue;
+  readonly progressDeadLetterQueue: DeadLetterQueue;
+
+  constructor(scope: Construct, id: string, props: BotFunctionsProps) {
+    super(scope, id);
+    const { config } = props;
+    const forensicsAccount = config.forensicsAccount;
+    const common: Record<string, string> = {
+      CASE_TABLE: props.table.tableName,
+      ...props.secrets.environment,
+      ALERTS_CHANNEL: config.alertsChannel,
+      COMMANDERS_CHANNEL: config.commandersChannel,
+      RESPONDERS_GROUP: config.respondersGroup,
+      COMMANDERS_GROUP: config.commandersGroup,
+      CASE_STATE_MACHINE_ARN: props.caseStateMachineArn,
+      ...(props.releaseStateMachineArn ? { RELEASE_STATE_MACHINE_ARN: props.releaseStateMachineArn } : {}),
+      ...(config.defaultAccount ? { DEFAULT_ACCOUNT: config.defaultAccount } : {}),
+      MIN_SEVERITY: config.alertsMinSeverity,
+      ...(config.channelRoutes ? { CHANNEL_ROUTES: config.channelRoutes } : {}),
+      POWERTOOLS_SERVICE_NAME: 'forensics-bot',
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+      LOG_LEVEL: config.logLevel,
+    };
+    const alarms = props.alarms;
+
+    this.slack = new BotFunction(this, 'Slack', {
+      handler: 'slack',
+      description: 'forensics-bot: Slack interactions and /forensics (Function URL)',
+      environment: common,
+      // Slack wants an answer within 3 s; a request that is not done in 10 s will not be seen anyway.
+      timeout: Duration.seconds(10),
+      memorySize: 1024,
+      reservedConcurrency: config.slackConcurrency,
+      alarms,
+    });
+    this.functionUrl = this.slack.function.addFunctionUrl({
+      // Slack cannot sign with SigV4; every request carries Slack's signature, which Bolt verifies.
+      authType: lambda.FunctionUrlAuthType.NONE,
+    });
+
+    this.findingsDeadLetterQueue = new DeadLetterQueue(this, 'FindingsDeadLetters', {
+      purpose: 'a finding or case request',
+      alarms,
+    });
+    this.findings = new BotFunction(this, 'Findings', {
+      handler: 'findings',
+      description: 'forensics-bot: GuardDuty / Security Hub findings and case requests -> Slack cards',
+      environment: common,
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+      deadLetterQueue: this.findingsDeadLetterQueue.queue,
+      alarms,
+    });
+
+    this.progressDeadLetterQueue = new DeadLetterQueue(this, 'ProgressDeadLetters', {
+      purpose: 'a workflow status change',
+      alarms,
+    });
+    this.progress = new BotFunction(this, 'Progress', {
+      handler: 'progress',
+      description: 'forensics-bot: workflow status changes -> case record, card and thread',
+      environment: common,
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+      deadLetterQueue: this.progressDeadLetterQueue.queue,
+      alarms,
+    });
+
+    const region = Stack.of(this).region;
+    this.steps = new BotFunction(this, 'Steps', {
+      handler: 'steps',
+      description: 'forensics-bot: one workflow step (containment, acquisition, evidence)',
+      roleName: NAMES.stepsRole,
+      environment: {
+        ...common,
+        IR_ROLE_NAME: NAMES.irRole,
+        IR_EXTERNAL_ID: config.externalId,
+        EVIDENCE_BUCKET: evidenceBucketName(forensicsAccount, region),
+        FORENSICS_ACCOUNT: forensicsAccount,
+        SNAPSHOT_KMS_KEY_ARN: `arn:aws:kms:${region}:${forensicsAccount}:${NAMES.snapshotKeyAlias}`,
+        FORENSICS_KMS_KEY_ARN: `arn:aws:kms:${region}:${forensicsAccount}:${NAMES.evidenceKeyAlias}`,
+        EVIDENCE_UPLOAD_ROLE_ARN: roleArn(forensicsAccount, NAMES.evidenceUploadRole),
+        FORENSICS_ROLE_ARN: roleArn(forensicsAccount, NAMES.snapshotReceiverRole),
+        QUARANTINE_PROFILE: NAMES.quarantineProfile,
+        DENY_ALL_PROFILE: NAMES.denyAllProfile,
+        MEMORY_DOCUMENT: NAMES.captureMemoryDocument,
+        ...(config.limeModulePrefix ? { LIME_MODULE_PREFIX: config.limeModulePrefix } : {}),
+      },
+      // A step polls SSM or snapshots for a bounded time; the state machine loops for longer waits.
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      alarms,
+    });
+
+    for (const fn of [this.slack, this.findings, this.progress, this.steps]) {
+      this.grantTable(fn.role, props.table);
+      props.secrets.grantRead(fn.role);
+    }
+    this.grantStepsRole(config, region);
+
+    const startable = [props.caseStateMachineArn, props.releaseStateMachineArn].filter(
+      (a): a is string => !!a,
+    );
+    this.slack.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: startable }),
+    );
+    if (props.approvalStateMachineArns.length > 0) {
+      this.slack.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+          resources: props.approvalStateMachineArns,
+        }),
+      );
+    }
+    this.findings.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [props.caseStateMachineArn] }),
+    );
+    // findings: workflow status NOTIFIED and a note with the card's link; slack: Dismiss suppresses
+    const hub = `arn:${Stack.of(this).partition}:securityhub:${region}:${Stack.of(this).account}:hub/default`;
+    for (const fn of [this.findings, this.slack]) {
+      fn.role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['securityhub:BatchUpdateFindings'], resources: [hub] }),
+      );
+    }
+    if (props.approvalStateMachineArns.length > 0) {
+      // an approval nobody answered expires from the workflow's own reminder loop (ApprovalExpired)
+      this.steps.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['states:SendTaskFailure'],
+          resources: props.approvalStateMachineArns,
+        }),
+      );
+    }
+  }
+
+  /** Item reads and writes on the table and its index; no scans, no table administration. */
+  private grantTable(role: iam.IRole, table: dynamodb.ITable): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+          'dynamodb:ConditionCheckItem',
+        ],
+        resources: [table.tableArn, `${table.tableArn}/index/gsi1`],
+      }),
+    );
+  }
+
+  /** Cross-account reach of the steps: assume the roles the other stacks create, use the evidence bucket. */
+  private grantStepsRole(config: DeployConfig, region: string): void {
+    const role = this.steps.role;
+    const forensics = config.forensicsAccount;
+    const orgCondition = config.organizationId
+      ? { StringEquals: { 'aws:ResourceOrgID': config.organizationId } }
+      : undefined;
+    acknowledge(role, {
+      [`AwsSolutions-IAM5[Resource::arn:aws:iam::*:role/${NAMES.irRole}]`]:
+        'member accounts are not known at deploy time (the member stack is a StackSet across the organization): the resource is fixed to the IRAutomation role name, aws:ResourceOrgID keeps it inside the organization, and each role demands the ExternalId',
+      [`AwsSolutions-IAM5[Resource::arn:aws:s3:::${evidenceBucketName(forensics, region)}/CASE-*]`]:
+        'evidence objects live under one prefix per case (`<caseId>/`), created at run time; the role may touch case objects only, not the rest of the bucket',
+      [`AwsSolutions-IAM5[Resource::arn:aws:kms:${region}:${forensics}:key/*]`]:
+        'the snapshot and evidence keys are created by the forensics account stack, so their key ids are unknown here; scoped to that account and region, and their key policies name this role',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeMemberIRAutomation',
+        actions: ['sts:AssumeRole'],
+        resources: config.singleAccount
+          ? [roleArn(config.securityAccount, NAMES.irRole)]
+          : [`arn:aws:iam::*:role/${NAMES.irRole}`],
+        conditions: orgCondition,
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeForensicsRoles',
+        actions: ['sts:AssumeRole'],
+        resources: [
+          roleArn(forensics, NAMES.evidenceUploadRole),
+          roleArn(forensics, NAMES.snapshotReceiverRole),
+        ],
+      }),
+    );
+    const bucketArn = `arn:aws:s3:::${evidenceBucketName(forensics, region)}`;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvidenceObjects',
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resources: [`${bucketArn}/CASE-*`],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvidenceListing',
+        actions: ['s3:ListBucket'],
+        resources: [bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['CASE-*'] } },
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ForensicsKeys',
+        // DescribeKey checks the snapshot key; GenerateDataKey/Decrypt serve SSE-KMS on the evidence bucket
+        actions: ['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt'],
+        // Key ids are not known here (another account's stack makes them); across accounts the key
+        // policy must also allow the call, and the forensics stack's key policies name this role.
+        resources: [`arn:aws:kms:${region}:${forensics}:key/*`],
+      }),
+    );
+  }
+}

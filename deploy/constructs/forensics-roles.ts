@@ -1,0 +1,114 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { NAMES } from '../names.js';
+import { acknowledge } from '../nag.js';
+
+export interface ForensicsRolesProps {
+  readonly stepsRoleArn: string;
+  readonly externalId: string;
+  readonly organizationId?: string;
+  readonly bucket: s3.IBucket;
+  readonly evidenceKey: kms.IKey;
+  readonly snapshotKey: kms.IKey;
+}
+
+/**
+ * The two roles the security account's steps assume in the forensics account:
+ * - `ForensicsBot-EvidenceUpload`: its sessions, narrowed at run time by a session policy to one case's
+ *   object keys, are handed to the memory-capture script on the instance; the role itself can only
+ *   upload under `CASE-*` with the evidence key.
+ * - `ForensicsBot-SnapshotReceiver`: copies snapshots shared by member accounts into this account,
+ *   re-encrypted under the evidence key.
+ * Both trust only the steps role (plus ExternalId where the steps send it, and the organization).
+ */
+export class ForensicsRoles extends Construct {
+  readonly upload: iam.Role;
+  readonly receiver: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ForensicsRolesProps) {
+    super(scope, id);
+    const orgCondition = props.organizationId
+      ? { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } }
+      : {};
+    this.upload = new iam.Role(this, 'EvidenceUpload', {
+      roleName: NAMES.evidenceUploadRole,
+      description: 'forensics-bot: memory image uploads (sessions scoped to one case by a session policy)',
+      // the steps send the ExternalId here too (workflows/steps/memory-capture.ts)
+      assumedBy: new iam.ArnPrincipal(props.stepsRoleArn).withConditions({
+        StringEquals: { 'sts:ExternalId': props.externalId, ...orgCondition.StringEquals },
+      }),
+      maxSessionDuration: Duration.hours(1), // a chained role session lasts at most an hour anyway
+      inlinePolicies: {
+        upload: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+              resources: [props.bucket.arnForObjects('CASE-*')],
+            }),
+            new iam.PolicyStatement({
+              // SSE-KMS: a multipart upload needs Decrypt as well as GenerateDataKey
+              actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+              resources: [props.evidenceKey.keyArn],
+              conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+            }),
+          ],
+        }),
+      },
+    });
+
+    this.receiver = new iam.Role(this, 'SnapshotReceiver', {
+      roleName: NAMES.snapshotReceiverRole,
+      description: 'forensics-bot: copies snapshots shared by member accounts into the forensics account',
+      assumedBy: new iam.ArnPrincipal(props.stepsRoleArn).withConditions({
+        StringEquals: { 'sts:ExternalId': props.externalId, ...orgCondition.StringEquals },
+      }),
+      inlinePolicies: {
+        copy: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'Describe',
+              actions: ['ec2:DescribeSnapshots'],
+              resources: ['*'], // EC2 Describe* calls do not support resource-level permissions
+            }),
+            new iam.PolicyStatement({
+              sid: 'CopySharedSnapshots',
+              actions: ['ec2:CopySnapshot'],
+              resources: ['arn:aws:ec2:*::snapshot/*'],
+            }),
+            new iam.PolicyStatement({
+              sid: 'TagCopies',
+              actions: ['ec2:CreateTags'],
+              resources: ['arn:aws:ec2:*::snapshot/*'],
+              conditions: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
+            }),
+            new iam.PolicyStatement({
+              sid: 'KeysThroughEc2',
+              actions: [
+                'kms:Decrypt',
+                'kms:ReEncryptFrom',
+                'kms:ReEncryptTo',
+                'kms:GenerateDataKeyWithoutPlaintext',
+                'kms:DescribeKey',
+                'kms:CreateGrant',
+              ],
+              resources: [props.snapshotKey.keyArn, props.evidenceKey.keyArn],
+              conditions: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } },
+            }),
+          ],
+        }),
+      },
+    });
+    acknowledge(this.upload, {
+      'AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/CASE-*]':
+        'uploads go under one prefix per case (`<caseId>/`), created at run time; each session is narrowed further to one case by its session policy',
+    });
+    acknowledge(this.receiver, {
+      'AwsSolutions-IAM5[Resource::*]': 'ec2:DescribeSnapshots does not support resource-level permissions',
+      'AwsSolutions-IAM5[Resource::arn:aws:ec2:*::snapshot/*]':
+        'the snapshots to copy are shared by member accounts at run time (snapshot ARNs carry no account); copies are tagged only on creation',
+    });
+  }
+}

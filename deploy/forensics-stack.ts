@@ -1,0 +1,64 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { DeployConfig } from './config.js';
+import { AnalysisVpc } from './constructs/analysis-vpc.js';
+import { EvidenceBucket } from './constructs/evidence-bucket.js';
+import { ForensicsRoles } from './constructs/forensics-roles.js';
+import { SnapshotKey } from './constructs/snapshot-key.js';
+import { NAMES, roleArn } from './names.js';
+
+export interface ForensicsStackProps extends StackProps {
+  readonly config: DeployConfig;
+}
+
+/**
+ * The forensics account: the evidence bucket and its key, the key member accounts re-encrypt snapshots
+ * under, the roles the security account's steps assume here, and the analysis VPC without a route out.
+ * Deploy after the security stack: the key and bucket policies name its steps role.
+ */
+export class ForensicsStack extends Stack {
+  readonly evidence: EvidenceBucket;
+  readonly snapshotKey: SnapshotKey;
+  readonly roles: ForensicsRoles;
+  readonly analysisVpc: AnalysisVpc;
+
+  constructor(scope: Construct, id: string, props: ForensicsStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    // The VPC's zones are given, not looked up: answer the lookup from context so synth stays offline.
+    this.node.setContext(
+      `availability-zones:account=${config.forensicsAccount}:region=${config.region}`,
+      config.analysisAzs,
+    );
+    const stepsRoleArn = roleArn(config.securityAccount, NAMES.stepsRole);
+    const organizationId = config.singleAccount ? undefined : config.organizationId;
+
+    this.evidence = new EvidenceBucket(this, 'Evidence', {
+      retentionDays: config.evidenceRetentionDays,
+      retentionMode: config.evidenceRetentionMode,
+      glacierAfterDays: config.glacierAfterDays,
+      stepsRoleArn,
+    });
+    this.snapshotKey = new SnapshotKey(this, 'SnapshotKey', {
+      stepsRoleArn,
+      organizationId,
+      memberAccount: config.securityAccount,
+    });
+    this.roles = new ForensicsRoles(this, 'Roles', {
+      stepsRoleArn,
+      externalId: config.externalId,
+      organizationId,
+      bucket: this.evidence.bucket,
+      evidenceKey: this.evidence.key,
+      snapshotKey: this.snapshotKey.key,
+    });
+    this.analysisVpc = new AnalysisVpc(this, 'Analysis', {
+      cidr: config.analysisVpcCidr,
+      availabilityZones: config.analysisAzs,
+    });
+
+    new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName });
+    new CfnOutput(this, 'SnapshotKeyArn', { value: this.snapshotKey.key.keyArn });
+    new CfnOutput(this, 'AnalysisVpcId', { value: this.analysisVpc.vpc.vpcId });
+  }
+}

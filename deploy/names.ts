@@ -1,0 +1,40 @@
+/**
+ * Names fixed across the three stacks. Stacks in different accounts cannot reference each other's
+ * resources, so each side derives the other's ARNs from these names and the account ids.
+ */
+export const NAMES = {
+  /** The Lambda role of `handlers/steps` in the security account: the only principal member roles trust. */
+  stepsRole: 'ForensicsBot-Steps',
+  /** Role in every member account (and the forensics account) that the steps assume. */
+  irRole: 'IRAutomation',
+  /** Role in the forensics account whose sessions (scoped by a session policy) upload memory images. */
+  evidenceUploadRole: 'ForensicsBot-EvidenceUpload',
+  /** Role in the forensics account that copies shared snapshots into it. */
+  snapshotReceiverRole: 'ForensicsBot-SnapshotReceiver',
+  denyAllProfile: 'ForensicsBot-DenyAll',
+  quarantineProfile: 'ForensicsBot-Quarantine',
+  captureMemoryDocument: 'ForensicsBot-CaptureMemory',
+  evidenceKeyAlias: 'alias/forensics-bot-evidence',
+  snapshotKeyAlias: 'alias/forensics-bot-snapshots',
+  /** Tag whose change to Analyze or Contain opens a case. */
+  incidentTag: 'SecurityIncidentStatus',
+  /** Tag key prefix the workflows put on what they create (isolation groups, snapshots). */
+  botTagPrefix: 'ForensicsBot',
+  analyzeAction: 'ForensicsAnalyze',
+  containAction: 'ForensicsContain',
+  stackPrefix: 'ForensicsBot',
+} as const;
+
+/** Evidence bucket name: globally unique through account and region. */
+export function evidenceBucketName(account: string, region: string): string {
+  return `forensics-bot-evidence-${account}-${region}`;
+}
+
+export function roleArn(account: string, name: string): string {
+  return `arn:aws:iam::${account}:role/${name}`;
+}
+
+/** ARN of a state machine named `ForensicsBot-<Name>`, known before it exists (no circular references). */
+export function stateMachineName(name: string): string {
+  return `${NAMES.stackPrefix}-${name}`;
+}

@@ -1,0 +1,56 @@
+import { type App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { WorkflowDefinition } from './asl.js';
+import type { DeployConfig } from './config.js';
+import type { CaptureMemoryDocumentProps } from './constructs/capture-memory-document.js';
+import { ForensicsStack } from './forensics-stack.js';
+import { MemberStack } from './member-stack.js';
+import { NAMES } from './names.js';
+import { SecurityStack } from './security-stack.js';
+
+export interface ForensicsBotStacks {
+  readonly security: SecurityStack;
+  readonly forensics: ForensicsStack;
+  readonly member: MemberStack;
+}
+
+export interface BuildOptions {
+  /** Run cdk-nag's AwsSolutions pack at synth (default true; tests call the pack directly). */
+  readonly nag?: boolean;
+  readonly definitions?: WorkflowDefinition[];
+  readonly captureMemory?: CaptureMemoryDocumentProps;
+}
+
+/**
+ * The three stacks. Deploy order: security (creates the steps role the others name), forensics (its key
+ * and bucket policies name that role), then member everywhere (a StackSet across the organization; in
+ * single-account mode, the same account). `cdk deploy --all` follows the dependencies below.
+ */
+export function buildForensicsBot(
+  app: App,
+  config: DeployConfig,
+  options: BuildOptions = {},
+): ForensicsBotStacks {
+  const security = new SecurityStack(app, `${NAMES.stackPrefix}-Security`, {
+    config,
+    definitions: options.definitions,
+    env: { account: config.securityAccount, region: config.region },
+    description: 'forensics-bot: Slack bot, case table, state machines, intake rules (security account)',
+  });
+  const forensics = new ForensicsStack(app, `${NAMES.stackPrefix}-Forensics`, {
+    config,
+    env: { account: config.forensicsAccount, region: config.region },
+    description: 'forensics-bot: evidence bucket, snapshot key, analysis VPC (forensics account)',
+  });
+  const member = new MemberStack(app, `${NAMES.stackPrefix}-Member`, {
+    config,
+    captureMemory: options.captureMemory,
+    description:
+      'forensics-bot: IRAutomation role, quarantine profiles, memory capture, tag forwarding (every account)',
+  });
+  forensics.addStackDependency(security, 'key and bucket policies name the steps role');
+  member.addStackDependency(security, 'IRAutomation trusts the steps role');
+  for (const stack of [security, forensics, member]) Tags.of(stack).add('application', 'forensics-bot');
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { security, forensics, member };
+}

@@ -1,0 +1,572 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { caseTableDefinition, TABLE_KEYS } from '../../../bot/store/table.js';
+import { loadDefinitions } from '../../../deploy/asl.js';
+import { NAMES } from '../../../deploy/names.js';
+import { asList, MULTI_ACCOUNT, resources, SINGLE_ACCOUNT, statements, synth } from './synth.js';
+
+type Json = Record<string, unknown>;
+const props = (r: Json) => r.Properties as Json;
+
+describe('Function: buildForensicsBot (security stack)', () => {
+  const { security } = synth(MULTI_ACCOUNT);
+
+  it('runs one function per handler on Node 22, arm64, with tracing and a log group', () => {
+    // Act
+    const functions = resources(security, 'AWS::Lambda::Function').map(([, r]) => props(r));
+
+    // Assess
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn.Runtime).toBe('nodejs22.x');
+      expect(fn.Architectures).toEqual(['arm64']);
+      expect(fn.Handler).toBe('index.handler');
+      expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.LoggingConfig).toMatchObject({ LogFormat: 'JSON' });
+    }
+  });
+
+  it('exposes only the Slack function through a Function URL, with reserved concurrency', () => {
+    // Assess
+    security.resourceCountIs('AWS::Lambda::Url', 1);
+    security.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    const [[, url]] = resources(security, 'AWS::Lambda::Url') as [[string, Json]];
+    const target = (props(url).TargetFunctionArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
+    expect(target).toMatch(/^BotSlackFunction/);
+    const slack = resources(security, 'AWS::Lambda::Function').find(([id]) => id === target)!;
+    expect(props(slack[1]).ReservedConcurrentExecutions).toBe(10);
+  });
+
+  it('names the Slack secrets by ARN and gives read access only', () => {
+    // Prepare
+    const slack = resources(security, 'AWS::Lambda::Function').find(([id]) => id.startsWith('BotSlack'))!;
+    const env = (props(slack[1]).Environment as { Variables: Json }).Variables;
+
+    // Assess
+    expect(env.SLACK_BOT_TOKEN_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^SlackSecretsBotToken/) });
+    expect(env.SLACK_SIGNING_SECRET_SECRET_ARN).toEqual({
+      Ref: expect.stringMatching(/^SlackSecretsSigningSecret/),
+    });
+    expect(env).not.toHaveProperty('SLACK_BOT_TOKEN');
+    expect(env).not.toHaveProperty('SLACK_SIGNING_SECRET');
+    const secretActions = statements(security)
+      .filter((s) => JSON.stringify(s.statement.Resource ?? '').includes('SlackSecrets'))
+      .flatMap((s) => asList(s.statement.Action as string | string[]));
+    expect(new Set(secretActions)).toEqual(
+      new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']),
+    );
+  });
+
+  it('mirrors caseTableDefinition: keys, index, TTL, point-in-time recovery and encryption', () => {
+    // Prepare
+    const definition = caseTableDefinition('x');
+
+    // Assess
+    security.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: definition.KeySchema,
+      AttributeDefinitions: Match.arrayWith(definition.AttributeDefinitions!),
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: [
+        Match.objectLike({ IndexName: 'gsi1', KeySchema: definition.GlobalSecondaryIndexes![0]!.KeySchema }),
+      ],
+      TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('sends GuardDuty findings at or above the threshold, and not archived ones, to the findings function', () => {
+    // Assess
+    security.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Finding'],
+        detail: { severity: [{ numeric: ['>=', 7] }], service: { archived: [false] } },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BotFindings'), 'Arn'] } })],
+    });
+  });
+
+  it('sends only NEW, active Security Hub findings of HIGH or CRITICAL severity', () => {
+    // Assess
+    security.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.securityhub'],
+        'detail-type': ['Security Hub Findings - Imported'],
+        detail: {
+          findings: {
+            Severity: { Label: ['HIGH', 'CRITICAL'] },
+            Workflow: { Status: ['NEW'] },
+            RecordState: ['ACTIVE'],
+          },
+        },
+      },
+    });
+  });
+
+  it('creates the Analyze and Contain custom actions and listens to those two only', () => {
+    // Assess
+    security.hasResourceProperties('AWS::SecurityHub::ActionTarget', { Id: 'ForensicsAnalyze' });
+    security.hasResourceProperties('AWS::SecurityHub::ActionTarget', { Id: 'ForensicsContain' });
+    security.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'detail-type': ['Security Hub Findings - Custom Action'],
+        resources: [
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('AnalyzeAction'), 'ActionTargetArn'] },
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('ContainAction'), 'ActionTargetArn'] },
+        ],
+      },
+    });
+  });
+
+  it('listens to SecurityIncidentStatus changes to Analyze or Contain on EC2 instances only', () => {
+    // Assess
+    security.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.tag'],
+        'detail-type': ['Tag Change on Resource'],
+        detail: {
+          'changed-tag-keys': ['SecurityIncidentStatus'],
+          service: ['ec2'],
+          'resource-type': ['instance'],
+          tags: { SecurityIncidentStatus: ['Analyze', 'Contain'] },
+        },
+      },
+    });
+  });
+
+  it('lets only the organization put events on the default bus', () => {
+    // Assess
+    security.hasResourceProperties('AWS::Events::EventBusPolicy', {
+      EventBusName: 'default',
+      Statement: Match.objectLike({
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' } },
+      }),
+    });
+  });
+
+  it('retries undeliverable events into encrypted, TLS-only dead-letter queues that alarm', () => {
+    // Prepare
+    const queues = resources(security, 'AWS::SQS::Queue');
+    const queuePolicies = resources(security, 'AWS::SQS::QueuePolicy').map(([, r]) => JSON.stringify(r));
+    const alarms = resources(security, 'AWS::CloudWatch::Alarm').map(([, r]) => props(r));
+
+    // Assess
+    expect(queues.length).toBeGreaterThanOrEqual(2);
+    for (const [id, queue] of queues) {
+      expect(props(queue).SqsManagedSseEnabled).toBe(true);
+      expect(queuePolicies.some((p) => p.includes(id) && p.includes('"aws:SecureTransport":"false"'))).toBe(
+        true,
+      );
+      expect(alarms.some((a) => JSON.stringify(a.Dimensions ?? '').includes(id))).toBe(true);
+    }
+    for (const [, rule] of resources(security, 'AWS::Events::Rule')) {
+      for (const target of props(rule).Targets as Json[]) expect(target.DeadLetterConfig).toBeDefined();
+    }
+  });
+
+  it('alarms on errors of every function', () => {
+    // Prepare
+    const alarms = resources(security, 'AWS::CloudWatch::Alarm').map(([, r]) => props(r));
+
+    // Assess
+    for (const [id] of resources(security, 'AWS::Lambda::Function')) {
+      expect(alarms.some((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(id))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('gives the steps function the fixed role name the other accounts trust', () => {
+    // Assess
+    security.hasResourceProperties('AWS::IAM::Role', { RoleName: NAMES.stepsRole });
+  });
+
+  it('lets the steps role assume IRAutomation only inside the organization', () => {
+    // Prepare
+    const assume = statements(security).filter((s) =>
+      asList(s.statement.Action as string[]).includes('sts:AssumeRole'),
+    );
+
+    // Assess
+    const member = assume.find((s) =>
+      String(JSON.stringify(s.statement.Resource)).includes(':role/IRAutomation'),
+    )!;
+    expect(member.statement.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': 'o-exampleorg1' } });
+  });
+});
+
+describe('Function: buildForensicsBot (state machines)', () => {
+  const { security } = synth(MULTI_ACCOUNT);
+  const definitions = loadDefinitions();
+  const machines = resources(security, 'AWS::StepFunctions::StateMachine').map(([, r]) => props(r));
+
+  it('deploys every definition in workflows/definitions, inline', () => {
+    // Assess
+    expect(definitions.length).toBeGreaterThan(0);
+    expect(machines.map((m) => m.StateMachineName).sort()).toEqual(
+      definitions.map((d) => `ForensicsBot-${d.pascal}`).sort(),
+    );
+    for (const m of machines) expect(m).not.toHaveProperty('DefinitionS3Location');
+  });
+
+  it('leaves no placeholder unresolved: every one has its substitution', () => {
+    // Assess
+    for (const m of machines) {
+      const text = m.DefinitionString as string;
+      const substitutions = Object.keys(m.DefinitionSubstitutions as Json);
+      const used = [...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((x) => x[1]);
+      expect(
+        used.filter((u) => !substitutions.includes(u!)),
+        String(m.StateMachineName),
+      ).toEqual([]);
+    }
+  });
+
+  it('lets each state machine invoke the steps function and start its children, nothing more', () => {
+    // Prepare
+    const roleOf = (m: Json) => (m.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] as string;
+    const policies = resources(security, 'AWS::IAM::Policy');
+    const known = new Set([
+      'lambda:InvokeFunction',
+      'states:StartExecution',
+      'states:DescribeExecution',
+      'states:StopExecution',
+      'events:PutTargets',
+      'events:PutRule',
+      'events:DescribeRule',
+    ]);
+    // what Step Functions itself needs for logs and X-Ray ("*" only for these)
+    const service =
+      /^(logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets))$/;
+
+    for (const m of machines) {
+      const role = roleOf(m);
+      const own = policies.filter(([, p]) =>
+        JSON.stringify((props(p).Roles as unknown[]) ?? []).includes(role),
+      );
+      const stmts = own.flatMap(([, p]) => (props(p).PolicyDocument as { Statement: Json[] }).Statement);
+      for (const st of stmts) {
+        for (const action of asList(st.Action as string[])) {
+          if (st.Resource === '*') expect(action, `${m.StateMachineName} ${action}`).toMatch(service);
+          else expect(known.has(action), `${m.StateMachineName} ${action}`).toBe(true);
+        }
+      }
+      const invoke = stmts.filter((st) => asList(st.Action as string[]).includes('lambda:InvokeFunction'));
+      expect(invoke).toHaveLength(1);
+      expect(JSON.stringify(invoke[0]!.Resource)).toMatch(/^\{"Fn::GetAtt":\["BotStepsFunction/);
+      const children = Object.keys(m.DefinitionSubstitutions as Json).filter((k) =>
+        k.endsWith('StateMachineArn'),
+      );
+      const start = stmts.filter((st) => asList(st.Action as string[]).includes('states:StartExecution'));
+      expect(start.flatMap((st) => asList(st.Resource as unknown[])).length).toBe(children.length);
+    }
+  });
+
+  it('lets only the Slack function approve; the steps may only fail an expired approval', () => {
+    // Prepare
+    const holders = (action: string) =>
+      statements(security).filter((s) => asList(s.statement.Action as string[]).includes(action));
+
+    // Assess
+    expect(holders('states:SendTaskSuccess').map((s) => s.logicalId)).toEqual([
+      expect.stringMatching(/^BotSlackRole/),
+    ]);
+    expect(
+      holders('states:SendTaskFailure')
+        .map((s) => s.logicalId)
+        .sort(),
+    ).toEqual([expect.stringMatching(/^BotSlackRole/), expect.stringMatching(/^BotStepsRole/)]);
+    for (const s of holders('states:SendTaskFailure')) {
+      expect(JSON.stringify(s.statement.Resource)).toContain('stateMachine:ForensicsBot-Case');
+    }
+  });
+
+  it('follows status changes of its own state machines only', () => {
+    // Assess
+    security.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: Match.arrayWith([
+            {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':states:us-east-1:111111111111:stateMachine:ForensicsBot-Case',
+                ],
+              ],
+            },
+          ]),
+          status: Match.anyValue(),
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BotProgress'), 'Arn'] } })],
+    });
+  });
+});
+
+describe('Function: buildForensicsBot (forensics stack)', () => {
+  const { forensics } = synth(MULTI_ACCOUNT);
+
+  it('keeps evidence under Object Lock, versioned, encrypted with its own key, private', () => {
+    // Assess
+    forensics.hasResourceProperties('AWS::S3::Bucket', {
+      BucketName: 'forensics-bot-evidence-222222222222-us-east-1',
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() },
+          }),
+        ],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 30 }] }),
+        ]),
+      },
+    });
+  });
+
+  it('refuses plain HTTP on every bucket', () => {
+    // Prepare
+    const buckets = resources(forensics, 'AWS::S3::Bucket').map(([id]) => id);
+    const policies = resources(forensics, 'AWS::S3::BucketPolicy').map(([, r]) => JSON.stringify(r));
+
+    // Assess
+    expect(buckets).toHaveLength(2);
+    for (const id of buckets) {
+      expect(
+        policies.some((p) => p.includes(`"Ref":"${id}"`) && p.includes('"aws:SecureTransport":"false"')),
+      ).toBe(true);
+    }
+  });
+
+  it('rotates both keys and lets member IRAutomation roles use the snapshot key only through EC2', () => {
+    // Prepare
+    const keys = resources(forensics, 'AWS::KMS::Key').map(([, r]) => props(r));
+    const snapshotKey = statements(forensics).find(
+      (s) => s.statement.Sid === 'MemberIRAutomationCopiesSnapshots',
+    )!;
+
+    // Assess
+    expect(keys.every((k) => k.EnableKeyRotation === true)).toBe(true);
+    expect(snapshotKey.statement.Condition).toEqual({
+      StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' },
+      ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/IRAutomation' },
+      StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' },
+    });
+  });
+
+  it('lets the security account steps role assume the upload and snapshot roles, and nobody else', () => {
+    // Prepare
+    const roles = resources(forensics, 'AWS::IAM::Role')
+      .map(([, r]) => props(r))
+      .filter((r) => [NAMES.evidenceUploadRole, NAMES.snapshotReceiverRole].includes(r.RoleName as never));
+
+    // Assess
+    expect(roles).toHaveLength(2);
+    for (const role of roles) {
+      const trust = (role.AssumeRolePolicyDocument as { Statement: Json[] }).Statement;
+      expect(trust).toHaveLength(1);
+      expect(trust[0]!.Principal).toEqual({ AWS: 'arn:aws:iam::111111111111:role/ForensicsBot-Steps' });
+    }
+  });
+
+  it('builds the analysis VPC without any route out, with SSM and S3 endpoints', () => {
+    // Prepare
+    const endpoints = resources(forensics, 'AWS::EC2::VPCEndpoint').map(([, r]) =>
+      JSON.stringify(props(r).ServiceName),
+    );
+
+    // Assess
+    forensics.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    forensics.resourceCountIs('AWS::EC2::NatGateway', 0);
+    forensics.resourceCountIs('AWS::EC2::EgressOnlyInternetGateway', 0);
+    for (const [, route] of resources(forensics, 'AWS::EC2::Route')) {
+      expect(props(route).GatewayId ?? props(route).NatGatewayId).toBeUndefined();
+    }
+    for (const service of ['.ssm', '.ssmmessages', '.ec2messages', '.s3']) {
+      expect(endpoints.some((e) => e.includes(service))).toBe(true);
+    }
+    forensics.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+});
+
+describe('Function: buildForensicsBot (member stack)', () => {
+  const { member } = synth(MULTI_ACCOUNT);
+  const irRole = () =>
+    resources(member, 'AWS::IAM::Role')
+      .map(([, r]) => r)
+      .find((r) => props(r).RoleName === NAMES.irRole)!;
+
+  it('trusts only the steps role, with the ExternalId and inside the organization', () => {
+    // Prepare
+    const trust = (props(irRole()).AssumeRolePolicyDocument as { Statement: Json[] }).Statement;
+
+    // Assess
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      Condition: {
+        StringEquals: {
+          'sts:ExternalId': { Ref: 'ExternalId' },
+          'aws:PrincipalOrgID': { Ref: 'OrganizationId' },
+        },
+      },
+    });
+    expect(JSON.stringify(trust[0]!.Principal)).toContain(':role/ForensicsBot-Steps');
+    expect(JSON.stringify(trust[0]!.Principal)).toContain('{"Ref":"SecurityAccountId"}');
+  });
+
+  it('hard-codes no account: every account id comes from a parameter', () => {
+    // Prepare
+    const template = member.toJSON() as { Resources: Json; Outputs?: Json; Conditions?: Json };
+    const text = JSON.stringify({ r: template.Resources, o: template.Outputs, c: template.Conditions });
+
+    // Assess
+    expect(text).not.toMatch(/\d{12}/);
+    member.hasParameter('SecurityAccountId', { Default: '111111111111' });
+    member.hasParameter('ExternalId', { NoEcho: true });
+  });
+
+  it('creates IAM only in the home region (StackSet instances elsewhere skip it)', () => {
+    // Assess
+    for (const type of ['AWS::IAM::Role', 'AWS::IAM::InstanceProfile', 'AWS::IAM::Policy']) {
+      for (const [, r] of resources(member, type))
+        expect(['IsHomeRegion', 'ForwardsTags']).toContain(r.Condition);
+    }
+    expect(irRole().Condition).toBe('IsHomeRegion');
+  });
+
+  it('offers the deny-all and the SSM-only quarantine instance profiles', () => {
+    // Prepare
+    const roles = resources(member, 'AWS::IAM::Role').map(([, r]) => props(r));
+    const denyAll = roles.find((r) => r.RoleName === NAMES.denyAllProfile)!;
+    const quarantine = roles.find((r) => r.RoleName === NAMES.quarantineProfile)!;
+    const actionsOf = (role: Json) =>
+      (role.Policies as { PolicyDocument: { Statement: Json[] } }[]).flatMap((p) =>
+        p.PolicyDocument.Statement.flatMap((s) => asList(s.Action as string[])),
+      );
+
+    // Assess
+    member.hasResourceProperties('AWS::IAM::InstanceProfile', {
+      InstanceProfileName: 'ForensicsBot-DenyAll',
+    });
+    member.hasResourceProperties('AWS::IAM::InstanceProfile', {
+      InstanceProfileName: 'ForensicsBot-Quarantine',
+    });
+    expect(JSON.stringify(denyAll.Policies)).toContain('"Effect":"Deny"');
+    expect(actionsOf(quarantine).every((a) => /^(ssm|ssmmessages|ec2messages):/.test(a))).toBe(true);
+  });
+
+  it('ships the memory-capture script as the ForensicsBot-CaptureMemory command document', () => {
+    // Assess
+    member.hasResourceProperties('AWS::SSM::Document', {
+      Name: 'ForensicsBot-CaptureMemory',
+      DocumentType: 'Command',
+      Content: Match.objectLike({
+        schemaVersion: '2.2',
+        parameters: Match.objectLike({
+          CaseId: Match.objectLike({
+            allowedPattern: Match.stringLikeRegexp('CASE'),
+            interpolationType: 'ENV_VAR',
+          }),
+          SecretAccessKey: Match.objectLike({ interpolationType: 'ENV_VAR' }),
+        }),
+        mainSteps: [Match.objectLike({ action: 'aws:runShellScript' })],
+      }),
+    });
+  });
+
+  it('forwards SecurityIncidentStatus changes to the security account bus', () => {
+    // Assess
+    member.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.tag'],
+        detail: Match.objectLike({ 'changed-tag-keys': ['SecurityIncidentStatus'] }),
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::Join': ['', Match.arrayWith([Match.objectLike({ Ref: 'SecurityAccountId' })])] },
+          RoleArn: Match.anyValue(),
+        }),
+      ],
+    });
+  });
+});
+
+describe('Function: buildForensicsBot (every template)', () => {
+  const all = [synth(MULTI_ACCOUNT), synth(SINGLE_ACCOUNT)].flatMap((s) => [
+    s.security,
+    s.forensics,
+    s.member,
+  ]);
+
+  it('never allows a "*" principal without a condition', () => {
+    // Act
+    const open = all.flatMap((t) =>
+      statements(t).filter(({ statement }) => {
+        const principal = JSON.stringify(statement.Principal ?? '');
+        const star = principal === '"*"' || principal.includes('"AWS":"*"');
+        return statement.Effect === 'Allow' && star && !statement.Condition;
+      }),
+    );
+    const lambdaOpen = all.flatMap((t) =>
+      resources(t, 'AWS::Lambda::Permission').filter(
+        ([, r]) =>
+          props(r).Principal === '*' && !props(r).FunctionUrlAuthType && !props(r).InvokedViaFunctionUrl,
+      ),
+    );
+
+    // Assess
+    expect(open).toEqual([]);
+    expect(lambdaOpen).toEqual([]);
+  });
+});
+
+describe('Function: buildForensicsBot (single-account mode)', () => {
+  const { stacks, forensics, security, member } = synth(SINGLE_ACCOUNT);
+
+  it('deploys the three stacks into one account', () => {
+    // Assess
+    expect(stacks.security.account).toBe('333333333333');
+    expect(stacks.forensics.account).toBe('333333333333');
+    member.hasParameter('SecurityAccountId', { Default: '333333333333' });
+    member.hasParameter('ForensicsAccountId', { Default: '333333333333' });
+  });
+
+  it('needs no organization: no bus policy, and key access tied to the account IRAutomation role', () => {
+    // Prepare
+    const snapshotKey = statements(forensics).find(
+      (s) => s.statement.Sid === 'MemberIRAutomationCopiesSnapshots',
+    )!;
+
+    // Assess
+    security.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    expect(member.toJSON().Parameters).not.toHaveProperty('OrganizationId');
+    expect(snapshotKey.statement.Condition).toMatchObject({
+      ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::333333333333:role/IRAutomation' },
+    });
+  });
+});
