@@ -10,6 +10,7 @@ import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX } from '../blocks/finding-c
 import type { CaseAction } from '../cases/model.js';
 import { startCase } from '../cases/service.js';
 import { audit } from '../cases/store.js';
+import { markFingerprint } from '../intake/fingerprints.js';
 import { describeError, InvalidInputError } from '../errors.js';
 import { logger } from '../logger.js';
 import { dismissModal } from '../views/dismiss.js';
@@ -77,7 +78,11 @@ export function startCaseFromCard(kind: CaseAction) {
         },
         client,
       );
-      if (!created)
+      if (created)
+        await markFingerprint(click.value.f, { caseId: record.id }).catch((error) =>
+          logger.warn('Could not mark the fingerprint with its case', { error: describeError(error) }),
+        );
+      else
         await ephemeral(
           args,
           `${record.id} is already open for \`${record.target.instanceId}\` (${record.status}); nothing was started again. \`/forensics status ${record.id}\``,

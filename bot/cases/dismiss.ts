@@ -5,6 +5,7 @@ import { dismissedCardBlocks } from '../blocks/case-card.js';
 import { createAwsClient, homeRegion } from '../aws/clients.js';
 import { describeError } from '../errors.js';
 import { logger } from '../logger.js';
+import { markFingerprint } from '../intake/fingerprints.js';
 import { audit } from './store.js';
 
 /**
@@ -22,6 +23,8 @@ export interface DismissRequest {
   userId: string;
   userName?: string;
   reason?: string;
+  /** The card's fingerprint (button value `f`): intake stops re-rendering a dismissed card. */
+  fingerprint?: string;
 }
 
 export async function dismissFinding(
@@ -38,6 +41,11 @@ export async function dismissFinding(
       blocks,
     }),
     suppressInSecurityHub(req),
+    req.fingerprint
+      ? markFingerprint(req.fingerprint, { dismissedBy: req.userId }).catch((error) =>
+          logger.warn('Could not mark the fingerprint dismissed', { error: describeError(error) }),
+        )
+      : undefined,
   ]);
   await audit({
     actor: req.userId,

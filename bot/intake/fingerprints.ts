@@ -214,14 +214,21 @@ export async function markFingerprint(
     values[':by'] = mark.dismissedBy;
   }
   if (!sets.length) return;
-  await db().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: key(fingerprint),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ExpressionAttributeValues: values,
-    }),
-  );
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: key(fingerprint),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeValues: values,
+        // A card intake never recorded (a case opened by tag or command) has nothing to mark; never
+        // create a half record that intake would later misread.
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
 }
 
 /** Polls (consistent reads, growing pauses) until the record leaves `claimed` or the time is up. */

@@ -102,6 +102,7 @@ export async function onDismissSubmit(args: ViewArgs): Promise<void> {
         userId,
         userName: body.user.name,
         reason: inputValue(view, REASON_BLOCK, REASON_ACTION),
+        fingerprint: click.value.f,
       },
       client,
     );
