@@ -2,7 +2,8 @@
  * Slack handler latency and cold start (issue 3 "Performance").
  * - In process: a signed Analyze click through handlers/slack.ts, handler entry to response, each on a
  *   different instance (so each really opens a case: request guard, roles, conditional writes,
- *   StartExecution, card update, thread reply), with dynalite as DynamoDB, LocalSlack over HTTP as the
+ *   StartExecution, card update, thread reply), with dynalite as DynamoDB (in a child process, as DynamoDB
+ *   is elsewhere in AWS), LocalSlack over HTTP as the
  *   Web API, and Step Functions answered in process by the SDK hook the tests use. Side by side: a bare
  *   Bolt app (AwsLambdaReceiver, ack only) answering the same requests; and the idempotent path (the same
  *   click again as a Slack retry) measured apart.
@@ -17,7 +18,7 @@ import { tableSettings } from '../bot/config.js';
 import { functionUrlEvent } from '../sandbox/slack/function-url.js';
 import { interactionBody } from '../sandbox/slack/payloads.js';
 import { bundle } from '../scripts/bundle.js';
-import { startDynalite } from '../test/support/dynalite.js';
+import { startDynaliteProcess } from './support/dynalite-process.js';
 import {
   configure,
   ec2Finding,
@@ -50,7 +51,7 @@ export default async function run(): Promise<BenchResult> {
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIAFORENSICSBENCH00';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench-secret-not-real';
   process.env.AWS_REGION ??= 'us-east-1';
-  const dynalite = await startDynalite();
+  const dynalite = await startDynaliteProcess();
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynalite.endpoint;
   const table = `bench-cases-${Date.now()}`;
   const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint });
@@ -183,7 +184,7 @@ export default async function run(): Promise<BenchResult> {
         .map((l) => l.toFixed(1))
         .join(' / ')} (other work shares the machine's cores; p99 is sensitive to it).`,
       `${executions} executions started for ${N + WARM} distinct instances (warm-up included); ${failures} non-200 answers.`,
-      'Step Functions is answered in process (SDK middleware), DynamoDB by dynalite over HTTP, Slack by LocalSlack over HTTP.',
+      'Step Functions is answered in process (SDK middleware), DynamoDB by dynalite over HTTP in its own process, Slack by LocalSlack over HTTP.',
       'The idempotent path is the same signed click again with X-Slack-Retry-Num: existing case, nothing repeated.',
     ],
   };
