@@ -209,8 +209,11 @@ export class SimulatedOrganization {
     config.credentials = async () => {
       try {
         return resolveCredentials ? await resolveCredentials() : own;
-      } catch {
-        return own;
+      } catch (error) {
+        // Only the default chain finding nothing means "the security account's own code"; a provider the
+        // caller gave (an AssumeRole that was refused) fails the call, as the real SDK does.
+        if ((error as Error)?.name === 'CredentialsProviderError') return own;
+        throw error;
       }
     };
     if (this.clock.mode === 'virtual' && config.retryStrategy) {
