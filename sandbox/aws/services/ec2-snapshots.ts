@@ -9,7 +9,7 @@ import type { CallContext, HandlerTable } from '../handler.js';
 import { handler } from '../handler.js';
 import { type RegionState, type Snapshot, listToTags, tagsToList } from '../world.js';
 import { requireInstance } from './ec2-instances.js';
-import { canUseKey, findKey } from './kms.js';
+import { canUseKey, defaultEbsKey, findKey } from './kms.js';
 
 /** DescribeSnapshots polls a new snapshot stays pending for. */
 export const SNAPSHOT_POLLS = 2;
@@ -207,13 +207,13 @@ export const ec2SnapshotHandlers: HandlerTable = {
         );
       kmsKeyId = key!.arn;
     } else if (source.encrypted || input.Encrypted) {
-      // Without a key, a copy to another account or region is encrypted under the caller's default key.
+      // Without a key, a copy to another account or region is encrypted under the caller's default EBS
+      // key there, which AWS creates on first use.
       const sameKeyUsable =
         source.encrypted && source.ownerId === ctx.caller.account && sourceRegion === ctx.caller.region;
       kmsKeyId = sameKeyUsable
         ? source.kmsKeyId
-        : findKey(ctx.world, ctx.caller.account, ctx.caller.region, 'alias/aws/ebs')?.arn;
-      if (!kmsKeyId) ctx.fail('InvalidParameterValue', 'No default EBS key in the destination region');
+        : defaultEbsKey(ctx.world, ctx.caller.account, ctx.caller.region).arn;
     }
     const copy = newSnapshot(ctx, ctx.here, {
       volumeId: 'vol-ffffffff',

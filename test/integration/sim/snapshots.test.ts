@@ -134,6 +134,47 @@ describe('Function: EBS snapshots in the simulated organization', () => {
     expect(error.name).toBe('InvalidSnapshot.NotFound');
   });
 
+  it('encrypts a copy without a key under the receiving account default aws/ebs key, made on first use as AWS does', async () => {
+    // Prepare: in eu-west-1, a snapshot re-encrypted under the forensics snapshot key and shared with
+    // the forensics account, which has no aws/ebs key there yet
+    const member = await memberClients('333333333333', 'eu-west-1');
+    const [root] = await snapshotSet(member, SEEDED.instances.euWest);
+    await untilSettled(member, [root!]);
+    const { SnapshotId: shareable } = await member.ec2.send(
+      new CopySnapshotCommand({
+        SourceSnapshotId: root,
+        SourceRegion: 'eu-west-1',
+        Encrypted: true,
+        KmsKeyId: KEYS.forensics('eu-west-1'),
+      }),
+    );
+    await untilSettled(member, [shareable!]);
+    await member.ec2.send(
+      new ModifySnapshotAttributeCommand({
+        SnapshotId: shareable,
+        Attribute: 'createVolumePermission',
+        CreateVolumePermission: { Add: [{ UserId: '222222222222' }] },
+      }),
+    );
+    const forensicsKeys = () => [...org.world.region('222222222222', 'eu-west-1').kmsKeys.values()];
+    expect(forensicsKeys().some((k) => k.aliases.includes('alias/aws/ebs'))).toBe(false);
+
+    // Act
+    const forensics = clients('eu-west-1', await assume('222222222222'));
+    const { SnapshotId: copy } = await forensics.ec2.send(
+      new CopySnapshotCommand({ SourceSnapshotId: shareable, SourceRegion: 'eu-west-1', Encrypted: true }),
+    );
+    const [settled] = await untilSettled(forensics, [copy!]);
+
+    // Assess
+    const ebs = KEYS.awsEbs('222222222222', 'eu-west-1');
+    expect(settled).toMatchObject({ State: 'completed', Encrypted: true, KmsKeyId: ebs });
+    expect(forensicsKeys().find((k) => k.arn === ebs)).toMatchObject({
+      manager: 'AWS',
+      aliases: ['alias/aws/ebs'],
+    });
+  });
+
   it('refuses a copy key from another region', async () => {
     const member = await memberClients();
     const [root] = await snapshotSet(member, SEEDED.instances.noEndpoints);
