@@ -208,6 +208,38 @@ export const ec2InstanceHandlers: HandlerTable = {
     return {};
   }),
 
+  DescribeInstanceAttributeCommand: handler<
+    EC2.DescribeInstanceAttributeCommandInput,
+    EC2.DescribeInstanceAttributeCommandOutput
+  >((ctx, input) => {
+    const instance = requireInstance(ctx, input.InstanceId);
+    switch (input.Attribute) {
+      case 'disableApiTermination':
+        return {
+          InstanceId: instance.instanceId,
+          DisableApiTermination: { Value: instance.disableApiTermination },
+        };
+      case 'instanceInitiatedShutdownBehavior':
+        return {
+          InstanceId: instance.instanceId,
+          InstanceInitiatedShutdownBehavior: { Value: instance.shutdownBehavior },
+        };
+      case 'blockDeviceMapping':
+        return {
+          InstanceId: instance.instanceId,
+          BlockDeviceMappings: instance.blockDevices.map((d) => ({
+            DeviceName: d.deviceName,
+            Ebs: { VolumeId: d.volumeId, DeleteOnTermination: d.deleteOnTermination, Status: 'attached' },
+          })),
+        };
+      default:
+        return ctx.fail(
+          'InvalidParameterValue',
+          `Value (${input.Attribute}) for parameter attribute is invalid. The simulation answers disableApiTermination, instanceInitiatedShutdownBehavior and blockDeviceMapping.`,
+        );
+    }
+  }),
+
   CreateTagsCommand: handler<EC2.CreateTagsCommandInput, EC2.CreateTagsCommandOutput>((ctx, input) => {
     const targets = (input.Resources ?? []).map((id) => taggable(ctx, id));
     const tags = listToTags(input.Tags);

@@ -2,6 +2,7 @@ import {
   AuthorizeSecurityGroupEgressCommand,
   CreateSecurityGroupCommand,
   DescribeAddressesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
@@ -237,5 +238,11 @@ describe('Function: network containment in the simulated organization', () => {
     expect(i.disableApiTermination).toBe(true);
     expect(i.blockDevices[0]!.deleteOnTermination).toBe(false);
     expect(i.tags.SecurityIncidentStatus).toBe('Contained');
+    const read = (Attribute: 'disableApiTermination' | 'instanceInitiatedShutdownBehavior') =>
+      c.ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute }));
+    expect((await read('disableApiTermination')).DisableApiTermination?.Value).toBe(true);
+    expect((await read('instanceInitiatedShutdownBehavior')).InstanceInitiatedShutdownBehavior?.Value).toBe(
+      'stop',
+    );
   });
 });
