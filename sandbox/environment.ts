@@ -3,6 +3,7 @@
  * Slack endpoint is local, credentials are fake, and the names match the seeded workspace and the
  * simulated organization. Only the signing secret and the log level may come from the caller.
  */
+import { KEYS } from './aws/seed.js';
 
 export const SANDBOX = {
   region: 'us-east-1',
@@ -58,6 +59,10 @@ export function sandboxVariables(endpoints: SandboxEndpoints): Record<string, st
     IR_EXTERNAL_ID: endpoints.externalId ?? SANDBOX.externalId,
     EVIDENCE_BUCKET: endpoints.evidenceBucket ?? SANDBOX.evidenceBucket,
     FORENSICS_ACCOUNT: SANDBOX.forensicsAccount,
+    // The simulated forensics account's snapshot key in each region where the seeded instances run.
+    SNAPSHOT_KMS_KEY_ARN: ['us-east-1', 'eu-west-1']
+      .map((region) => KEYS.forensics(region, SANDBOX.forensicsAccount))
+      .join(','),
     DEFAULT_ACCOUNT: SANDBOX.memberAccounts[0],
     // Polls run against simulated time in the sandbox; keep them short so a case completes in seconds.
     MEMORY_POLL_SECONDS: '1',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineSettings, env } from '../bot/config.js';
-import { ACCOUNT_ID_RE, BUCKET_RE } from '../bot/ids.js';
+import { ACCOUNT_ID_RE, BUCKET_RE, REGION_RE } from '../bot/ids.js';
 
 const arn = (what: string) =>
   z
@@ -14,6 +14,60 @@ const arn = (what: string) =>
         .regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, `not ${what}`)
         .optional(),
     );
+
+/** `arn:aws:kms:<region>:<account>:key/<id>` or `…:alias/<name>`; groups: region, account, kind, name. */
+const KMS_ARN_RE = /^(arn:aws[a-z-]*:kms:)([a-z0-9-]+):(\d{12}):(key|alias)\/([\w/.+=,@-]{1,256})$/;
+
+const entries = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+/**
+ * KMS keys are regional, and a case runs in its instance's region, so a key setting is a comma-separated
+ * list of key (or alias) ARNs, at most one per region. See `kmsKeyForRegion` for how a case picks one.
+ */
+const keyList = () =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .superRefine((value, ctx) => {
+      const regions = new Set<string>();
+      for (const entry of entries(value)) {
+        const m = KMS_ARN_RE.exec(entry);
+        if (!m || !REGION_RE.test(m[2]!)) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not a KMS key or alias ARN` });
+          continue;
+        }
+        if (regions.has(m[2]!))
+          ctx.addIssue({ code: 'custom', message: `more than one key for ${m[2]}: give one per region` });
+        regions.add(m[2]!);
+      }
+    });
+
+/**
+ * The key of a key-list setting to use in `region`:
+ * 1. the entry whose ARN is in `region`;
+ * 2. otherwise the first multi-region key (`key/mrk-…`) of the list, its ARN rewritten to `region` (a
+ *    multi-region key's replicas share its id, so the replica in `region` must exist);
+ * 3. otherwise none: the caller decides (the forensics copy falls back to the forensics account's default
+ *    EBS encryption in that region; re-encrypting an `aws/ebs` snapshot for sharing cannot, and fails
+ *    naming the region and the setting).
+ * A key of another region is never used: EC2 refuses a key outside the snapshot's region.
+ */
+export function kmsKeyForRegion(setting: string | undefined, region: string): string | undefined {
+  const parsed = entries(setting).flatMap((entry) => {
+    const m = KMS_ARN_RE.exec(entry);
+    return m ? [{ entry, prefix: m[1]!, region: m[2]!, rest: entry.slice(m[1]!.length + m[2]!.length) }] : [];
+  });
+  const here = parsed.find((k) => k.region === region);
+  if (here) return here.entry;
+  const multiRegion = parsed.find((k) => /^:\d{12}:key\/mrk-/.test(k.rest));
+  return multiRegion ? `${multiRegion.prefix}${region}${multiRegion.rest}` : undefined;
+}
 
 /**
  * Settings of the forensic workflows (the steps Lambda). The approval reminder and expiry are the Slack
@@ -34,10 +88,19 @@ export const forensicsSettings = defineSettings('Forensic workflows', {
   EVIDENCE_BUCKET: z.string().regex(BUCKET_RE, 'not an S3 bucket name'),
   /** The forensics account, with which snapshots are shared and into which they are copied. */
   FORENSICS_ACCOUNT: z.string().regex(ACCOUNT_ID_RE, 'an AWS account id is 12 digits'),
-  /** Customer-managed KMS key (usable by the forensics account) that re-encrypts `aws/ebs` snapshots. */
-  SNAPSHOT_KMS_KEY_ARN: arn('a KMS key ARN'),
-  /** KMS key of the forensics account under which the copies in that account are encrypted. */
-  FORENSICS_KMS_KEY_ARN: arn('a KMS key ARN'),
+  /**
+   * Customer-managed KMS keys (usable by the member accounts and the forensics account) that re-encrypt
+   * snapshots under `aws/ebs`, which cannot be shared. Comma-separated ARNs, one per region where cases
+   * run, or a multi-region key (`kmsKeyForRegion`). A case with such a snapshot in a region without a key
+   * here fails its disk acquisition, naming the region and this setting.
+   */
+  SNAPSHOT_KMS_KEY_ARN: keyList(),
+  /**
+   * KMS keys of the forensics account under which the evidence copies are encrypted; same form. In a
+   * region without one, the `SNAPSHOT_KMS_KEY_ARN` key of that region is used, and without that either,
+   * the forensics account's default EBS encryption key there.
+   */
+  FORENSICS_KMS_KEY_ARN: keyList(),
   /**
    * Role in the forensics account whose short-lived sessions upload memory images (PutObject only).
    * Default `arn:aws:iam::<FORENSICS_ACCOUNT>:role/ForensicsBot-EvidenceUpload`.

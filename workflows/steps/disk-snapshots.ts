@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { addArtifact, requireCase } from '../../bot/cases/store.js';
 import { forensics, member } from '../aws/member.js';
 import { PollLimitReachedError, SnapshotFailedError, StepNotConfiguredError } from '../errors.js';
-import { forensicsSettings } from '../settings.js';
+import { forensicsSettings, kmsKeyForRegion } from '../settings.js';
 import { CASE_TAG } from './instance.js';
 import type { OriginalConfig } from './record-configuration.js';
 import { advanceCase, count, defineStep, scopeOf, TargetInput } from './step.js';
@@ -126,16 +126,19 @@ export const pollSnapshots = defineStep({
     const done = d.pending.every((id) => byId.get(id)?.State === 'completed');
     if (!done && polls >= d.maxPolls)
       throw new PollLimitReachedError(`Snapshots of ${input.instanceId} still pending after ${polls} polls`);
-    // CreateSnapshots does not say which key encrypts each snapshot; DescribeSnapshots does.
-    const volumes =
-      d.phase === 'snapshots'
-        ? d.volumes.map((v) => {
-            const s = byId.get(v.snapshotId);
-            return s
-              ? { ...v, encrypted: s.Encrypted ?? v.encrypted, kmsKeyId: s.KmsKeyId ?? v.kmsKeyId }
-              : v;
-          })
-        : d.volumes;
+    // CreateSnapshots does not say which key encrypts each snapshot, nor CopySnapshot without a key which
+    // default key encrypts the copy; DescribeSnapshots does.
+    const volumes = d.volumes.map((v) => {
+      if (d.phase === 'snapshots') {
+        const s = byId.get(v.snapshotId);
+        return s ? { ...v, encrypted: s.Encrypted ?? v.encrypted, kmsKeyId: s.KmsKeyId ?? v.kmsKeyId } : v;
+      }
+      if (d.phase === 'copies') {
+        const s = byId.get(v.copyId);
+        return s?.KmsKeyId ? { ...v, copyKmsKeyId: s.KmsKeyId } : v;
+      }
+      return v;
+    });
     return { ...d, volumes, polls: done ? 0 : polls, done, progress: progressOf(d.pending, byId) };
   },
   report: (out) =>
@@ -155,29 +158,29 @@ function progressOf(ids: string[], byId: Map<string | undefined, Snapshot>): str
 
 /**
  * Snapshots under the default `aws/ebs` key (or any key but the snapshot key) cannot be shared as they
- * are: each is copied under the customer-managed snapshot key the forensics account may use.
+ * are: each is copied under the customer-managed snapshot key of the case's region, which the forensics
+ * account may use (`SNAPSHOT_KMS_KEY_ARN`, see `kmsKeyForRegion`).
  */
 export const reencryptSnapshots = defineStep({
   name: 'reencryptSnapshots',
   label: 'Snapshots re-encrypted for sharing',
   input: DiskInput,
   async run(input): Promise<DiskState> {
-    const settings = forensicsSettings();
+    const key = kmsKeyForRegion(forensicsSettings().SNAPSHOT_KMS_KEY_ARN, input.region);
     const clients = member(scopeOf(input));
     const volumes: VolumeEvidence[] = await Promise.all(
       input.disk.volumes.map(async (v) => {
-        if (!v.encrypted || sameKey(v.kmsKeyId, settings.SNAPSHOT_KMS_KEY_ARN))
-          return { ...v, shareableId: v.snapshotId };
-        if (!settings.SNAPSHOT_KMS_KEY_ARN)
+        if (!v.encrypted || sameKey(v.kmsKeyId, key)) return { ...v, shareableId: v.snapshotId };
+        if (!key)
           throw new StepNotConfiguredError(
-            `SNAPSHOT_KMS_KEY_ARN is missing: ${v.snapshotId} is encrypted and cannot be shared without re-encryption`,
+            `SNAPSHOT_KMS_KEY_ARN has no key for ${input.region}: ${v.snapshotId} (${v.volumeId}) is encrypted and cannot be shared with the forensics account until it is re-encrypted under a customer-managed key of ${input.region}. Add that key's ARN to SNAPSHOT_KMS_KEY_ARN (comma-separated, one per region) or use a multi-region key.`,
           );
         const copy = await clients.ec2().send(
           new CopySnapshotCommand({
             SourceSnapshotId: v.snapshotId,
             SourceRegion: input.region,
             Encrypted: true,
-            KmsKeyId: settings.SNAPSHOT_KMS_KEY_ARN,
+            KmsKeyId: key,
             Description: `forensics-bot ${input.caseId} re-encrypted ${v.snapshotId}`,
             TagSpecifications: tags(input.caseId, input.instanceId),
           }),
@@ -221,7 +224,10 @@ export const copySnapshots = defineStep({
     const settings = forensicsSettings();
     const memberEc2 = member(scopeOf(input)).ec2();
     const receiver = forensics(input.region, input.caseId).ec2();
-    const key = settings.FORENSICS_KMS_KEY_ARN ?? settings.SNAPSHOT_KMS_KEY_ARN;
+    // No key for this region: the copy is encrypted under the forensics account's default EBS key there.
+    const key =
+      kmsKeyForRegion(settings.FORENSICS_KMS_KEY_ARN, input.region) ??
+      kmsKeyForRegion(settings.SNAPSHOT_KMS_KEY_ARN, input.region);
     const volumes = await Promise.all(
       input.disk.volumes.map(async (v) => {
         const shared = v.shareableId ?? v.snapshotId;
@@ -248,6 +254,7 @@ export const copySnapshots = defineStep({
     );
     return {
       ...input.disk,
+      copyKey: key ?? 'default',
       phase: 'copies',
       volumes,
       pending: volumes.map((v) => v.copyId ?? ''),
@@ -256,9 +263,9 @@ export const copySnapshots = defineStep({
       done: false,
     };
   },
-  report: (out) => ({
+  report: (out, input) => ({
     outcome: 'started',
-    detail: `${out.volumes.length} ${out.volumes.length === 1 ? 'copy' : 'copies'} started in account ${forensicsSettings().FORENSICS_ACCOUNT}`,
+    detail: `${out.volumes.length} ${out.volumes.length === 1 ? 'copy' : 'copies'} started in account ${forensicsSettings().FORENSICS_ACCOUNT} (${input.region}) under ${out.copyKey === 'default' ? 'its default EBS key' : `key ${out.copyKey}`}`,
   }),
 });
 

@@ -56,8 +56,9 @@ export function useWorkflowWorld(
       IR_EXTERNAL_ID: world.org.settings.externalId,
       EVIDENCE_BUCKET: world.org.settings.evidenceBucket,
       FORENSICS_ACCOUNT: world.org.settings.forensicsAccount,
-      SNAPSHOT_KMS_KEY_ARN: KEYS.forensics(REGION),
-      FORENSICS_KMS_KEY_ARN: KEYS.forensics(REGION),
+      // One key per region where cases run (KMS keys are regional).
+      SNAPSHOT_KMS_KEY_ARN: `${KEYS.forensics('us-east-1')},${KEYS.forensics('eu-west-1')}`,
+      FORENSICS_KMS_KEY_ARN: `${KEYS.forensics('us-east-1')},${KEYS.forensics('eu-west-1')}`,
       MEMORY_POLL_SECONDS: '1',
       SNAPSHOT_POLL_SECONDS: '1',
       FOUR_EYES: 'false',

@@ -4,13 +4,15 @@ import { requireCase } from '../../../bot/cases/store.js';
 import { handler } from '../../../handlers/steps.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
 import { REVOKE_POLICY_NAME } from '../../../workflows/steps/restrict-iam.js';
+import { KEYS } from '../../../sandbox/aws/index.js';
+import { forensicsSettings, kmsKeyForRegion } from '../../../workflows/settings.js';
 import { instanceState, MEMBER, openTestCase, REGION, SEEDED, useWorkflowWorld } from './harness.js';
 
 const world = useWorkflowWorld();
 
-async function caseOn(instanceId: string) {
-  const record = await openTestCase(instanceId, ['contain']);
-  const target = { caseId: record.id, instanceId, account: MEMBER, region: REGION };
+async function caseOn(instanceId: string, region = REGION) {
+  const record = await openTestCase(instanceId, ['contain'], { region });
+  const target = { caseId: record.id, instanceId, account: MEMBER, region };
   await handler({ step: 'recordConfiguration', ...target, acquireMemory: true });
   return target;
 }
@@ -212,13 +214,155 @@ describe('Steps: disk acquisition', () => {
     for (const copy of copies) {
       const snapshot = forensics.snapshots.get(copy.details!.snapshotId as string)!;
       expect(snapshot).toMatchObject({ state: 'completed', encrypted: true, deleted: false });
-      expect(snapshot.kmsKeyId).toBe(process.env.FORENSICS_KMS_KEY_ARN);
+      expect(snapshot.kmsKeyId).toBe(KEYS.forensics(REGION));
     }
     const member = instanceState(world, SEEDED.instances.demo).r;
     const leftovers = [...member.snapshots.values()].filter(
       (s) => s.tags['ir-case-id'] === target.caseId && !s.deleted,
     );
     expect(leftovers).toEqual([]);
+  });
+});
+
+/** Runs the disk acquisition steps as the acquire-disk workflow does, up to the recorded artifacts. */
+async function acquireDisk(target: { caseId: string; region: string }) {
+  let disk = (await handler({ step: 'snapshotVolumes', ...target })) as any;
+  disk = await pollUntilDone('pollSnapshots', 'disk', target, disk);
+  disk = await handler({ step: 'reencryptSnapshots', ...target, disk });
+  disk = await pollUntilDone('pollSnapshots', 'disk', target, disk);
+  disk = await handler({ step: 'copySnapshots', ...target, disk });
+  disk = await pollUntilDone('pollSnapshots', 'disk', target, disk);
+  await handler({ step: 'recordSnapshots', ...target, disk, retainArtefacts: false });
+  // Cases on one instance share a record (one open case per instance): keep this run's copies only.
+  const copyIds: string[] = disk.volumes.map((v: { copyId: string }) => v.copyId);
+  const record = await requireCase(target.caseId);
+  const forensics = world.org.world.region(world.org.settings.forensicsAccount, target.region);
+  return record.artifacts
+    .filter((a) => a.kind === 'disk-snapshot' && copyIds.includes(a.details!.snapshotId as string))
+    .map((a) => ({ artifact: a, snapshot: forensics.snapshots.get(a.details!.snapshotId as string) }));
+}
+
+/** Runs `act` with the two key settings replaced (undefined: unset), then puts them back. */
+async function withKeys<T>(keys: { snapshot?: string; forensics?: string }, act: () => Promise<T>) {
+  const before = {
+    SNAPSHOT_KMS_KEY_ARN: process.env.SNAPSHOT_KMS_KEY_ARN,
+    FORENSICS_KMS_KEY_ARN: process.env.FORENSICS_KMS_KEY_ARN,
+  };
+  const set = (name: keyof typeof before, value: string | undefined) => {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  };
+  set('SNAPSHOT_KMS_KEY_ARN', keys.snapshot);
+  set('FORENSICS_KMS_KEY_ARN', keys.forensics);
+  forensicsSettings.reset();
+  try {
+    return await act();
+  } finally {
+    set('SNAPSHOT_KMS_KEY_ARN', before.SNAPSHOT_KMS_KEY_ARN);
+    set('FORENSICS_KMS_KEY_ARN', before.FORENSICS_KMS_KEY_ARN);
+    forensicsSettings.reset();
+  }
+}
+
+describe('Steps: disk acquisition in the case region (KMS keys are regional)', () => {
+  const bothRegions = `${KEYS.forensics('us-east-1')}, ${KEYS.forensics('eu-west-1')}`;
+
+  it('a case in eu-west-1 gets its snapshots copied into the forensics account in eu-west-1, under that region key', async () => {
+    const target = await caseOn(SEEDED.instances.euWest, 'eu-west-1');
+
+    const copies = await withKeys({ snapshot: bothRegions, forensics: bothRegions }, () =>
+      acquireDisk(target),
+    );
+
+    expect(copies).toHaveLength(1);
+    expect(copies[0]!.snapshot).toMatchObject({
+      region: 'eu-west-1',
+      ownerId: world.org.settings.forensicsAccount,
+      state: 'completed',
+      kmsKeyId: KEYS.forensics('eu-west-1'),
+    });
+    expect(copies[0]!.artifact.uri).toMatch(/^arn:aws:ec2:eu-west-1:222222222222:snapshot\/snap-/);
+    expect(copies[0]!.artifact.details?.kmsKeyId).toBe(KEYS.forensics('eu-west-1'));
+  });
+
+  it('without a snapshot key for eu-west-1, an aws/ebs snapshot is not re-encrypted with the us-east-1 key: the step names the region and the setting', async () => {
+    const target = await caseOn(SEEDED.instances.euWest, 'eu-west-1');
+
+    const failure = withKeys({ snapshot: KEYS.forensics('us-east-1') }, () => acquireDisk(target));
+
+    await expect(failure).rejects.toMatchObject({
+      name: 'StepNotConfiguredError',
+      message: expect.stringMatching(/SNAPSHOT_KMS_KEY_ARN has no key for eu-west-1/),
+    });
+    const member = world.org.world.region(MEMBER, 'eu-west-1');
+    expect(
+      [...member.snapshots.values()].filter(
+        (s) => s.copiedFrom && !s.deleted && s.tags['ir-case-id'] === target.caseId,
+      ),
+    ).toEqual([]);
+  });
+
+  it('without any key for the region, the forensics copy falls back to that account default EBS key there', async () => {
+    // The multi-ENI instance's volume is unencrypted: nothing to re-encrypt, only the copy needs a key.
+    const target = await caseOn(SEEDED.instances.multiEni);
+
+    const copies = await withKeys({ snapshot: KEYS.forensics('eu-west-1') }, () => acquireDisk(target));
+
+    expect(copies).toHaveLength(1);
+    expect(copies[0]!.snapshot).toMatchObject({
+      region: 'us-east-1',
+      encrypted: true,
+      kmsKeyId: KEYS.awsEbs(world.org.settings.forensicsAccount, 'us-east-1'),
+    });
+    expect(copies[0]!.artifact.details?.kmsKeyId).toBe(KEYS.awsEbs('222222222222', 'us-east-1'));
+  });
+
+  it('a multi-region key given once serves every region: its ARN is rewritten to the case region', async () => {
+    // Prepare: a multi-region key of the forensics account with a replica in each region
+    const id = 'mrk-0123456789abcdef0123456789abcdef';
+    for (const region of ['us-east-1', 'eu-west-1'])
+      world.org.world.region('222222222222', region).kmsKeys.set(id, {
+        keyId: id,
+        arn: `arn:aws:kms:${region}:222222222222:key/${id}`,
+        account: '222222222222',
+        region,
+        aliases: [],
+        manager: 'CUSTOMER',
+        description: 'multi-region snapshot key',
+        allowedAccounts: [MEMBER],
+      });
+    const target = await caseOn(SEEDED.instances.euWest, 'eu-west-1');
+
+    const copies = await withKeys({ snapshot: `arn:aws:kms:us-east-1:222222222222:key/${id}` }, () =>
+      acquireDisk(target),
+    );
+
+    expect(copies[0]!.snapshot).toMatchObject({
+      region: 'eu-west-1',
+      kmsKeyId: `arn:aws:kms:eu-west-1:222222222222:key/${id}`,
+    });
+  });
+
+  it('picks the key of the region, rewrites a multi-region key, and uses no key of another region', () => {
+    const mrk = 'arn:aws:kms:us-east-1:222222222222:key/mrk-1234abcd';
+    const alias = 'arn:aws:kms:eu-west-1:222222222222:alias/forensics-bot-snapshots';
+    expect(kmsKeyForRegion(`${KEYS.forensics('us-east-1')},${alias}`, 'eu-west-1')).toBe(alias);
+    expect(kmsKeyForRegion(KEYS.forensics('us-east-1'), 'eu-west-1')).toBeUndefined();
+    expect(kmsKeyForRegion(`${alias},${mrk}`, 'ap-southeast-2')).toBe(
+      'arn:aws:kms:ap-southeast-2:222222222222:key/mrk-1234abcd',
+    );
+    expect(kmsKeyForRegion(`${alias},${mrk}`, 'eu-west-1')).toBe(alias);
+    expect(kmsKeyForRegion(undefined, 'us-east-1')).toBeUndefined();
+  });
+
+  it('refuses a key setting with two keys for one region, or something that is not a KMS ARN', async () => {
+    const twice = `${KEYS.forensics('us-east-1')},${KEYS.awsEbs('222222222222', 'us-east-1')}`;
+    await expect(withKeys({ snapshot: twice }, async () => forensicsSettings())).rejects.toThrow(
+      /SNAPSHOT_KMS_KEY_ARN.*more than one key for us-east-1/s,
+    );
+    await expect(
+      withKeys({ forensics: 'arn:aws:iam::222222222222:role/Nope' }, async () => forensicsSettings()),
+    ).rejects.toThrow(/FORENSICS_KMS_KEY_ARN.*not a KMS key or alias ARN/s);
   });
 });
 
