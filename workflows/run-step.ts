@@ -40,7 +40,8 @@ export async function runStep(event: unknown): Promise<unknown> {
       step: module.name,
       caseId,
       error: (error as Error)?.name,
-      message: describeError(error),
+      // `message` is the logger's own key (a field of that name is dropped).
+      reason: describeError(error),
     });
     // Throttling is retried (in the step, then by the state machine): not a failure worth a line.
     if (caseId && module.reportFailure !== false && !isThrottling(error))

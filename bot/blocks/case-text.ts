@@ -37,6 +37,7 @@ export const STATUS_LABEL: Record<CaseStatus, string> = {
   contained: 'contained',
   acquiring: 'acquiring evidence',
   'evidence-secured': 'evidence secured',
+  'evidence-incomplete': 'evidence incomplete',
   closed: 'closed',
   denied: 'denied',
   failed: 'failed',
@@ -50,6 +51,7 @@ export const STATUS_EMOJI: Record<CaseStatus, string> = {
   contained: ':lock:',
   acquiring: ':inbox_tray:',
   'evidence-secured': ':white_check_mark:',
+  'evidence-incomplete': ':warning:',
   closed: ':checkered_flag:',
   denied: ':no_entry_sign:',
   failed: ':x:',
@@ -124,6 +126,9 @@ export function caseStatusLine(record: CaseRecord): string {
         ? ' · starting'
         : '';
   const approver = record.approver ? ` · approved by ${mention(record.approver)}` : '';
-  const failure = record.status === 'failed' && record.failure ? `\n${esc(cut(record.failure, 600))}` : '';
+  const failure =
+    (record.status === 'failed' || record.status === 'evidence-incomplete') && record.failure
+      ? `\n${esc(cut(record.failure, 600))}`
+      : '';
   return `${head}\n${STATUS_EMOJI[record.status]} Stage: *${STATUS_LABEL[record.status]}*${where}${approver}${failure}`;
 }

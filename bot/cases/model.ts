@@ -4,7 +4,9 @@ import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../ids.js'
 /**
  * The case: one per incident on one instance. Statuses follow DESIGN.md:
  * open -> awaiting-approval -> containing -> contained -> acquiring -> evidence-secured -> closed,
- * with denied, failed and released branches.
+ * with denied, failed and released branches. `evidence-incomplete` is where a workflow ends when it
+ * finished but some evidence it planned is missing (a failed memory capture or disk copy; the case's
+ * `failure` says which and why): `evidence-secured` only when all of it is there.
  */
 export const CASE_STATUSES = [
   'open',
@@ -13,6 +15,7 @@ export const CASE_STATUSES = [
   'contained',
   'acquiring',
   'evidence-secured',
+  'evidence-incomplete',
   'closed',
   'denied',
   'failed',
@@ -28,6 +31,7 @@ export const ACTIVE_STATUSES: readonly CaseStatus[] = [
   'contained',
   'acquiring',
   'evidence-secured',
+  'evidence-incomplete',
   'failed',
   'denied',
 ];
@@ -40,9 +44,17 @@ export const TRANSITIONS: Record<CaseStatus, readonly CaseStatus[]> = {
   open: ['awaiting-approval', 'containing', 'acquiring', 'closed', 'failed', 'denied'],
   'awaiting-approval': ['containing', 'acquiring', 'denied', 'failed', 'closed'],
   containing: ['contained', 'acquiring', 'failed'],
-  contained: ['acquiring', 'evidence-secured', 'released', 'closed', 'failed'],
-  acquiring: ['awaiting-approval', 'containing', 'contained', 'evidence-secured', 'failed'],
+  contained: ['acquiring', 'evidence-secured', 'evidence-incomplete', 'released', 'closed', 'failed'],
+  acquiring: [
+    'awaiting-approval',
+    'containing',
+    'contained',
+    'evidence-secured',
+    'evidence-incomplete',
+    'failed',
+  ],
   'evidence-secured': ['awaiting-approval', 'containing', 'released', 'closed', 'failed'],
+  'evidence-incomplete': ['awaiting-approval', 'containing', 'released', 'closed', 'failed'],
   closed: [],
   denied: ['closed', 'awaiting-approval'],
   failed: ['closed', 'released', 'containing', 'acquiring'],

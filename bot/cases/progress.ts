@@ -76,7 +76,7 @@ export function doneSummary(record: CaseRecord): string {
   return [...new Set(done)].join(', ');
 }
 
-/** "contained; memory capture failed: SSM agent offline". */
+/** "snapshot volumes failed: the workflow timed out. Already done: contained, memory captured". */
 export function failureText(record: CaseRecord, detail: ExecutionStatusChange['detail']): string {
   const failedStep = [...record.steps].reverse().find((s) => s.outcome === 'failed');
   const started = [...record.steps]
@@ -100,7 +100,7 @@ export function failureText(record: CaseRecord, detail: ExecutionStatusChange['d
     ? `${stepName(step)} failed: ${why}`
     : `workflow ${detail.status.toLowerCase().replace('_', ' ')}: ${why}`;
   const done = doneSummary(record);
-  return done ? `${done}; ${what}` : what;
+  return done ? `${what}. Already done: ${done}` : what;
 }
 
 async function moveTo(
@@ -118,6 +118,39 @@ async function moveTo(
     record = await transition(record.id, 'acquiring');
   if (!canTransition(record.status, to)) return record;
   return transition(record.id, to, extra);
+}
+
+/**
+ * A case workflow that succeeded ends where its last step (finishCase) put it: evidence secured,
+ * evidence incomplete, contained, failed (nothing achieved) or denied. An execution that did not say
+ * (its record has no `outcome`) is judged from its artifacts: evidence secured only with evidence in it.
+ */
+async function finishedCase(record: CaseRecord): Promise<CaseRecord> {
+  if (typeof record.outcome === 'string' || record.status === 'denied') return record;
+  const evidence = record.artifacts.some((a) => a.kind === 'memory' || a.kind === 'disk-snapshot');
+  if (evidence) return moveTo(record, 'evidence-secured');
+  return record.status === 'containing' ? moveTo(record, 'contained') : record;
+}
+
+const FINISHED_EMOJI: Partial<Record<CaseStatus, string>> = {
+  'evidence-secured': ':white_check_mark:',
+  'evidence-incomplete': ':warning:',
+  contained: ':lock:',
+  failed: ':x:',
+  denied: ':stop_sign:',
+};
+
+/** The closing line of a case workflow that succeeded: the outcome, and the manifest's hash. */
+function finishedWords(record: CaseRecord, label: string): string {
+  const emoji = FINISHED_EMOJI[record.status] ?? ':information_source:';
+  const manifest = record.manifest ? ` Manifest SHA-256 \`${record.manifest.sha256}\`.` : '';
+  if (typeof record.outcome === 'string') return `${emoji} ${label} finished: ${record.outcome}.${manifest}`;
+  if (record.status === 'denied')
+    return `${emoji} ${label} ended without containment (${record.failure === 'expired' ? 'approval expired' : 'denied'}).`;
+  const n = record.artifacts.length;
+  return record.status === 'evidence-secured'
+    ? `${emoji} ${label} finished: evidence secured (${n} artifact${n === 1 ? '' : 's'}).${manifest}`
+    : `${emoji} ${label} finished: ${record.status.replace('-', ' ')}, no evidence recorded.${manifest}`;
 }
 
 /** Applies one status change to its case. Returns what it did, for logs and tests. */
@@ -149,13 +182,8 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
           ':unlock: Released: the original network and IAM configuration is restored.',
         );
       } else {
-        if (record.status !== 'denied') record = await moveTo(record, 'evidence-secured');
-        const manifest = record.manifest ? ` Manifest SHA-256 \`${record.manifest.sha256}\`.` : '';
-        const words =
-          record.status === 'denied'
-            ? `:stop_sign: ${label} ended without containment (${record.failure === 'expired' ? 'approval expired' : 'denied'}).`
-            : `:white_check_mark: ${label} finished: evidence secured (${record.artifacts.length} artifact${record.artifacts.length === 1 ? '' : 's'}).${manifest}`;
-        await postInThread(record, words);
+        record = await finishedCase(record);
+        await postInThread(record, finishedWords(record, label));
       }
       break;
     }
@@ -169,13 +197,15 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
         );
         break;
       }
-      const failure = failureText(record, detail);
+      // The case workflow's failure handler has already said it all in `failure` (which step, the error,
+      // what was done); a timeout or a stop never reaches it, so the words come from the timeline.
+      const reported = owner.kind === 'case' && record.status === 'failed' && record.failure;
+      const failure = reported ? record.failure! : `${failureText(record, detail)}.`;
       if (owner.kind === 'case') record = await moveTo(record, 'failed', { failure });
       else record = await updateCase(record.id, { failure: `release ${failure}` });
-      await postInThread(
-        record,
-        `:x: ${label} ${detail.status === 'FAILED' ? 'failed' : detail.status.toLowerCase().replace('_', ' ')}: ${failure}. ${mention(record.requester)}`,
-      );
+      const how = detail.status === 'FAILED' ? 'failed' : detail.status.toLowerCase().replace('_', ' ');
+      const sentence = `${failure.charAt(0).toUpperCase()}${failure.slice(1)}`;
+      await postInThread(record, `:x: ${label} ${how}. ${sentence} ${mention(record.requester)}`);
       break;
     }
     default:

@@ -163,7 +163,7 @@ export async function closeCase(caseId: string, actor: Actor): Promise<CaseRecor
 }
 
 /** Statuses from which a release (undo the containment) makes sense. */
-const RELEASABLE = new Set(['contained', 'evidence-secured', 'failed']);
+const RELEASABLE = new Set(['contained', 'evidence-secured', 'evidence-incomplete', 'failed']);
 
 /**
  * Starts the release workflow (`<caseId>-release-<n>`), which restores the recorded original

@@ -101,12 +101,15 @@ export async function assumeRole(input: {
       expiresAt,
     };
   } catch (error) {
+    // The STS client names its own account and role ("the bot" in "security") on a refusal: unwrap that,
+    // so the message names the member account and its role once, with AWS's own reason.
+    const refusal = error instanceof AccessDeniedInMemberAccountError ? error.cause : error;
     if (error instanceof AccessDeniedInMemberAccountError || isAccessDenied(error)) {
       throw new AccessDeniedInMemberAccountError(
         input.account,
         role,
-        `cannot assume ${input.roleArn} (check its trust policy and ExternalId): ${describeError(error)}`,
-        { cause: error },
+        `cannot assume the role (AWS: ${describeError(refusal)}); check its trust policy and ExternalId`,
+        { cause: refusal },
       );
     }
     throw error;

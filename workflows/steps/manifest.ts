@@ -4,7 +4,7 @@ import type { CaseRecord } from '../../bot/cases/model.js';
 import { requireCase, updateCase } from '../../bot/cases/store.js';
 import { own } from '../aws/member.js';
 import { forensicsSettings } from '../settings.js';
-import { caseIdField, defineStep } from './step.js';
+import { caseIdField, count, defineStep } from './step.js';
 import { z } from 'zod';
 
 export const MANIFEST_SCHEMA = 'forensics-bot/manifest@1';
@@ -75,6 +75,6 @@ export const writeManifest = defineStep({
   },
   report: (out) => ({
     outcome: 'succeeded',
-    detail: `${out.uri} sha256 ${out.sha256} (${out.artifacts} artifacts)`,
+    detail: `${out.uri} sha256 ${out.sha256} (${count(out.artifacts, 'artifact')})`,
   }),
 });

@@ -126,7 +126,9 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     const lines = card(ts).replies.map((r) => r.text);
     expect(lines.some((l) => /isolate network\* succeeded in 1\.2 s/.test(l))).toBe(true);
     expect(lines.filter((l) => /isolate network\* started/.test(l))).toHaveLength(0);
-    expect(lines.at(-1)).toContain('contained, isolate network; capture memory failed: SSM agent offline');
+    expect(lines.at(-1)).toContain(
+      'Workflow failed. Capture memory failed: SSM agent offline. Already done: contained, isolate network.',
+    );
     expect(texts(card(ts))).toMatch(/step 2\/\d+/);
     expect((await getCase(caseId))?.status).toBe('failed');
 

@@ -84,7 +84,9 @@ describe('Workflow: case', () => {
     expect(groupNames(SEEDED.instances.euWest, MEMBER, 'eu-west-1')).toEqual(before);
     const { instance } = instanceState(world, SEEDED.instances.euWest, MEMBER, 'eu-west-1');
     expect(instance.tags.SecurityIncidentStatus).toBe('ContainmentDenied');
-    expect((await requireCase(record.id)).status).toBe('denied');
+    const after = await requireCase(record.id);
+    expect(after.status).toBe('denied');
+    expect(after.outcome).toBe('not contained (the commander denied containment); no evidence was acquired');
   });
 
   it('Analyze acquires memory and disk first, then asks the commander, then contains (second account)', async () => {
@@ -161,7 +163,11 @@ describe('Workflow: case', () => {
       expect(instanceState(world, SEEDED.instances.autoScaledPeer).instance.tags.SecurityIncidentStatus).toBe(
         'Analyzed',
       );
-      expect((await requireCase(record.id)).status).toBe('evidence-secured');
+      const after = await requireCase(record.id);
+      expect(after.status).toBe('evidence-secured');
+      expect(after.outcome).toBe(
+        'not contained (a responder can request Contain); evidence secured: a memory image and 1 disk snapshot',
+      );
     } finally {
       delete process.env.ANALYZE_CONTAINMENT;
       forensicsSettings.reset();

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decideApproval } from '../../../bot/cases/approval.js';
+import type { CaseAction } from '../../../bot/cases/model.js';
+import { announceCase } from '../../../bot/cases/service.js';
 import { requireCase } from '../../../bot/cases/store.js';
+import { handler as progress } from '../../../handlers/progress.js';
+import { forensicsSettings } from '../../../workflows/settings.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
 import {
   inputOf,
@@ -13,8 +17,21 @@ import {
   useWorkflowWorld,
 } from './harness.js';
 
-const world = useWorkflowWorld();
+// Status changes go to handlers/progress as EventBridge would deliver them: the thread's closing line.
+const world = useWorkflowWorld({}, { onStatusChange: (event) => progress(event) });
 afterEach(() => world.org.setFaults({}));
+
+/** A case with its card and thread in the alerts channel, as the Slack side opens one. */
+async function announcedCase(instanceId: string, actions: CaseAction[], target: { account?: string } = {}) {
+  return announceCase(await openTestCase(instanceId, actions, target));
+}
+
+/** The case thread's replies, oldest first. */
+const threadOf = (caseId: string) =>
+  world.slack
+    .messages('C0ALERTS')
+    .find((m) => JSON.stringify(m.blocks ?? []).includes(caseId))!
+    .replies.map((r) => r.text);
 
 const groupNames = (instanceId: string, account = MEMBER) => {
   const s = instanceState(world, instanceId, account);
@@ -23,7 +40,7 @@ const groupNames = (instanceId: string, account = MEMBER) => {
 
 describe('Workflow faults', () => {
   it('throttling on 30 % of AWS calls still ends with the instance contained and the evidence secured', async () => {
-    const record = await openTestCase(SEEDED.instances.demo, ['contain']);
+    const record = await announcedCase(SEEDED.instances.demo, ['contain']);
     world.org.setFaults({ throttle: 0.3 });
 
     const execution = await runCase(world, inputOf(record, 'not-required'));
@@ -32,26 +49,43 @@ describe('Workflow faults', () => {
     expect(world.org.calls.some((c) => /Throttl|RequestLimitExceeded|SlowDown/.test(c.outcome))).toBe(true);
     expect(groupNames(SEEDED.instances.demo).flat()).toEqual([GROUP_NAMES.isolation]);
     expect((await requireCase(record.id)).status).toBe('evidence-secured');
+    expect(threadOf(record.id).at(-1)).toMatch(
+      /^:white_check_mark: Workflow finished: contained; evidence secured: a memory image and 2 disk snapshots\. Manifest SHA-256 `[0-9a-f]{64}`\.$/,
+    );
   });
 
   it('access denied in the member account fails with a message naming the account and the role, and changes nothing', async () => {
     const account = '444444444444';
-    const record = await openTestCase(SEEDED.instances.secondAccount, ['contain'], { account });
+    const record = await announcedCase(SEEDED.instances.secondAccount, ['contain'], { account });
     const before = groupNames(SEEDED.instances.secondAccount, account);
     world.org.setFaults({ accessDenied: [account] });
 
     const execution = await runCase(world, inputOf(record, 'not-required'));
 
     expect(execution.status).toBe('FAILED');
-    console.log(execution.cause, JSON.stringify(world.org.calls.slice(-5)));
     expect(execution.error).toBe('AccessDeniedInMemberAccountError');
-    expect(execution.cause).toContain(account);
-    expect(execution.cause).toContain('IRAutomation');
+    // One sentence naming the member account and its role, with AWS's reason once; not the bot's own
+    // STS refusal wrapped inside it.
+    expect(execution.cause).toMatch(
+      new RegExp(
+        `^Step “original configuration recorded” failed: Access denied in account ${account} for role IRAutomation: cannot assume the role \\(AWS: User: arn:aws:sts::111111111111:[^ ]+ is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${account}:role/IRAutomation\\); check its trust policy and ExternalId\\.`,
+      ),
+    );
+    expect(execution.cause?.match(/Access denied/g)).toHaveLength(1);
+    expect(execution.cause).not.toMatch(/the bot|account security/);
     world.org.setFaults({});
     expect(groupNames(SEEDED.instances.secondAccount, account)).toEqual(before);
     const after = await requireCase(record.id);
     expect(after.status).toBe('failed');
-    expect(after.failure).toContain(account);
+    expect(after.failure).toBe(execution.cause);
+    expect(after.failure).toMatch(
+      /Already done: case prepared\. Containment could not be completed after the failure, for the same reason\. The instance could not be tagged, for the same reason\.$/,
+    );
+    const closing = threadOf(record.id).at(-1)!;
+    expect(closing).toMatch(
+      /^:x: Workflow failed\. Step “original configuration recorded” failed: Access denied in account 444444444444/,
+    );
+    expect(closing).not.toMatch(/failed failed|case workflow failed/i);
   });
 
   it('access denied half-way through isolation leaves a record of exactly which interfaces moved', async () => {
@@ -94,14 +128,23 @@ describe('Workflow faults', () => {
     expect(after.failure).toContain(SEEDED.instances.autoScaled);
   });
 
-  it('with the SSM agent offline, memory fails, containment and disk complete, and the case says so', async () => {
-    const record = await openTestCase(SEEDED.instances.noEndpoints, ['contain']);
+  it('with the SSM agent offline, memory fails, containment and disk complete, and the case says evidence is incomplete', async () => {
+    const record = await announcedCase(SEEDED.instances.noEndpoints, ['contain']);
     world.org.setFaults({ ssmOffline: [SEEDED.instances.noEndpoints] });
 
     const execution = await runCase(world, inputOf(record, 'not-required'));
 
     expect(execution.status).toBe('SUCCEEDED');
     const after = await requireCase(record.id);
+    expect(after.status).toBe('evidence-incomplete');
+    expect(after.failure).toMatch(/^memory not acquired: The SSM agent of i-\w+ is ConnectionLost/);
+    expect(after.outcome).toMatch(
+      /^contained; evidence incomplete: 1 disk snapshot secured; memory not acquired: /,
+    );
+    expect(threadOf(record.id).at(-1)).toMatch(
+      /^:warning: Workflow finished: contained; evidence incomplete: 1 disk snapshot secured; memory not acquired: .* Manifest SHA-256 `[0-9a-f]{64}`\.$/,
+    );
+    expect(threadOf(record.id).join('\n')).not.toMatch(/finished: evidence secured|finished\* failed/i);
     expect((after.evidence as Record<string, string>).memory).toMatch(/^failed: SsmAgentOfflineError/);
     expect((after.evidence as Record<string, string>).disk).toBe('succeeded');
     expect(after.artifacts.filter((a) => a.kind === 'disk-snapshot').length).toBeGreaterThan(0);
@@ -112,5 +155,49 @@ describe('Workflow faults', () => {
     expect(after.steps.some((s) => s.outcome === 'failed' && /SsmAgentOffline/.test(s.detail ?? ''))).toBe(
       true,
     );
+  });
+
+  it('with the snapshots failing, memory is secured and the case says the disk evidence is missing', async () => {
+    const instanceId = SEEDED.instances.autoScaledPeer;
+    const record = await announcedCase(instanceId, ['contain']);
+    world.org.setFaults({ snapshotError: [instanceId] });
+
+    const execution = await runCase(world, inputOf(record, 'not-required'));
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const after = await requireCase(record.id);
+    expect(after.status).toBe('evidence-incomplete');
+    expect(after.artifacts.map((a) => a.kind)).toEqual(['memory']);
+    expect(after.failure).toMatch(/^disk not acquired: Snapshot snap-\w+ of i-\w+ failed/);
+    expect(threadOf(record.id).at(-1)).toMatch(
+      /^:warning: Workflow finished: contained; evidence incomplete: a memory image secured; disk not acquired: /,
+    );
+  });
+
+  it('an analysis (notify-only) that secures no evidence at all ends failed, saying why for each', async () => {
+    const instanceId = SEEDED.instances.unmanaged;
+    process.env.ANALYZE_CONTAINMENT = 'notify-only';
+    forensicsSettings.reset();
+    try {
+      const record = await announcedCase(instanceId, ['analyze']);
+      world.org.setFaults({ snapshotError: [instanceId] });
+
+      const execution = await runCase(world, {
+        ...inputOf(record, 'not-required'),
+        Actions: { contain: false, acquireMemory: true, acquireDisk: true },
+      });
+
+      expect(execution.status).toBe('SUCCEEDED');
+      const after = await requireCase(record.id);
+      expect(after.status).toBe('failed');
+      expect(after.artifacts).toEqual([]);
+      expect(after.outcome).toMatch(
+        /^not contained \(a responder can request Contain\); no evidence secured; memory not acquired: .*; disk not acquired: /,
+      );
+      expect(threadOf(record.id).at(-1)).toMatch(/^:x: Workflow finished: not contained/);
+    } finally {
+      delete process.env.ANALYZE_CONTAINMENT;
+      forensicsSettings.reset();
+    }
   });
 });
