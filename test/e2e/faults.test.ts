@@ -29,9 +29,13 @@ describe('Function: the sandbox under faults', () => {
     // Act
     const run = await runContainment(api, target);
 
-    // Assess
+    // Assess: contained, the disk copied into the forensics account, and the case honest about memory
+    expect(run.record.status).toBe('evidence-incomplete');
     expect(run.threadText).toMatch(/memory[^\n]*(fail|skipp|not|offline|unreachable|SSM)/i);
-    expect(run.threadText).toMatch(/SSM|agent/i);
+    expect(run.threadText).toMatch(
+      /Workflow finished: contained; evidence incomplete: 1 disk snapshot secured; memory not acquired: The SSM agent of i-\w+ is ConnectionLost/,
+    );
+    expect(run.threadText).not.toMatch(/finished: evidence secured/);
     const instance = await cloudInstance(api, target);
     expect(instance.profile?.name).toMatch(/DenyAll/i);
     expect((await forensicsSnapshots(api, target.instanceId)).length).toBeGreaterThan(0);
@@ -46,10 +50,15 @@ describe('Function: the sandbox under faults', () => {
     // Act
     const run = await runContainment(api, target);
 
-    // Assess
+    // Assess: the configuration is recorded before the approval gate, so the case fails at once, before
+    // any approval card, saying which account and role refused and what was done
+    expect(run.approval).toBeUndefined();
+    const commanders = (await api.messages('ir-commanders')).messages;
+    expect(commanders.filter((m) => SandboxApi.textOf(m).includes(run.caseId))).toEqual([]);
     expect(run.record.status).toBe('failed');
-    expect(run.threadText).toContain(target.account);
-    expect(run.threadText).toMatch(/IRAutomation/);
+    expect(run.threadText).toMatch(
+      /Workflow failed\. Step “original configuration recorded” failed: Access denied in account 444444444444 for role IRAutomation: cannot assume the role \(AWS: [^\n]*\); check its trust policy and ExternalId\. Already done: case prepared\. Containment was not authorized, so it was not attempted\./,
+    );
     const after = await cloudInstance(api, target);
     expect(after.profile).toEqual(before.profile);
     expect(after.enis).toEqual(before.enis);
@@ -63,9 +72,12 @@ describe('Function: the sandbox under faults', () => {
     // Act
     const run = await runContainment(api, target);
 
-    // Assess
+    // Assess: secured in the case's own region (eu-west-1), under that region's key
     expect(run.record.status).toBe('evidence-secured');
     const manifest = run.threadText.slice(run.threadText.search(/manifest/i));
     expect(manifest).toMatch(SHA256);
+    const copies = await forensicsSnapshots(api, target.instanceId);
+    expect(copies.length).toBeGreaterThan(0);
+    expect(copies.every((c) => c.region === 'eu-west-1' && c.state === 'completed')).toBe(true);
   }, 240_000);
 });

@@ -61,7 +61,8 @@ export async function waitFor<T>(
   );
 }
 
-const TERMINAL = ['evidence-secured', 'failed', 'denied', 'closed', 'released'];
+/** Statuses a case workflow ends in (or later ones). */
+export const TERMINAL = ['evidence-secured', 'evidence-incomplete', 'failed', 'denied', 'closed', 'released'];
 
 /** Waits for the case to reach a terminal status; answers the record. */
 export function waitForCaseEnd(api: SandboxApi, caseId: string, timeoutMs = 120_000): Promise<any> {

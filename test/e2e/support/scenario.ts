@@ -2,7 +2,7 @@
  * The runbook driven through the sandbox's HTTP API: a finding arrives, a responder asks to contain,
  * a commander approves, the case runs to its end.
  */
-import { CASE_ID, type Message, SandboxApi, waitFor, waitForCaseEnd } from './api.js';
+import { CASE_ID, type Message, SandboxApi, TERMINAL, waitFor, waitForCaseEnd } from './api.js';
 
 export interface Target {
   account: string;
@@ -14,6 +14,8 @@ export interface CaseRun {
   caseId: string;
   record: any;
   card: Message;
+  /** The approval card the commander pressed; undefined when the case ended before asking. */
+  approval?: Message;
   /** The case thread's replies, text and blocks flattened. */
   threadText: string;
 }
@@ -52,7 +54,11 @@ export function containActionId(card: Message): string {
   throw new Error('the card has no Contain button');
 }
 
-/** Finding -> alice contains -> carol approves -> the case ends. */
+/**
+ * Finding -> alice contains -> carol approves -> the case ends. A case may also end before it asks for
+ * approval (the workflow records the instance's configuration first, so e.g. access denied in the member
+ * account fails it at once): then there is nothing to approve, and the run says so (`approval` unset).
+ */
 export async function runContainment(api: SandboxApi, target: Target): Promise<CaseRun> {
   const injected = await api.post('/api/samples/guardduty-ssh-brute-force', target);
   if (injected.status !== 200) throw new Error(`inject: ${injected.status} ${JSON.stringify(injected.json)}`);
@@ -64,19 +70,47 @@ export async function runContainment(api: SandboxApi, target: Target): Promise<C
     actionId: containActionId(card),
   });
   if (click.status !== 200) throw new Error(`contain click: ${click.status} ${JSON.stringify(click.json)}`);
-  const approval = await findApprovalCard(api, target.instanceId);
-  const caseId = buttonValue(approval, 'approval.approve') ?? SandboxApi.textOf(approval).match(CASE_ID)?.[0];
-  if (!caseId) throw new Error('the approval card names no case');
+  // The finding card becomes the case card: it names the case.
+  const caseId = await waitFor(`the case id on the finding card about ${target.instanceId}`, async () => {
+    const updated = (await api.messages('security-alerts')).messages.find((m) => m.ts === card.ts);
+    return updated ? SandboxApi.textOf(updated).match(CASE_ID)?.[0] : undefined;
+  });
+  const next = await waitFor<{ approval?: Message; record?: any }>(
+    `the approval card of ${caseId}, or its end`,
+    async () => {
+      const approval = (await api.messages('ir-commanders')).messages.find(
+        (m) =>
+          SandboxApi.textOf(m).includes(caseId) &&
+          JSON.stringify(m.blocks ?? []).includes('approval.approve'),
+      );
+      if (approval) return { approval };
+      const record = await api.get(`/api/cases/${caseId}`);
+      return TERMINAL.includes(record.status) ? { record } : undefined;
+    },
+  );
+  if (!next.approval)
+    return { caseId, record: next.record, card, threadText: await closedThread(api, caseId) };
   const approve = await api.post('/api/interactions', {
     user: 'carol',
     channel: 'ir-commanders',
-    ts: approval.ts,
+    ts: next.approval.ts,
     actionId: 'approval.approve',
   });
   if (approve.status !== 200)
     throw new Error(`approve click: ${approve.status} ${JSON.stringify(approve.json)}`);
   const record = await waitForCaseEnd(api, caseId);
-  return { caseId, record, card, threadText: await threadText(api, caseId) };
+  return { caseId, record, card, approval: next.approval, threadText: await closedThread(api, caseId) };
+}
+
+/**
+ * The thread once the workflow's closing line is in it. The last step moves the case to its final
+ * status a moment before the execution ends and that line is posted.
+ */
+function closedThread(api: SandboxApi, caseId: string): Promise<string> {
+  return waitFor(`the closing line of ${caseId}'s workflow`, async () => {
+    const text = await threadText(api, caseId);
+    return /Workflow (finished|failed|ended|timed out|aborted)/.test(text) ? text : undefined;
+  });
 }
 
 /** Every reply of the case's thread, flattened to text (the thread is under the case card). */
