@@ -49,7 +49,7 @@ describe('Function: failureText', () => {
   it('names the step, the error in plain words, and what was done', () => {
     const cause = JSON.stringify({ errorType: 'SsmAgentOfflineError', errorMessage: 'SSM agent offline' });
     expect(failureText(base, detail({ error: 'SsmAgentOfflineError', cause }))).toBe(
-      'contained, isolate network; capture memory failed: SSM agent offline',
+      'capture memory failed: SSM agent offline. Already done: contained, isolate network',
     );
   });
   it('falls back to the error name when there is no cause', () => {
