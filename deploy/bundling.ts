@@ -1,17 +1,22 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
+import { HANDLERS, type HandlerName } from './esbuild.js';
+
+export { HANDLERS, type HandlerName } from './esbuild.js';
 
 /**
- * One esbuild bundle per Lambda handler, built locally (no Docker) once per process and kept under
- * `node_modules/.cache/forensics-bot/lambda/<handler>/index.mjs`. Each bundle holds only what its
- * handler imports, so the Slack function does not load the EC2 or SSM clients on a cold start; the
+ * One esbuild bundle per Lambda handler (no Docker), kept under
+ * `node_modules/.cache/forensics-bot/lambda/<handler>/` and rebuilt only when a file that went into it
+ * changed. The options are `deploy/esbuild.ts`'s, shared with `npm run build`. Each bundle holds only what
+ * its handler imports, so the Slack function does not load the EC2 or SSM clients on a cold start; the
  * esbuild metafile says what went in, and the tests read it to hold that line.
+ *
+ * CDK constructs are built synchronously, and esbuild plugins need its async API: the build runs in a
+ * child process (`scripts/bundle.ts --out …`), once for every stale bundle.
  */
-
-export const HANDLERS = ['slack', 'findings', 'progress', 'steps'] as const;
-export type HandlerName = (typeof HANDLERS)[number];
 
 export interface HandlerBundle {
   readonly handler: HandlerName;
@@ -26,70 +31,41 @@ export interface HandlerBundle {
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'forensics-bot', 'lambda');
 
-/**
- * ESM bundles need `require` for the CommonJS dependencies esbuild inlines (Bolt, parts of the SDK).
- * The name is unusual so it cannot collide with a top-level name in the bundled code.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __forensicsBotCreateRequire } from 'node:module';" +
-  'const require = __forensicsBotCreateRequire(import.meta.url);';
-
 const built = new Map<HandlerName, HandlerBundle>();
 
-/** Bundles `handlers/<handler>.ts` (once per process) and returns where the bundle is. */
+/** The bundle of `handlers/<handler>.ts` (built once per process, and only when its inputs changed). */
 export function bundleHandler(handler: HandlerName): HandlerBundle {
-  const cached = built.get(handler);
-  if (cached) return cached;
+  const cached = built.get(handler) ?? reuse(handler);
+  if (cached) {
+    built.set(handler, cached);
+    return cached;
+  }
   const entry = join(REPO_ROOT, 'handlers', `${handler}.ts`);
   if (!existsSync(entry)) throw new Error(`Cannot bundle the ${handler} function: ${entry} does not exist`);
-  const dir = join(CACHE_DIR, handler);
-  const reused = reuse(handler, dir);
-  if (reused) {
-    built.set(handler, reused);
-    return reused;
+  // Every stale bundle in one child process: a synth needs all four, and each process start costs.
+  const stale = HANDLERS.filter((h) => h === handler || (!built.has(h) && !reuse(h)));
+  try {
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bundle.ts'), '--out', CACHE_DIR, ...stale],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+    );
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`esbuild failed for ${stale.join(', ')}${stderr ? `: ${stderr}` : ''}`, { cause: error });
   }
-  // Build beside the final directory, then swap: another process may be reading the previous bundle.
-  const staging = `${dir}.${process.pid}.tmp`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  const result = buildSync({
-    absWorkingDir: REPO_ROOT,
-    entryPoints: { index: entry },
-    outdir: staging,
-    outExtension: { '.js': '.mjs' },
-    // lazy import()s (Step Functions, Security Hub, Secrets Manager clients) stay lazy: loaded when used
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    minify: true,
-    keepNames: true, // error class names are the contract with Step Functions' ErrorEquals
-    sourcemap: false,
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'silent',
-    banner: { js: ESM_REQUIRE_BANNER },
-  });
-  if (result.errors.length > 0) {
-    throw new Error(`esbuild failed for ${handler}: ${result.errors.map((e) => e.text).join('; ')}`);
-  }
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(staging, dir);
-  const metafile = relocate(result.metafile, staging, dir);
-  writeFileSync(join(CACHE_DIR, `${handler}.meta.json`), JSON.stringify(metafile));
-  const bundle: HandlerBundle = { handler, dir, metafile, bytes: totalBytes(metafile) };
-  built.set(handler, bundle);
-  return bundle;
+  const fresh = reuse(handler);
+  if (!fresh) throw new Error(`The ${handler} bundle is missing after the build (${CACHE_DIR})`);
+  built.set(handler, fresh);
+  return fresh;
 }
 
 /**
  * The previous bundle, when none of the files that went into it (per its metafile) changed since: synths
  * in several processes (tests, `cdk synth`) then bundle once. A changed or removed input rebuilds.
  */
-function reuse(handler: HandlerName, dir: string): HandlerBundle | undefined {
+function reuse(handler: HandlerName): HandlerBundle | undefined {
+  const dir = join(CACHE_DIR, handler);
   const out = join(dir, 'index.mjs');
   const metaPath = join(CACHE_DIR, `${handler}.meta.json`);
   if (!existsSync(out) || !existsSync(metaPath)) return undefined;
@@ -98,21 +74,14 @@ function reuse(handler: HandlerName, dir: string): HandlerBundle | undefined {
     const metafile = JSON.parse(readFileSync(metaPath, 'utf8')) as Metafile;
     if (!metafile.inputs[`handlers/${handler}.ts`]) return undefined; // built from another entry
     for (const input of Object.keys(metafile.inputs)) {
+      // inputs of plugin namespaces (`zod-en:…`, `unused-by-lambda:…`) are not files
+      if (/^[a-z-]+:/.test(input)) continue;
       if (statSync(join(REPO_ROOT, input)).mtimeMs >= builtAt) return undefined;
     }
     return { handler, dir, metafile, bytes: totalBytes(metafile) };
   } catch {
     return undefined; // an input is gone, or the metafile is unreadable: rebuild
   }
-}
-
-/** Output paths of a metafile moved from the staging directory to the final one. */
-function relocate(metafile: Metafile, from: string, to: string): Metafile {
-  const rel = (p: string) => p.replace(from.slice(REPO_ROOT.length + 1), to.slice(REPO_ROOT.length + 1));
-  return {
-    inputs: metafile.inputs,
-    outputs: Object.fromEntries(Object.entries(metafile.outputs).map(([k, v]) => [rel(k), v])),
-  };
 }
 
 /** Bytes of the entry and its lazy chunks. */
@@ -124,6 +93,7 @@ function totalBytes(metafile: Metafile): number {
 export function bundledPackages(bundle: HandlerBundle): string[] {
   const packages = new Set<string>();
   for (const input of Object.keys(bundle.metafile.inputs)) {
+    if (/^[a-z-]+:/.test(input)) continue; // a plugin's stand-in, not the package
     // the innermost node_modules names the package (nested copies count as that package)
     const name = [...input.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].pop()?.[1];
     if (name) packages.add(name);
