@@ -40,7 +40,6 @@ export class ForensicsStack extends Stack {
       stepsRoleArn,
     });
     this.snapshotKey = new SnapshotKey(this, 'SnapshotKey', {
-      stepsRoleArn,
       organizationId,
       memberAccount: config.securityAccount,
     });

@@ -18,6 +18,8 @@ export const NAMES = {
   snapshotKeyAlias: 'alias/forensics-bot-snapshots',
   /** Tag whose change to Analyze or Contain opens a case. */
   incidentTag: 'SecurityIncidentStatus',
+  /** Tag the workflows put on the suspect instance and on every snapshot of a case (its case id). */
+  caseTag: 'ir-case-id',
   /** Tag key prefix the workflows put on what they create (isolation groups, snapshots). */
   botTagPrefix: 'ForensicsBot',
   analyzeAction: 'ForensicsAnalyze',

@@ -206,7 +206,7 @@ export class BotFunctions extends Construct {
       [`AwsSolutions-IAM5[Resource::arn:aws:s3:::${evidenceBucketName(forensics, region)}/CASE-*]`]:
         'evidence objects live under one prefix per case (`<caseId>/`), created at run time; the role may touch case objects only, not the rest of the bucket',
       [`AwsSolutions-IAM5[Resource::arn:aws:kms:${region}:${forensics}:key/*]`]:
-        'the snapshot and evidence keys are created by the forensics account stack, so their key ids are unknown here; scoped to that account and region, and their key policies name this role',
+        'the evidence key is created by the forensics account stack, so its key id is unknown here; scoped to that account and region, used only through S3, and its key policy names this role',
     });
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -232,6 +232,7 @@ export class BotFunctions extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EvidenceObjects',
+        // PutObject: the case manifest; GetObject: HeadObject of a memory image (its size)
         actions: ['s3:PutObject', 's3:GetObject'],
         resources: [`${bucketArn}/CASE-*`],
       }),
@@ -239,6 +240,7 @@ export class BotFunctions extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EvidenceListing',
+        // without it, HeadObject of a missing image answers 403 instead of 404
         actions: ['s3:ListBucket'],
         resources: [bucketArn],
         conditions: { StringLike: { 's3:prefix': ['CASE-*'] } },
@@ -246,12 +248,13 @@ export class BotFunctions extends Construct {
     );
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ForensicsKeys',
-        // DescribeKey checks the snapshot key; GenerateDataKey/Decrypt serve SSE-KMS on the evidence bucket
-        actions: ['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt'],
-        // Key ids are not known here (another account's stack makes them); across accounts the key
-        // policy must also allow the call, and the forensics stack's key policies name this role.
+        sid: 'EvidenceKeyThroughS3',
+        // SSE-KMS of the manifest upload (one PutObject); HeadObject of an image needs no key
+        actions: ['kms:GenerateDataKey'],
+        // The key id is not known here (another account's stack makes it); across accounts the key
+        // policy must also allow the call, and the forensics stack's evidence key policy names this role.
         resources: [`arn:aws:kms:${region}:${forensics}:key/*`],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
       }),
     );
   }

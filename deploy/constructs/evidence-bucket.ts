@@ -41,7 +41,8 @@ export class EvidenceBucket extends Construct {
       new iam.PolicyStatement({
         sid: 'StepsRoleThroughS3',
         principals: [stepsRole],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:DescribeKey'],
+        // SSE-KMS of the manifest the steps upload (`workflows/steps/manifest.ts`)
+        actions: ['kms:GenerateDataKey'],
         resources: ['*'], // in a key policy, "*" is this key
         conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
       }),

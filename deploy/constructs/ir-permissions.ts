@@ -3,19 +3,26 @@ import { NAMES } from '../names.js';
 
 /**
  * What the `IRAutomation` role may do in a member account: exactly the calls the workflow steps make
- * there (COMMON.md "Commands the steps use"), each scoped as far as the service allows:
+ * there (`new XxxCommand(` through `member()` in `workflows/steps/`; a test derives that set from the
+ * source and compares), plus what AWS checks underneath them (PassRole for instance profiles, KMS through
+ * EC2 for snapshot copies, CreateTags for tags given at creation). Each is scoped as far as the service
+ * allows:
  * - reads (`Describe*`, `Get*`) on `*`, because those APIs have no resource-level permissions;
  * - security-group rule changes only on groups the bot created (tag `managed-by=forensics-bot`, set at
  *   creation, and creation only with that tag);
- * - tags only with the bot's keys; snapshots shared only with the forensics account and deleted only
- *   when the bot made them;
+ * - tags written on instances only with the bot's two keys; other tags only at creation;
+ * - snapshots shared only with the forensics account, and only the bot's (tagged with a case id);
+ *   deleted only when the bot made them;
  * - `SendCommand` only with the bot's memory-capture document;
- * - instance profiles passed only to EC2; inline policies never on the bot's own roles.
+ * - instance profiles' roles passed only to EC2; inline policies never on the bot's own or AWS roles.
+ * The suspect instance and its network interfaces carry no tag of ours before the first change (the
+ * case tag is written alongside it), so actions on them are scoped to the account, not by tag.
  */
 
-/** Tag the bot puts on what it creates, and the keys it may write on instances and snapshots. */
+/** Tag the bot puts on what it creates (`workflows/steps/security-groups.ts`). */
 export const MANAGED_TAG = { key: 'managed-by', value: 'forensics-bot' } as const;
-export const BOT_TAG_KEYS = [NAMES.incidentTag, 'ir-case-id', 'managed-by', 'Name', 'forensics-bot:*'];
+/** The tag keys the steps write on a suspect instance (`workflows/steps/instance.ts`). */
+export const INSTANCE_TAG_KEYS = [NAMES.incidentTag, NAMES.caseTag];
 
 export interface IrPermissionsInput {
   /** The forensics account, the only account snapshots may be shared with. */
@@ -27,24 +34,23 @@ export interface IrPermissionsInput {
 }
 
 const ec2 = (account: string, type: string) => `arn:aws:ec2:*:${account}:${type}/*`;
+const SNAPSHOTS = 'arn:aws:ec2:*::snapshot/*';
 
 export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] {
   const { account } = input;
   const managed = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value } };
+  const ofACase = { Null: { [`aws:ResourceTag/${NAMES.caseTag}`]: 'false' } };
   return [
     new iam.PolicyStatement({
       sid: 'ReadOnlyDescribe',
       actions: [
         'ec2:DescribeInstances',
         'ec2:DescribeInstanceAttribute',
-        'ec2:DescribeNetworkInterfaces',
         'ec2:DescribeSecurityGroups',
         'ec2:DescribeAddresses',
-        'ec2:DescribeVpcs',
         'ec2:DescribeVpcEndpoints',
         'ec2:DescribePrefixLists',
         'ec2:DescribeIamInstanceProfileAssociations',
-        'ec2:DescribeVolumes',
         'ec2:DescribeSnapshots',
         'autoscaling:DescribeAutoScalingInstances',
         'elasticloadbalancing:DescribeTargetGroups',
@@ -68,10 +74,10 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
     }),
     new iam.PolicyStatement({
       sid: 'ChangeBotSecurityGroupRules',
+      // ingress is only ever added (the allow-all group); egress is replaced on the isolation groups
       actions: [
         'ec2:AuthorizeSecurityGroupIngress',
         'ec2:AuthorizeSecurityGroupEgress',
-        'ec2:RevokeSecurityGroupIngress',
         'ec2:RevokeSecurityGroupEgress',
       ],
       resources: [ec2(account, 'security-group')],
@@ -79,7 +85,8 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
     }),
     new iam.PolicyStatement({
       sid: 'MoveInstancesBetweenGroups',
-      // the suspect's ENIs and instance are the workload's own, untagged by us: account-scoped only
+      // the suspect's ENIs and instance are the workload's own, untagged by us: account-scoped only;
+      // on release the original groups come back, so any group of the account may be named
       actions: ['ec2:ModifyNetworkInterfaceAttribute', 'ec2:ModifyInstanceAttribute'],
       resources: [
         ec2(account, 'network-interface'),
@@ -95,16 +102,16 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
     new iam.PolicyStatement({
       sid: 'TagOnCreate',
       actions: ['ec2:CreateTags'],
-      resources: [ec2(account, 'security-group'), 'arn:aws:ec2:*::snapshot/*'],
+      resources: [ec2(account, 'security-group'), SNAPSHOTS],
       conditions: {
         StringEquals: { 'ec2:CreateAction': ['CreateSecurityGroup', 'CreateSnapshots', 'CopySnapshot'] },
       },
     }),
     new iam.PolicyStatement({
-      sid: 'TagWithBotKeys',
-      actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-      resources: [ec2(account, 'instance'), ec2(account, 'security-group'), 'arn:aws:ec2:*::snapshot/*'],
-      conditions: { 'ForAllValues:StringLike': { 'aws:TagKeys': BOT_TAG_KEYS } },
+      sid: 'TagInstancesWithCaseKeys',
+      actions: ['ec2:CreateTags'],
+      resources: [ec2(account, 'instance')],
+      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': INSTANCE_TAG_KEYS } },
     }),
     new iam.PolicyStatement({
       sid: 'InstanceProfiles',
@@ -123,20 +130,20 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
       conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     }),
     new iam.PolicyStatement({
-      sid: 'ReadProfilesAndRoles',
-      actions: ['iam:GetInstanceProfile', 'iam:GetRole'],
-      resources: [`arn:aws:iam::${account}:instance-profile/*`, `arn:aws:iam::${account}:role/*`],
+      sid: 'ReadInstanceProfiles',
+      actions: ['iam:GetInstanceProfile'],
+      resources: [`arn:aws:iam::${account}:instance-profile/*`],
     }),
     new iam.PolicyStatement({
       sid: 'RevokeInstanceRoleSessions',
       // an inline deny on the suspect's role (sessions issued before containment)
-      actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+      actions: ['iam:PutRolePolicy'],
       resources: [`arn:aws:iam::${account}:role/*`],
     }),
     new iam.PolicyStatement({
       sid: 'NeverOnOwnOrServiceRoles',
       effect: iam.Effect.DENY,
-      actions: ['iam:PutRolePolicy', 'iam:DeleteRolePolicy'],
+      actions: ['iam:PutRolePolicy'],
       resources: [
         `arn:aws:iam::${account}:role/${NAMES.irRole}`,
         `arn:aws:iam::${account}:role/ForensicsBot-*`,
@@ -168,31 +175,29 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
     new iam.PolicyStatement({
       sid: 'SnapshotVolumes',
       actions: ['ec2:CreateSnapshots'],
-      resources: [ec2(account, 'instance'), ec2(account, 'volume'), 'arn:aws:ec2:*::snapshot/*'],
+      resources: [ec2(account, 'instance'), ec2(account, 'volume'), SNAPSHOTS],
     }),
     new iam.PolicyStatement({
       sid: 'ReEncryptSnapshots',
       actions: ['ec2:CopySnapshot'],
-      resources: ['arn:aws:ec2:*::snapshot/*'],
+      resources: [SNAPSHOTS],
     }),
     new iam.PolicyStatement({
-      sid: 'ShareSnapshotsWithForensicsOnly',
+      sid: 'ShareCaseSnapshotsWithForensicsOnly',
       actions: ['ec2:ModifySnapshotAttribute'],
-      resources: ['arn:aws:ec2:*::snapshot/*'],
-      conditions: { StringEquals: { 'ec2:Add/userId': input.forensicsAccount } },
+      resources: [SNAPSHOTS],
+      conditions: { StringEquals: { 'ec2:Add/userId': input.forensicsAccount }, ...ofACase },
     }),
     new iam.PolicyStatement({
       sid: 'DeleteOwnSnapshots',
       // intermediate snapshots under aws/ebs, once their re-encrypted copy exists
       actions: ['ec2:DeleteSnapshot'],
-      resources: ['arn:aws:ec2:*::snapshot/*'],
-      conditions: {
-        StringEquals: { 'aws:ResourceAccount': account },
-        Null: { 'aws:ResourceTag/ir-case-id': 'false' },
-      },
+      resources: [SNAPSHOTS],
+      conditions: { StringEquals: { 'aws:ResourceAccount': account }, ...ofACase },
     }),
     new iam.PolicyStatement({
       sid: 'SnapshotKeysThroughEc2',
+      // what EBS asks of the caller to copy an encrypted snapshot under another key
       actions: [
         'kms:DescribeKey',
         'kms:Decrypt',
@@ -215,51 +220,3 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
     }),
   ];
 }
-
-/** The member-account API calls of COMMON.md, as IAM actions (what the role must allow). */
-export const MEMBER_COMMANDS: Record<string, string[]> = {
-  ec2: [
-    'DescribeInstances',
-    'DescribeInstanceAttribute', // used by record-configuration, missing from COMMON.md's list
-    'DescribePrefixLists', // idem (the S3 gateway endpoint's prefix list)
-    'DescribeNetworkInterfaces',
-    'DescribeSecurityGroups',
-    'CreateSecurityGroup',
-    'AuthorizeSecurityGroupIngress',
-    'AuthorizeSecurityGroupEgress',
-    'RevokeSecurityGroupIngress',
-    'RevokeSecurityGroupEgress',
-    'ModifyNetworkInterfaceAttribute',
-    'DescribeAddresses',
-    'AssociateAddress',
-    'DisassociateAddress',
-    'ModifyInstanceAttribute',
-    'CreateTags',
-    'DeleteTags',
-    'DescribeVpcs',
-    'DescribeVpcEndpoints',
-    'DescribeIamInstanceProfileAssociations',
-    'AssociateIamInstanceProfile',
-    'ReplaceIamInstanceProfileAssociation',
-    'DisassociateIamInstanceProfile',
-    'DescribeVolumes',
-    'CreateSnapshots',
-    'DescribeSnapshots',
-    'CopySnapshot',
-    'ModifySnapshotAttribute',
-    'DeleteSnapshot',
-  ],
-  autoscaling: ['DescribeAutoScalingInstances', 'DetachInstances', 'AttachInstances'],
-  elasticloadbalancing: [
-    'DescribeTargetGroups',
-    'DescribeTargetHealth',
-    'DeregisterTargets',
-    'RegisterTargets',
-    'DescribeLoadBalancers',
-    'DeregisterInstancesFromLoadBalancer',
-    'RegisterInstancesWithLoadBalancer',
-  ],
-  iam: ['GetInstanceProfile', 'GetRole', 'PutRolePolicy', 'DeleteRolePolicy'],
-  ssm: ['DescribeInstanceInformation', 'SendCommand', 'GetCommandInvocation'],
-  kms: ['DescribeKey'],
-};

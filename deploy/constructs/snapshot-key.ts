@@ -5,8 +5,6 @@ import { Construct } from 'constructs';
 import { NAMES } from '../names.js';
 
 export interface SnapshotKeyProps {
-  /** The security account's steps role (looks the key up before a copy). */
-  readonly stepsRoleArn: string;
   /** Organization whose `IRAutomation` roles re-encrypt snapshots under this key. */
   readonly organizationId?: string;
   /** Without an organization (single account): the one account whose `IRAutomation` role may use it. */
@@ -63,14 +61,6 @@ export class SnapshotKey extends Construct {
         actions: ['kms:CreateGrant'],
         resources: ['*'],
         conditions: { ...irRoles.conditions, ...viaEc2, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-      }),
-    );
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'StepsRoleDescribes',
-        principals: [new iam.ArnPrincipal(props.stepsRoleArn)],
-        actions: ['kms:DescribeKey'],
-        resources: ['*'],
       }),
     );
   }

@@ -44,6 +44,8 @@ export type MemoryState = z.infer<typeof MemoryState>;
 /**
  * The session policy of the upload credentials: PutObject of this one key and nothing else. The role
  * (`ForensicsBot-EvidenceUpload`) allows at most PutObject under the bucket; the intersection is this.
+ * The bucket is SSE-KMS: S3 calls KMS with this session's own permissions (a multipart upload needs
+ * Decrypt too), so KMS is allowed here; the role limits it to the evidence key, through S3 only.
  */
 export function uploadPolicy(bucket: string, key: string) {
   return {
@@ -54,6 +56,7 @@ export function uploadPolicy(bucket: string, key: string) {
         Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
         Resource: `arn:aws:s3:::${bucket}/${key}`,
       },
+      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*' },
     ],
   };
 }
