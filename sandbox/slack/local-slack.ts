@@ -21,9 +21,20 @@ import {
   signRequest,
   slashCommandFields,
 } from './payloads.js';
+import { checkMessage } from './block-kit-limits.js';
 import { answerResponseUrl, type ResponseTarget, type ResponseUrlPost } from './response-urls.js';
 import { WorkspaceState } from './state.js';
-import { WEB_API_METHODS } from './web-api.js';
+import {
+  applyViewAnswer,
+  clientErrors,
+  type InputValues,
+  readViewAnswer,
+  type ViewOutcome,
+  ViewNotFoundError,
+  viewClosedPayload,
+  viewSubmissionPayload,
+} from './views.js';
+import { WEB_API_METHODS, withBlockIds } from './web-api.js';
 import {
   DEFAULT_BOT_TOKEN,
   DEFAULT_SIGNING_SECRET,
@@ -80,6 +91,34 @@ export interface CommandInput {
   channel: string;
   text: string;
   command?: string;
+}
+
+export interface ViewInput {
+  /** User id or name: the one the modal was opened for. */
+  user: string;
+  viewId: string;
+}
+
+export interface ViewSubmitInput extends ViewInput {
+  /** What the user typed: `{ [block_id]: { [action_id]: text } }`. */
+  values?: InputValues;
+}
+
+export interface ViewSubmitResult {
+  outcome: ViewOutcome;
+  /** The app's answer (absent when the client's checks stopped the submission). */
+  delivery?: DeliveryResult;
+  errors?: Record<string, string>;
+  problem?: string;
+}
+
+/** An open modal as the page sees it. */
+export interface OpenedViewInfo {
+  id: string;
+  user: string;
+  view: Record<string, unknown>;
+  errors?: Record<string, string>;
+  problem?: string;
 }
 
 interface RateRule {
@@ -247,9 +286,24 @@ export class LocalSlack {
     return c.ephemerals.filter((e) => e.user === u.id).map((e) => structuredClone(e));
   }
 
-  /** Views opened with views.open, in order. */
+  /** Every view the bot opened (views.open, or pushed in answer to a submission), in order. */
   get views(): Record<string, unknown>[] {
-    return this.state.views;
+    return this.state.views.map((v) => structuredClone(v.view));
+  }
+
+  /** The modals open now (for one user, by id or name, or for all), the topmost of a stack last. */
+  openViews(user?: string): OpenedViewInfo[] {
+    const id = user === undefined ? undefined : this.state.user(user)?.id;
+    if (user !== undefined && !id) throw new Error(`no user ${user} in the local Slack`);
+    return this.state.views
+      .filter((v) => v.status === 'open' && (id === undefined || v.user === id))
+      .map((v) => ({
+        id: String(v.view.id),
+        user: v.user,
+        view: structuredClone(v.view),
+        ...(v.errors ? { errors: { ...v.errors } } : {}),
+        ...(v.problem ? { problem: v.problem } : {}),
+      }));
   }
 
   /** The next `times` calls (of `method`, or of any method) answer HTTP 429 with Retry-After. */
@@ -320,7 +374,7 @@ export class LocalSlack {
         messageTs: message.ts,
         isEphemeral,
       }),
-      triggerId: this.state.triggerId(),
+      triggerId: this.state.triggerId(user.id),
       actionTs: this.state.nextTs(),
     });
   }
@@ -334,7 +388,7 @@ export class LocalSlack {
       command: input.command ?? '/forensics',
       text: input.text,
       responseUrl: this.responseUrl({ channel: channel.id, user: user.id, isEphemeral: true }),
-      triggerId: this.state.triggerId(),
+      triggerId: this.state.triggerId(user.id),
     });
   }
 
@@ -395,10 +449,77 @@ export class LocalSlack {
     return readFunctionUrlResult(await handler(event, {}));
   }
 
+  /** Sends a request to a URL or a Function URL handler. */
+  private send(to: string | FunctionUrlHandler, request: SlackRequest): Promise<DeliveryResult> {
+    return typeof to === 'string' ? this.deliverTo(to, request) : this.deliver(to, request);
+  }
+
   /** A user clicks a button: the signed interaction goes to a URL or a Function URL handler. */
   click(to: string | FunctionUrlHandler, input: ClickInput): Promise<DeliveryResult> {
-    const request = this.clickRequest(input);
-    return typeof to === 'string' ? this.deliverTo(to, request) : this.deliver(to, request);
+    return this.send(to, this.clickRequest(input));
+  }
+
+  private openedView(input: ViewInput) {
+    const user = this.state.user(input.user);
+    const opened = user && this.state.openView(input.viewId, user.id);
+    if (!user || !opened) throw new ViewNotFoundError(`no open view ${input.viewId} for ${input.user}`);
+    return { user, opened };
+  }
+
+  /**
+   * A user submits an open modal. As in Slack, the client checks required and over-long inputs first
+   * (and sends nothing when one fails); then the signed `view_submission` goes to the app, and its
+   * answer closes the modal, keeps it open with errors, updates it, pushes another or clears the stack.
+   */
+  async submitView(to: string | FunctionUrlHandler, input: ViewSubmitInput): Promise<ViewSubmitResult> {
+    const { user, opened } = this.openedView(input);
+    const values = input.values ?? {};
+    const invalid = clientErrors(opened.view, values);
+    if (Object.keys(invalid).length) {
+      applyViewAnswer(
+        this.state.views,
+        opened,
+        { action: 'errors', errors: invalid },
+        values,
+        () => undefined,
+      );
+      this.state.changed();
+      return { outcome: 'invalid', errors: invalid };
+    }
+    const payload = viewSubmissionPayload({
+      user,
+      view: opened.view,
+      values,
+      triggerId: this.state.triggerId(user.id),
+    });
+    const delivery = await this.send(to, this.request(interactionBody(payload)));
+    const answer = readViewAnswer(delivery.status, delivery.body);
+    if (answer.action === 'update' || answer.action === 'push')
+      answer.view = { ...answer.view, blocks: withBlockIds(answer.view.blocks) ?? [] };
+    const outcome = applyViewAnswer(this.state.views, opened, answer, values, (view) => {
+      const problem = checkMessage({ blocks: view.blocks }, false);
+      return problem ? problem.error : view.title ? undefined : 'a modal needs a title';
+    });
+    this.state.changed();
+    return {
+      outcome,
+      delivery,
+      ...(opened.errors ? { errors: { ...opened.errors } } : {}),
+      ...(opened.problem ? { problem: opened.problem } : {}),
+    };
+  }
+
+  /** A user closes (cancels) an open modal; the app hears of it only when the view asked (notify_on_close). */
+  async closeView(
+    to: string | FunctionUrlHandler,
+    input: ViewInput,
+  ): Promise<{ outcome: 'closed'; delivery?: DeliveryResult }> {
+    const { user, opened } = this.openedView(input);
+    opened.status = 'closed';
+    this.state.changed();
+    if (opened.view.notify_on_close !== true) return { outcome: 'closed' };
+    const payload = viewClosedPayload({ user, view: opened.view, isCleared: false });
+    return { outcome: 'closed', delivery: await this.send(to, this.request(interactionBody(payload))) };
   }
 
   /**
@@ -409,8 +530,7 @@ export class LocalSlack {
   async command(to: string | FunctionUrlHandler, input: CommandInput): Promise<DeliveryResult> {
     const fields = this.buildSlashCommand(input);
     const request = this.request(formEncode(fields));
-    const result =
-      typeof to === 'string' ? await this.deliverTo(to, request) : await this.deliver(to, request);
+    const result = await this.send(to, request);
     this.showCommandAnswer(fields.response_url!, result);
     return result;
   }
@@ -434,4 +554,5 @@ export class LocalSlack {
 export { functionUrlEvent, readFunctionUrlResult } from './function-url.js';
 export type { FunctionUrlEvent, FunctionUrlResult } from './function-url.js';
 export { ButtonNotFoundError } from './payloads.js';
+export { ViewNotFoundError } from './views.js';
 export * from './workspace.js';

@@ -3,6 +3,7 @@
  * messages, opened views, and a change counter the sandbox page watches.
  */
 import { randomBytes } from 'node:crypto';
+import type { OpenedView, Trigger } from './views.js';
 import {
   type EphemeralMessage,
   type MessageWithReplies,
@@ -25,7 +26,10 @@ export class WorkspaceState {
   readonly users = new Map<string, SlackUser>();
   readonly groups = new Map<string, SlackUserGroup>();
   readonly channels = new Map<string, ChannelState>();
-  readonly views: Record<string, unknown>[] = [];
+  /** Modals opened with views.open (and pushed by submissions), in order. */
+  readonly views: OpenedView[] = [];
+  /** trigger_ids handed out in interaction payloads, by id: whose they are. */
+  readonly triggers = new Map<string, Trigger>();
   private lastMicros = 0n;
   private listeners = new Set<() => void>();
   version = 0;
@@ -46,9 +50,20 @@ export class WorkspaceState {
     return `${s.slice(0, -6)}.${s.slice(-6)}`;
   }
 
-  /** A trigger id like Slack's: `<n>.<n>.<hex>`. */
-  triggerId(): string {
-    return `${this.nextTs().replace('.', '')}.${Math.floor(Math.random() * 1e9)}.${randomBytes(16).toString('hex')}`;
+  /** A trigger id like Slack's (`<n>.<n>.<hex>`), remembered as this user's for views.open. */
+  triggerId(user?: string): string {
+    const id = `${this.nextTs().replace('.', '')}.${Math.floor(Math.random() * 1e9)}.${randomBytes(16).toString('hex')}`;
+    if (user) {
+      this.triggers.set(id, { user, used: false });
+      // Slack's trigger_ids live 3 seconds; keep the latest few so a long bench does not grow this forever.
+      if (this.triggers.size > 1000) this.triggers.delete(this.triggers.keys().next().value!);
+    }
+    return id;
+  }
+
+  /** An open modal by view id, when it is this user's. */
+  openView(viewId: string, user: string): OpenedView | undefined {
+    return this.views.find((v) => v.view.id === viewId && v.user === user && v.status === 'open');
   }
 
   /** A channel by id (`C0ALERTS`), name (`security-alerts`) or `#name`. */

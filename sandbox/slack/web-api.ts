@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { checkMessage } from './block-kit-limits.js';
 import { truthy } from './http.js';
 import type { ChannelState, WorkspaceState } from './state.js';
+import { storedView } from './views.js';
 import { BOT, channelObject, type StoredMessage, TEAM, userObject } from './workspace.js';
 
 type Json = Record<string, unknown>;
@@ -22,7 +23,7 @@ type Method = (ctx: MethodContext, args: Json) => MethodResult;
 const fail = (error: string, extra: Json = {}): MethodResult => ({ ok: false, error, ...extra });
 
 /** Slack gives every block a block_id when the app did not. */
-function withBlockIds(blocks: unknown): Json[] | undefined {
+export function withBlockIds(blocks: unknown): Json[] | undefined {
   if (!Array.isArray(blocks)) return undefined;
   return blocks.map((block: Json) =>
     block.block_id
@@ -187,26 +188,21 @@ const conversationsReplies: Method = (ctx, args) => {
 
 const viewsOpen: Method = (ctx, args) => {
   if (typeof args.trigger_id !== 'string' || !args.trigger_id) return fail('invalid_trigger_id');
+  // Only a trigger_id from an interaction opens a modal, once, for the user who interacted. (Slack also
+  // expires them after 3 seconds; the sandbox does not, so a busy machine cannot make a modal fail.)
+  const trigger = ctx.state.triggers.get(args.trigger_id);
+  if (!trigger) return fail('invalid_trigger_id');
+  if (trigger.used) return fail('exchanged_trigger_id');
   const view = args.view as Json | undefined;
-  if (!view || typeof view !== 'object' || view.type !== 'modal') return fail('invalid_arguments');
+  if (!view || typeof view !== 'object' || view.type !== 'modal' || !view.title)
+    return fail('invalid_arguments');
   const invalid = checkContent({ blocks: view.blocks }, false);
   if (invalid) return invalid;
-  const opened = {
-    id: `V0${randomBytes(5).toString('hex').toUpperCase()}`,
-    team_id: TEAM.id,
-    app_id: BOT.appId,
-    bot_id: BOT.botId,
-    state: { values: {} },
-    hash: `${Date.now()}.${randomBytes(4).toString('hex')}`,
-    root_view_id: null,
-    previous_view_id: null,
-    ...structuredClone(view),
-    trigger_id: args.trigger_id,
-  };
-  ctx.state.views.push(opened);
+  trigger.used = true;
+  const opened = storedView({ ...view, blocks: withBlockIds(view.blocks) ?? [] });
+  ctx.state.views.push({ view: opened, user: trigger.user, status: 'open' });
   ctx.state.changed();
-  const { trigger_id: _t, ...shown } = opened;
-  return { ok: true, view: shown };
+  return { ok: true, view: structuredClone(opened) };
 };
 
 const authTest: Method = (ctx) => ({

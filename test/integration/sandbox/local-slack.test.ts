@@ -123,12 +123,43 @@ describe('Function: LocalSlack Web API', () => {
       'ir-commanders',
     );
     expect(await client.auth.test()).toMatchObject({ user_id: 'U0FORENSIC', bot_id: 'B0FORENSIC' });
-    const view = await client.views.open({
-      trigger_id: '1.2.abc',
-      view: { type: 'modal', title: { type: 'plain_text', text: 'Case' }, blocks: [] },
+    const click = slack.buildBlockActionsPayload({
+      user: 'alice',
+      channel: 'C0COMMANDERS',
+      ts: (await client.chat.postMessage({ channel: 'C0COMMANDERS', text: 'x', blocks: card() })).ts!,
+      actionId: 'analyze',
     });
+    const modal = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'Case' },
+      blocks: [],
+    };
+    const view = await client.views.open({ trigger_id: String(click.trigger_id), view: modal });
     expect(view.view?.id).toMatch(/^V0/);
-    expect(slack.views).toHaveLength(1);
+    expect(view.view).toMatchObject({
+      root_view_id: view.view?.id,
+      app_id: 'A0FORENSIC',
+      state: { values: {} },
+    });
+    expect(slack.views.map((v) => v.id)).toContain(view.view?.id);
+    expect(slack.openViews('alice').map((v) => v.id)).toContain(view.view?.id);
+    expect(slack.openViews('carol').map((v) => v.id)).not.toContain(view.view?.id);
+  });
+
+  it('opens a modal only with a trigger_id from an interaction, once', async () => {
+    const modal = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'Case' },
+      blocks: [],
+    };
+    await expect(client.views.open({ trigger_id: '1.2.made-up', view: modal })).rejects.toMatchObject({
+      data: { error: 'invalid_trigger_id' },
+    });
+    const { trigger_id } = slack.buildSlashCommand({ user: 'carol', channel: 'C0ALERTS', text: 'help' });
+    await client.views.open({ trigger_id: trigger_id!, view: modal });
+    await expect(client.views.open({ trigger_id: trigger_id!, view: modal })).rejects.toMatchObject({
+      data: { error: 'exchanged_trigger_id' },
+    });
   });
 
   it('rejects a wrong bot token with invalid_auth and an unknown method with unknown_method', async () => {
@@ -324,5 +355,121 @@ describe('Function: LocalSlack requests to the app', () => {
     const stored = slack.messages('C0ALERTS').find((m) => m.ts === posted.ts);
     expect(stored?.text).toBe('Case opened');
     expect(stored?.blocks).toBeUndefined();
+  });
+  it('runs a modal as Slack does: opened for the clicker, checked, submitted signed, errors kept open, then closed', async () => {
+    // Prepare: a button opens a modal with a required note; the app refuses "no" with response_action errors.
+    const receiver = new AwsLambdaReceiver({ signingSecret: slack.signingSecret });
+    const app = new App({
+      token: slack.botToken,
+      receiver,
+      tokenVerificationEnabled: false,
+      botId: 'B0FORENSIC',
+      botUserId: 'U0FORENSIC',
+      clientOptions: { slackApiUrl: slack.apiUrl },
+    });
+    const submitted: { user: string; metadata: string; note: unknown }[] = [];
+    app.action('analyze', async ({ ack, body, client: web }) => {
+      await ack();
+      await web.views.open({
+        trigger_id: (body as { trigger_id: string }).trigger_id,
+        view: {
+          type: 'modal',
+          callback_id: 'note',
+          private_metadata: 'case-1',
+          title: { type: 'plain_text', text: 'Add a note' },
+          submit: { type: 'plain_text', text: 'Save' },
+          blocks: [
+            {
+              type: 'input',
+              block_id: 'note.block',
+              label: { type: 'plain_text', text: 'Note' },
+              element: { type: 'plain_text_input', action_id: 'note', max_length: 20 },
+            },
+          ],
+        },
+      });
+    });
+    app.view('note', async ({ ack, body, view }) => {
+      const note = view.state.values['note.block']?.note?.value;
+      if (note === 'no') {
+        await ack({ response_action: 'errors', errors: { 'note.block': 'Say more than no' } });
+        return;
+      }
+      await ack();
+      submitted.push({ user: body.user.id, metadata: view.private_metadata, note });
+    });
+    const handler = (await receiver.start()) as never;
+    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+
+    // Act: carol clicks; the modal is hers
+    await slack.click(handler, { user: 'carol', channel: 'C0ALERTS', ts: posted.ts!, actionId: 'analyze' });
+    const [opened] = slack.openViews('carol').filter((v) => v.view.callback_id === 'note');
+    expect(opened).toBeDefined();
+    const viewId = opened!.id;
+
+    // Assess: nobody else can submit it; the client refuses an empty or too long note without sending
+    await expect(slack.submitView(handler, { user: 'alice', viewId })).rejects.toThrow(/no open view/);
+    expect(await slack.submitView(handler, { user: 'carol', viewId })).toMatchObject({
+      outcome: 'invalid',
+      errors: { 'note.block': expect.stringMatching(/required/) },
+    });
+    const long = await slack.submitView(handler, {
+      user: 'carol',
+      viewId,
+      values: { 'note.block': { note: 'x'.repeat(21) } },
+    });
+    expect(long.outcome).toBe('invalid');
+    expect(long.delivery).toBeUndefined();
+    expect(submitted).toEqual([]);
+
+    // the app's own errors keep the modal open with what was typed
+    const refused = await slack.submitView(handler, {
+      user: 'carol',
+      viewId,
+      values: { 'note.block': { note: 'no' } },
+    });
+    expect(refused).toMatchObject({ outcome: 'errors', errors: { 'note.block': 'Say more than no' } });
+    expect(slack.openViews('carol').find((v) => v.id === viewId)).toMatchObject({
+      errors: { 'note.block': 'Say more than no' },
+      view: { state: { values: { 'note.block': { note: { type: 'plain_text_input', value: 'no' } } } } },
+    });
+
+    // a valid submission reaches the listener with the view's metadata, and closes the modal
+    const saved = await slack.submitView(handler, {
+      user: 'carol',
+      viewId,
+      values: { 'note.block': { note: 'lateral movement' } },
+    });
+    expect(saved.outcome).toBe('closed');
+    expect(saved.delivery?.status).toBe(200);
+    expect(submitted).toEqual([{ user: 'U0CAROL', metadata: 'case-1', note: 'lateral movement' }]);
+    expect(slack.openViews('carol').map((v) => v.id)).not.toContain(viewId);
+    await expect(slack.submitView(handler, { user: 'carol', viewId })).rejects.toThrow(/no open view/);
+  });
+
+  it('closes a modal without telling the app, unless the view asked to be notified', async () => {
+    const seen: string[] = [];
+    const handler = async (event: { body?: string; isBase64Encoded: boolean }) => {
+      const body = event.isBase64Encoded ? Buffer.from(event.body!, 'base64').toString() : event.body!;
+      seen.push(JSON.parse(new URLSearchParams(body).get('payload')!).type);
+      return { statusCode: 200, body: '' };
+    };
+    const open = async (notify: boolean) => {
+      const { trigger_id } = slack.buildSlashCommand({ user: 'alice', channel: 'C0ALERTS', text: '' });
+      const opened = await client.views.open({
+        trigger_id: trigger_id!,
+        view: {
+          type: 'modal',
+          title: { type: 'plain_text', text: 'Case' },
+          notify_on_close: notify,
+          blocks: [],
+        },
+      });
+      return opened.view!.id!;
+    };
+    await slack.closeView(handler, { user: 'alice', viewId: await open(false) });
+    expect(seen).toEqual([]);
+    await slack.closeView(handler, { user: 'alice', viewId: await open(true) });
+    expect(seen).toEqual(['view_closed']);
   });
 });
