@@ -57,9 +57,14 @@ function guardDuty(file: string, target: SampleTarget, now: Date, patchInstance:
     detail.service.eventFirstSeen = new Date(now.getTime() - 15 * 60_000).toISOString();
     detail.service.eventLastSeen = iso;
     if (detail.service.additionalInfo) delete detail.service.additionalInfo.sample;
+    // A fixture may be an archived finding; a sample stands for a new one, which the bot posts.
+    detail.service.archived = false;
   }
-  if (patchInstance && detail.resource?.instanceDetails)
-    detail.resource.instanceDetails.instanceId = target.instanceId;
+  const instance = detail.resource?.instanceDetails as Json | undefined;
+  if (patchInstance && instance) instance.instanceId = target.instanceId;
+  // Redacted fixtures write times as "XXXX-XX-XXTXX:XX:XXZ", which the bot rightly rejects.
+  if (instance && Number.isNaN(Date.parse(String(instance.launchTime))))
+    instance.launchTime = new Date(now.getTime() - 30 * 86_400_000).toISOString();
   return event;
 }
 
@@ -83,6 +88,11 @@ function securityHubImported(file: string, target: SampleTarget, now: Date): Jso
     }
   }
   event.resources = (event.detail.findings as Json[]).map((f) => f.Id);
+  return event;
+}
+
+function withSeverity(event: Json, severity: Json): Json {
+  for (const finding of event.detail.findings as Json[]) finding.Severity = severity;
   return event;
 }
 
@@ -146,7 +156,11 @@ export const SAMPLES: Sample[] = [
     source: 'securityhub',
     aboutInstance: false,
     build: (t, now = new Date()) =>
-      securityHubImported('securityhub-findings-imported-securityhub-afsbp-ec2.7.json', t, now),
+      withSeverity(
+        securityHubImported('securityhub-findings-imported-securityhub-afsbp-ec2.7.json', t, now),
+        // The fixture's INFORMATIONAL is below the bot's LOW threshold; AFSBP rates a failed EC2.7 MEDIUM.
+        { Label: 'MEDIUM', Normalized: 40, Original: 'MEDIUM' },
+      ),
   },
   {
     name: 'tag-analyze',
