@@ -24,6 +24,10 @@ export interface OrganizationCtor {
 /** What the sandbox uses of `sandbox/stepfunctions/local-sfn.ts`'s `LocalStepFunctions`. */
 export interface StepFunctionsLike {
   stop?(): unknown;
+  /** Every execution so far (to wait for the ones stopping). */
+  executions?(): { executionArn: string }[];
+  /** Resolves when the execution has stopped and its last status event was handled. */
+  waitFor?(executionArn: string): Promise<unknown>;
   close?(): unknown;
   uninstall?(): unknown;
 }
@@ -96,4 +100,58 @@ export async function loadComponents(): Promise<Components> {
     stepFunctionsModule: sfn,
     missing,
   };
+}
+
+/**
+ * Counts the handler calls in flight, so that stopping the sandbox can let them finish before DynamoDB
+ * closes (dynalite throws an uncaught "Database is closed" for a request it had queued).
+ */
+export class InFlight {
+  private readonly calls = new Set<Promise<unknown>>();
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  /** The same function, its calls counted until they settle. */
+  wrap<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return (...args: A) => {
+      const call = fn(...args);
+      this.calls.add(call);
+      const forget = () => this.calls.delete(call);
+      call.then(forget, forget);
+      return call;
+    };
+  }
+
+  /** Resolves when no call is in flight (calls started meanwhile included), or after `timeoutMs`. */
+  async settle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.calls.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.calls]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, left);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    return true;
+  }
+
+  /** The components with every handler's calls counted. */
+  track(components: Components): Components {
+    const wrap = <F extends (...args: never[]) => Promise<unknown>>(fn: F | undefined): F | undefined =>
+      fn ? (this.wrap(fn) as F) : undefined;
+    return {
+      ...components,
+      slack: wrap(components.slack),
+      findings: wrap(components.findings),
+      progress: wrap(components.progress),
+      steps: wrap(components.steps),
+    };
+  }
 }

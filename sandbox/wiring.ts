@@ -6,6 +6,7 @@
  */
 import {
   type Components,
+  InFlight,
   loadComponents,
   type OrganizationLike,
   type StepFunctionsLike,
@@ -80,7 +81,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanup.push(() => restoreVariables(before));
     await resetCachedSettings();
 
-    const components = await loadComponents();
+    const inFlight = new InFlight();
+    const components = inFlight.track(await loadComponents());
     const org = components.SimulatedOrganization
       ? new components.SimulatedOrganization({
           externalId: SANDBOX.externalId,
@@ -95,6 +97,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       cleanup.push(() => org.uninstall());
     }
     const stepFunctions = startStepFunctions(components);
+    // Undone in reverse: the server stops taking requests, executions are aborted, then the handler
+    // calls still running (the steps, the progress of the aborted executions) finish while DynamoDB,
+    // the local Slack and the simulated organization still answer them.
+    cleanup.push(() => settle(inFlight, stepFunctions, SETTLE_MS));
     if (stepFunctions)
       cleanup.push(() =>
         (stepFunctions.stop ?? stepFunctions.close ?? stepFunctions.uninstall)?.call(stepFunctions),
@@ -117,6 +123,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await undo();
     throw error;
   }
+}
+
+/** How long stopping waits for handler calls in flight. */
+const SETTLE_MS = 3_000;
+
+async function settle(
+  inFlight: InFlight,
+  stepFunctions: StepFunctionsLike | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const executions = stepFunctions?.executions?.() ?? [];
+  if (stepFunctions?.waitFor && executions.length) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(executions.map((e) => stepFunctions.waitFor!(e.executionArn))),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+  await inFlight.settle(Math.max(0, deadline - Date.now()));
 }
 
 /** Settings are memoized per cold start; a sandbox started in a process that read them must re-read. */
@@ -179,6 +208,8 @@ function sandboxApp(
     },
     click: (input: ClickInput) => slack.click(need(components.slack, 'handlers/slack.ts'), input),
     command: (input: CommandInput) => slack.command(need(components.slack, 'handlers/slack.ts'), input),
+    submitView: (input) => slack.submitView(need(components.slack, 'handlers/slack.ts'), input),
+    closeView: (input) => slack.closeView(need(components.slack, 'handlers/slack.ts'), input),
     slackRequest: (request) => toBot(functionUrlEvent(request)),
     cloud: () => need(org, 'The simulated AWS organization').state(),
     setFaults(faults) {

@@ -3,7 +3,15 @@
  * routes only translate HTTP to these calls, so they stay thin and testable with a fake.
  */
 import type { HttpRequestLike } from '../slack/function-url.js';
-import type { ClickInput, CommandInput, DeliveryResult, LocalSlack } from '../slack/local-slack.js';
+import type {
+  ClickInput,
+  CommandInput,
+  DeliveryResult,
+  LocalSlack,
+  ViewInput,
+  ViewSubmitInput,
+  ViewSubmitResult,
+} from '../slack/local-slack.js';
 
 export interface SampleInfo {
   name: string;
@@ -32,6 +40,10 @@ export interface SandboxApp {
   deliverEvent(event: unknown): Promise<EventDelivery>;
   /** A user clicks a button: the real block_actions payload, signed, to the bot's Function URL handler. */
   click(input: ClickInput): Promise<DeliveryResult>;
+  /** A user submits a modal the bot opened for them: the signed view_submission goes to the bot. */
+  submitView(input: ViewSubmitInput): Promise<ViewSubmitResult>;
+  /** A user closes a modal the bot opened for them. */
+  closeView(input: ViewInput): Promise<{ outcome: 'closed'; delivery?: DeliveryResult }>;
   /** A user types `/forensics <text>`. */
   command(input: CommandInput): Promise<DeliveryResult>;
   /** A raw HTTP request to the bot's Slack endpoint (`POST /slack/events`). */

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { readBody, sendJson } from '../slack/http.js';
 import { ButtonNotFoundError } from '../slack/payloads.js';
+import { ViewNotFoundError } from '../slack/views.js';
 import type { SandboxApp } from './app.js';
 import { serveStatic } from './static.js';
 import { openStream } from './stream.js';
@@ -24,6 +25,13 @@ const CommandSchema = z.looseObject({
   text: z.string().max(4000).default(''),
   command: z.string().startsWith('/').optional(),
 });
+
+const ViewSubmitSchema = z.looseObject({
+  user: z.string().min(1),
+  values: z.record(z.string(), z.record(z.string(), z.string().max(10_000))).default({}),
+});
+
+const ViewCloseSchema = z.looseObject({ user: z.string().min(1) });
 
 const FaultsSchema = z.looseObject({
   throttle: z.number().min(0).max(1).optional(),
@@ -130,6 +138,43 @@ const routes: [method: string, pattern: RegExp, route: Route][] = [
       channelOf(app, input.channel);
       const result = await app.command(input);
       sendJson(res, result.status, { status: result.status, body: result.body });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/views$/,
+    async (app, _req, res, _match, url) => {
+      const user = url.searchParams.get('user') ?? undefined;
+      if (user !== undefined && !app.slack.state.user(user)) throw new BadRequest(`no user "${user}"`, 404);
+      sendJson(res, 200, { views: app.slack.openViews(user) });
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/views\/(V[0-9A-Z]+)\/(submit|close)$/,
+    async (app, req, res, match) => {
+      const body = await jsonBody(req);
+      try {
+        if (match[2] === 'submit') {
+          const input = parse(ViewSubmitSchema, body);
+          const result = await app.submitView({ viewId: match[1]!, user: input.user, values: input.values });
+          const { delivery, ...rest } = result;
+          sendJson(res, 200, {
+            ...rest,
+            ...(delivery ? { status: delivery.status, body: delivery.body } : {}),
+          });
+        } else {
+          const input = parse(ViewCloseSchema, body);
+          const { delivery, ...rest } = await app.closeView({ viewId: match[1]!, user: input.user });
+          sendJson(res, 200, {
+            ...rest,
+            ...(delivery ? { status: delivery.status, body: delivery.body } : {}),
+          });
+        }
+      } catch (error) {
+        if (error instanceof ViewNotFoundError) throw new BadRequest(error.message, 404);
+        throw error;
+      }
     },
   ],
   [
