@@ -70,6 +70,12 @@ export const deployConfigSchema = z
     channelRoutes: optionalText,
     /** Default account of `/forensics analyze <instance-id>` when none is given. */
     defaultAccount: accountId('defaultAccount').optional(),
+    /** Minutes before a pending approval reminds the commanders (the Slack side and the workflow both read it). */
+    approvalRemindMinutes: int(15, 1, 24 * 60),
+    /** Minutes after which a pending approval expires (the card and the workflow agree through this one value). */
+    approvalExpireMinutes: int(60, 1, 7 * 24 * 60),
+    /** Four-eyes rule: whoever requested a containment may not approve it. */
+    fourEyes: flag(true),
     /** Reserved concurrency of the Slack function (keeps a flood of clicks from starving the other functions). */
     slackConcurrency: int(10, 1, 1000),
     /** Create the Security Hub custom actions (needs Security Hub enabled in the security account). */
@@ -90,9 +96,53 @@ export const deployConfigSchema = z
     /** Log level of the Lambda functions (Powertools). */
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     /** `s3://bucket/prefix` of LiME kernel modules, the memory capture's fallback to AVML (optional). */
-    limeModulePrefix: optionalText,
+    limeModulePrefix: optionalText.pipe(
+      z
+        .string()
+        .regex(
+          /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._/-]*)?$/,
+          'limeModulePrefix must be s3://bucket/prefix',
+        )
+        .optional(),
+    ),
+    /**
+     * Snapshot keys of the forensics account in regions other than the home region (the stack makes the
+     * home region's): key or alias ARNs, one per region, comma-separated. Without one, a case in that
+     * region cannot share an encrypted volume's snapshot.
+     */
+    extraSnapshotKeyArns: list,
   })
   .superRefine((c, ctx) => {
+    if (c.approvalRemindMinutes >= c.approvalExpireMinutes)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvalRemindMinutes'],
+        message: 'approvalRemindMinutes must be less than approvalExpireMinutes',
+      });
+    const forensics = c.singleAccount ? c.securityAccount : c.forensicsAccount;
+    const regions = new Set([c.region]);
+    for (const arn of c.extraSnapshotKeyArns) {
+      const m = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key|alias)\/[\w/.+=,@-]+$/.exec(arn);
+      if (!m) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extraSnapshotKeyArns'],
+          message: `"${arn}" is not a KMS key or alias ARN`,
+        });
+      } else if (forensics && m[2] !== forensics) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extraSnapshotKeyArns'],
+          message: `${arn} is not a key of the forensics account ${forensics}`,
+        });
+      } else if (regions.has(m[1]!)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extraSnapshotKeyArns'],
+          message: `more than one snapshot key for ${m[1]} (the home region's is the stack's own)`,
+        });
+      } else regions.add(m[1]!);
+    }
     if (!c.singleAccount && !c.forensicsAccount)
       ctx.addIssue({ code: 'custom', path: ['forensicsAccount'], message: 'forensicsAccount is missing' });
     if (!c.singleAccount && !c.organizationId)

@@ -50,6 +50,7 @@ export class ForensicsStack extends Stack {
       bucket: this.evidence.bucket,
       evidenceKey: this.evidence.key,
       snapshotKey: this.snapshotKey.key,
+      extraSnapshotKeyArns: config.extraSnapshotKeyArns,
     });
     this.analysisVpc = new AnalysisVpc(this, 'Analysis', {
       cidr: config.analysisVpcCidr,

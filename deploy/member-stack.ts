@@ -61,8 +61,22 @@ export class MemberStack extends Stack {
             description: 'Only principals of this organization may assume IRAutomation',
           });
 
+    const limeModulePrefix = new CfnParameter(this, 'LimeModulePrefix', {
+      type: 'String',
+      default: config.limeModulePrefix ?? '',
+      allowedPattern: '^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?)?$',
+      description:
+        's3://bucket/prefix of LiME kernel modules (the memory capture fallback to AVML); empty: none',
+    });
+
     const isHomeRegion = new CfnCondition(this, 'IsHomeRegion', {
       expression: Fn.conditionEquals(Aws.REGION, homeRegion.valueAsString),
+    });
+    const readsLimeModules = new CfnCondition(this, 'ReadsLimeModules', {
+      expression: Fn.conditionAnd(
+        isHomeRegion,
+        Fn.conditionNot(Fn.conditionEquals(limeModulePrefix.valueAsString, '')),
+      ),
     });
     // The security account's home region receives tag events on its own bus already.
     const forwardsTags = new CfnCondition(this, 'ForwardsTags', {
@@ -81,7 +95,16 @@ export class MemberStack extends Stack {
       snapshotKeyArns: [`arn:${Aws.PARTITION}:kms:*:${forensicsAccount.valueAsString}:key/*`],
       condition: isHomeRegion,
     });
-    new QuarantineProfiles(this, 'Profiles', { condition: isHomeRegion });
+    // s3://bucket/prefix -> arn:aws:s3:::bucket/prefix/* (a trailing "/" in the prefix is harmless to IAM)
+    const limePath = Fn.select(1, Fn.split('s3://', limeModulePrefix.valueAsString));
+    new QuarantineProfiles(this, 'Profiles', {
+      condition: isHomeRegion,
+      limeModules: {
+        objectsArn: `arn:${Aws.PARTITION}:s3:::${limePath}/*`,
+        condition: readsLimeModules,
+        findingResource: `arn:<AWS::Partition>:s3:::${JSON.stringify(this.resolve(limePath))}/*`,
+      },
+    });
     new CaptureMemoryDocument(this, 'CaptureMemory', props.captureMemory);
     new TagForwarding(this, 'TagForwarding', {
       securityBusArn: `arn:${Aws.PARTITION}:events:${homeRegion.valueAsString}:${securityAccount.valueAsString}:event-bus/default`,

@@ -58,8 +58,15 @@ export class BotFunctions extends Construct {
       CASE_STATE_MACHINE_ARN: props.caseStateMachineArn,
       ...(props.releaseStateMachineArn ? { RELEASE_STATE_MACHINE_ARN: props.releaseStateMachineArn } : {}),
       ...(config.defaultAccount ? { DEFAULT_ACCOUNT: config.defaultAccount } : {}),
+      // one value for the approval card (Slack) and the workflow's reminder and expiry (steps)
+      APPROVAL_REMIND_MINUTES: String(config.approvalRemindMinutes),
+      APPROVAL_EXPIRE_MINUTES: String(config.approvalExpireMinutes),
+      FOUR_EYES: String(config.fourEyes),
       MIN_SEVERITY: config.alertsMinSeverity,
       ...(config.channelRoutes ? { CHANNEL_ROUTES: config.channelRoutes } : {}),
+      // the ids of the Security Hub custom actions this stack creates (intake-rules.ts)
+      ANALYZE_ACTION_ID: NAMES.analyzeAction,
+      CONTAIN_ACTION_ID: NAMES.containAction,
       POWERTOOLS_SERVICE_NAME: 'forensics-bot',
       POWERTOOLS_LOG_LEVEL: config.logLevel,
       LOG_LEVEL: config.logLevel,
@@ -120,7 +127,11 @@ export class BotFunctions extends Construct {
         IR_EXTERNAL_ID: config.externalId,
         EVIDENCE_BUCKET: evidenceBucketName(forensicsAccount, region),
         FORENSICS_ACCOUNT: forensicsAccount,
-        SNAPSHOT_KMS_KEY_ARN: `arn:aws:kms:${region}:${forensicsAccount}:${NAMES.snapshotKeyAlias}`,
+        // one key per region (workflows/settings.ts): the stack's own in the home region, then the team's
+        SNAPSHOT_KMS_KEY_ARN: [
+          `arn:aws:kms:${region}:${forensicsAccount}:${NAMES.snapshotKeyAlias}`,
+          ...config.extraSnapshotKeyArns,
+        ].join(','),
         FORENSICS_KMS_KEY_ARN: `arn:aws:kms:${region}:${forensicsAccount}:${NAMES.evidenceKeyAlias}`,
         EVIDENCE_UPLOAD_ROLE_ARN: roleArn(forensicsAccount, NAMES.evidenceUploadRole),
         FORENSICS_ROLE_ARN: roleArn(forensicsAccount, NAMES.snapshotReceiverRole),

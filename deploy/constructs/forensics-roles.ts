@@ -6,6 +6,34 @@ import { Construct } from 'constructs';
 import { NAMES } from '../names.js';
 import { acknowledge } from '../nag.js';
 
+/** What EBS asks of the caller to copy an encrypted snapshot under another key. */
+const KEY_ACTIONS_OF_A_COPY = [
+  'kms:Decrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:DescribeKey',
+  'kms:CreateGrant',
+];
+
+/**
+ * Keys named by alias: IAM matches the key ARN, so each alias is a condition on the keys of its region
+ * (`kms:ResourceAliases`), never a wildcard on every key.
+ */
+function aliasStatements(aliasArns: readonly string[]): iam.PolicyStatement[] {
+  return aliasArns.map((arn) => {
+    const [, , , region, account, resource] = arn.split(':');
+    return new iam.PolicyStatement({
+      actions: KEY_ACTIONS_OF_A_COPY,
+      resources: [`arn:aws:kms:${region}:${account}:key/*`],
+      conditions: {
+        StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' },
+        'ForAnyValue:StringEquals': { 'kms:ResourceAliases': resource },
+      },
+    });
+  });
+}
+
 export interface ForensicsRolesProps {
   readonly stepsRoleArn: string;
   readonly externalId: string;
@@ -13,6 +41,8 @@ export interface ForensicsRolesProps {
   readonly bucket: s3.IBucket;
   readonly evidenceKey: kms.IKey;
   readonly snapshotKey: kms.IKey;
+  /** Snapshot keys of other regions (`extraSnapshotKeyArns`: key or alias ARNs), made by the team. */
+  readonly extraSnapshotKeyArns?: readonly string[];
 }
 
 /**
@@ -30,6 +60,7 @@ export class ForensicsRoles extends Construct {
 
   constructor(scope: Construct, id: string, props: ForensicsRolesProps) {
     super(scope, id);
+    const extra = props.extraSnapshotKeyArns ?? [];
     const orgCondition = props.organizationId
       ? { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } }
       : {};
@@ -86,17 +117,15 @@ export class ForensicsRoles extends Construct {
             }),
             new iam.PolicyStatement({
               sid: 'KeysThroughEc2',
-              actions: [
-                'kms:Decrypt',
-                'kms:ReEncryptFrom',
-                'kms:ReEncryptTo',
-                'kms:GenerateDataKeyWithoutPlaintext',
-                'kms:DescribeKey',
-                'kms:CreateGrant',
+              actions: KEY_ACTIONS_OF_A_COPY,
+              resources: [
+                props.snapshotKey.keyArn,
+                props.evidenceKey.keyArn,
+                ...extra.filter((a) => a.includes(':key/')),
               ],
-              resources: [props.snapshotKey.keyArn, props.evidenceKey.keyArn],
               conditions: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } },
             }),
+            ...aliasStatements(extra.filter((a) => a.includes(':alias/'))),
           ],
         }),
       },
@@ -106,6 +135,17 @@ export class ForensicsRoles extends Construct {
         'uploads go under one prefix per case (`<caseId>/`), created at run time; each session is narrowed further to one case by its session policy',
     });
     acknowledge(this.receiver, {
+      ...Object.fromEntries(
+        extra
+          .filter((a) => a.includes(':alias/'))
+          .map((a) => {
+            const [, , , region, account, resource] = a.split(':');
+            return [
+              `AwsSolutions-IAM5[Resource::arn:aws:kms:${region}:${account}:key/*]`,
+              `the snapshot key of ${region} is named by its alias (${resource}), whose key id is not known here; the statement admits that alias only (kms:ResourceAliases), through EC2 only`,
+            ];
+          }),
+      ),
       'AwsSolutions-IAM5[Resource::*]': 'ec2:DescribeSnapshots does not support resource-level permissions',
       'AwsSolutions-IAM5[Resource::arn:aws:ec2:*::snapshot/*]':
         'the snapshots to copy are shared by member accounts at run time (snapshot ARNs carry no account); copies are tagged only on creation',

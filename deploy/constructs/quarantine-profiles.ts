@@ -7,6 +7,16 @@ import { acknowledge, applyCondition } from '../nag.js';
 export interface QuarantineProfilesProps {
   /** IAM is global: create the profiles in one region only. */
   readonly condition?: CfnCondition;
+  /**
+   * Objects the memory capture reads with the instance's own credentials (LiME modules, `arn:…/prefix/*`),
+   * and the condition under which there are any (a LiME prefix is configured, in the home region).
+   */
+  readonly limeModules?: {
+    readonly objectsArn: string;
+    readonly condition: CfnCondition;
+    /** The ARN as cdk-nag prints it in the IAM5 finding id (it contains intrinsic functions). */
+    readonly findingResource: string;
+  };
 }
 
 /**
@@ -19,6 +29,7 @@ export interface QuarantineProfilesProps {
 export class QuarantineProfiles extends Construct {
   readonly denyAll: iam.InstanceProfile;
   readonly quarantine: iam.InstanceProfile;
+  readonly limePolicy?: iam.Policy;
 
   constructor(scope: Construct, id: string, props: QuarantineProfilesProps = {}) {
     super(scope, id);
@@ -74,10 +85,27 @@ export class QuarantineProfiles extends Construct {
       instanceProfileName: NAMES.quarantineProfile,
       role: quarantineRole,
     });
+    if (props.limeModules) {
+      // the capture script downloads the kernel's LiME module under this profile (AVML needs nothing)
+      const lime = new iam.Policy(this, 'LimeModules', {
+        roles: [quarantineRole],
+        statements: [
+          new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.limeModules.objectsArn] }),
+        ],
+      });
+      acknowledge(lime, {
+        [`AwsSolutions-IAM5[Resource::${props.limeModules.findingResource}]`]:
+          'LiME modules are stored one per kernel release under the configured prefix (<prefix>/<uname -r>/lime.ko), read-only',
+      });
+      // conditioned after applyCondition below, which would give it the profiles' condition
+      this.limePolicy = lime;
+    }
     acknowledge(quarantineRole, {
       'AwsSolutions-IAM5[Resource::*]':
         'the SSM agent channel APIs (ssm:UpdateInstanceInformation, ssmmessages:*, ec2messages:*) do not support resource-level permissions; this is the documented minimum for Run Command',
     });
     applyCondition(this, props.condition);
+    if (this.limePolicy && props.limeModules)
+      (this.limePolicy.node.defaultChild as iam.CfnPolicy).cfnOptions.condition = props.limeModules.condition;
   }
 }

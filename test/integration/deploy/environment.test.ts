@@ -1,16 +1,14 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  approvalSettings,
-  authSettings,
-  commandSettings,
-  workflowSettings,
-} from '../../../bot/cases/settings.js';
-import { slackSettings, tableSettings, workspaceSettings } from '../../../bot/config.js';
-import { intakeSettings } from '../../../bot/intake/settings.js';
-import { forensicsSettings } from '../../../workflows/settings.js';
-import { MULTI_ACCOUNT, resources, synth } from './synth.js';
+import { bundleHandler, HANDLERS, type HandlerName, REPO_ROOT } from '../../../deploy/bundling.js';
+import { NAMES } from '../../../deploy/names.js';
+import type { DeployConfigInput } from '../../../deploy/config.js';
+import { MULTI_ACCOUNT, resources, SINGLE_ACCOUNT, synth } from './synth.js';
 
 type Json = Record<string, unknown>;
+type Settings = (() => unknown) & { reset(): void };
 
 /** A template value as the function would see it: references become plausible ARNs and names. */
 function resolve(key: string, value: unknown): string {
@@ -34,83 +32,154 @@ function resolve(key: string, value: unknown): string {
   throw new Error(`${key}: cannot resolve ${JSON.stringify(value)}`);
 }
 
-function environmentOf(prefix: string): Record<string, string> {
-  const { security } = synth(MULTI_ACCOUNT);
-  const [, fn] = resources(security, 'AWS::Lambda::Function').find(([id]) => id.startsWith(prefix))!;
+const LOGICAL_PREFIX: Record<HandlerName, string> = {
+  slack: 'BotSlack',
+  findings: 'BotFindings',
+  progress: 'BotProgress',
+  steps: 'BotSteps',
+};
+
+function environmentOf(
+  handler: HandlerName,
+  input: DeployConfigInput = MULTI_ACCOUNT,
+): Record<string, string> {
+  const { security } = synth(input);
+  const [, fn] = resources(security, 'AWS::Lambda::Function').find(([id]) =>
+    id.startsWith(LOGICAL_PREFIX[handler]),
+  )!;
   const vars = ((fn.Properties as Json).Environment as { Variables: Json }).Variables;
   return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, resolve(k, v)]));
 }
 
-const ALL = [
-  tableSettings,
-  slackSettings,
-  workspaceSettings,
-  workflowSettings,
-  approvalSettings,
-  commandSettings,
-  authSettings,
-  intakeSettings,
-  forensicsSettings,
-];
-const saved = { ...process.env };
+/** Every source file (outside tests, the sandbox and the deploy) that declares settings. */
+function settingsModules(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (name.endsWith('.ts') && /\bdefineSettings\(\s*'/.test(readFileSync(path, 'utf8')))
+        found.push(relative(REPO_ROOT, path));
+    }
+  };
+  for (const top of ['bot', 'handlers', 'workflows']) walk(join(REPO_ROOT, top));
+  return found.sort();
+}
 
-/** Runs the settings with exactly the function's environment (plus what Lambda itself sets). */
+/** The settings getters a module exports (what `defineSettings` returns). */
+async function settingsOf(module: string): Promise<[string, Settings][]> {
+  const exports = (await import(pathToFileURL(join(REPO_ROOT, module)).href)) as Json;
+  return Object.entries(exports).filter(
+    (e): e is [string, Settings] =>
+      typeof e[1] === 'function' && typeof (e[1] as Settings).reset === 'function',
+  );
+}
+
+const saved = { ...process.env };
+const touched: Settings[] = [];
+
+/** Runs a read with exactly the function's environment (plus what Lambda itself sets). */
 function withEnvironment<T>(env: Record<string, string>, read: () => T): T {
   for (const k of Object.keys(process.env)) delete process.env[k];
   Object.assign(process.env, { AWS_REGION: 'us-east-1' }, env);
-  for (const s of ALL) s.reset();
+  for (const s of touched) s.reset();
   return read();
 }
 
 afterEach(() => {
   for (const k of Object.keys(process.env)) delete process.env[k];
   Object.assign(process.env, saved);
-  for (const s of ALL) s.reset();
+  for (const s of touched) s.reset();
 });
 
 describe('Function: the functions environment', () => {
-  it('satisfies every setting the Slack, findings and progress functions read', () => {
-    for (const prefix of ['BotSlack', 'BotFindings', 'BotProgress']) {
+  for (const [mode, input] of [
+    ['multi-account', MULTI_ACCOUNT],
+    ['single-account', SINGLE_ACCOUNT],
+  ] as const) {
+    it(`satisfies every setting each function's bundle can read (${mode})`, async () => {
+      // Prepare: which settings modules went into each bundle (esbuild metafile), and what they declare
+      const modules = settingsModules();
+      expect(modules).toEqual(
+        expect.arrayContaining(['bot/config.ts', 'bot/cases/settings.ts', 'workflows/settings.ts']),
+      );
+      for (const handler of HANDLERS) {
+        const inputs = bundleHandler(handler).metafile.inputs;
+        const env = environmentOf(handler, input);
+        for (const module of modules.filter((m) => inputs[m])) {
+          for (const [name, settings] of await settingsOf(module)) {
+            touched.push(settings);
+
+            // Act
+            const read = () => withEnvironment(env, () => settings());
+
+            // Assess
+            expect(read, `${handler}: ${module} ${name}`).not.toThrow();
+          }
+        }
+      }
+    });
+  }
+
+  it('names both Slack secrets to every function that resolves them', () => {
+    for (const handler of HANDLERS) {
+      if (!bundleHandler(handler).metafile.inputs['bot/slack/secrets.ts']) continue;
       // Act
-      const read = withEnvironment(environmentOf(prefix), () => ({
-        table: tableSettings(),
-        slack: slackSettings(),
-        workspace: workspaceSettings(),
-        workflows: workflowSettings(),
-        approvals: approvalSettings(),
-        intake: intakeSettings(),
-      }));
+      const env = environmentOf(handler);
 
       // Assess
-      expect(read.slack.SLACK_BOT_TOKEN_SECRET_ARN, prefix).toMatch(/^arn:aws:secretsmanager:/);
-      expect(read.slack.SLACK_BOT_TOKEN, prefix).toBeUndefined();
-      expect(read.workspace).toEqual({
-        ALERTS_CHANNEL: 'C0ALERTS',
-        COMMANDERS_CHANNEL: 'C0COMMANDERS',
-        RESPONDERS_GROUP: 'S0RESPONDERS',
-        COMMANDERS_GROUP: 'S0COMMANDERS',
-      });
-      expect(read.workflows.CASE_STATE_MACHINE_ARN).toBe(
-        'arn:aws:states:us-east-1:111111111111:stateMachine:ForensicsBot-Case',
-      );
-      expect(read.workflows.RELEASE_STATE_MACHINE_ARN).toBe(
-        'arn:aws:states:us-east-1:111111111111:stateMachine:ForensicsBot-Release',
-      );
-      expect(read.intake.MIN_SEVERITY).toBe('HIGH');
+      expect(env.SLACK_BOT_TOKEN_SECRET_ARN, handler).toMatch(/^arn:aws:secretsmanager:/);
+      expect(env.SLACK_SIGNING_SECRET_SECRET_ARN, handler).toMatch(/^arn:aws:secretsmanager:/);
+      expect(env.SLACK_BOT_TOKEN, handler).toBeUndefined();
+      expect(env.SLACK_SIGNING_SECRET, handler).toBeUndefined();
     }
   });
 
-  it('satisfies every setting the steps read, pointing at the forensics account', () => {
+  it('gives the Slack side and the workflows one approval reminder and expiry', () => {
+    // Prepare
+    const input = { ...MULTI_ACCOUNT, approvalRemindMinutes: '20', approvalExpireMinutes: '90' };
+
     // Act
-    const read = withEnvironment(environmentOf('BotSteps'), () => forensicsSettings());
+    const values = HANDLERS.map((h) => environmentOf(h, input)).map((e) => [
+      e.APPROVAL_REMIND_MINUTES,
+      e.APPROVAL_EXPIRE_MINUTES,
+      e.FOUR_EYES,
+    ]);
 
     // Assess
-    expect(read).toMatchObject({
+    for (const v of values) expect(v).toEqual(['20', '90', 'true']);
+  });
+
+  it('tells the findings function the ids of the custom actions the stack creates', () => {
+    // Prepare
+    const { security } = synth(MULTI_ACCOUNT);
+    const ids = resources(security, 'AWS::SecurityHub::ActionTarget').map(
+      ([, r]) => (r.Properties as Json).Id,
+    );
+
+    // Act
+    const env = environmentOf('findings');
+
+    // Assess
+    expect(ids.sort()).toEqual([NAMES.analyzeAction, NAMES.containAction].sort());
+    expect([env.ANALYZE_ACTION_ID, env.CONTAIN_ACTION_ID]).toEqual([
+      NAMES.analyzeAction,
+      NAMES.containAction,
+    ]);
+  });
+
+  it('points the steps at the forensics account', () => {
+    // Act
+    const env = environmentOf('steps');
+
+    // Assess
+    expect(env).toMatchObject({
       IR_ROLE_NAME: 'IRAutomation',
       IR_EXTERNAL_ID: 'forensics-bot-test-external-id',
       EVIDENCE_BUCKET: 'forensics-bot-evidence-222222222222-us-east-1',
       FORENSICS_ACCOUNT: '222222222222',
       SNAPSHOT_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:alias/forensics-bot-snapshots',
+      FORENSICS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:alias/forensics-bot-evidence',
       EVIDENCE_UPLOAD_ROLE_ARN: 'arn:aws:iam::222222222222:role/ForensicsBot-EvidenceUpload',
       FORENSICS_ROLE_ARN: 'arn:aws:iam::222222222222:role/ForensicsBot-SnapshotReceiver',
       QUARANTINE_PROFILE: 'ForensicsBot-Quarantine',

@@ -454,9 +454,12 @@ describe('Function: buildForensicsBot (member stack)', () => {
     // Assess
     for (const type of ['AWS::IAM::Role', 'AWS::IAM::InstanceProfile', 'AWS::IAM::Policy']) {
       for (const [, r] of resources(member, type))
-        expect(['IsHomeRegion', 'ForwardsTags']).toContain(r.Condition);
+        expect(['IsHomeRegion', 'ForwardsTags', 'ReadsLimeModules']).toContain(r.Condition);
     }
     expect(irRole().Condition).toBe('IsHomeRegion');
+    // the LiME read permission is a policy on the quarantine role: home region only, like the role
+    const conditions = (member.toJSON() as { Conditions: Json }).Conditions;
+    expect(JSON.stringify(conditions.ReadsLimeModules)).toContain('{"Condition":"IsHomeRegion"}');
   });
 
   it('offers the deny-all and the SSM-only quarantine instance profiles', () => {

@@ -82,4 +82,42 @@ describe('Function: parseDeployConfig', () => {
     expect(config.securityHubActions).toBe(false);
     expect(config.analysisAzs).toEqual(['eu-west-1a', 'eu-west-1c']);
   });
+
+  it('keeps the approval reminder before the expiry', () => {
+    // Act / Assess
+    expect(() =>
+      parseDeployConfig({ ...BASE, approvalRemindMinutes: '60', approvalExpireMinutes: '60' }),
+    ).toThrow(/approvalRemindMinutes must be less than approvalExpireMinutes/);
+    expect(parseDeployConfig(BASE)).toMatchObject({ approvalRemindMinutes: 15, approvalExpireMinutes: 60 });
+  });
+
+  it('takes one extra snapshot key per region, of the forensics account, never the home region', () => {
+    // Prepare
+    const eu = 'arn:aws:kms:eu-west-1:222222222222:alias/forensics-bot-snapshots';
+
+    // Act / Assess
+    expect(parseDeployConfig({ ...BASE, extraSnapshotKeyArns: eu }).extraSnapshotKeyArns).toEqual([eu]);
+    expect(() => parseDeployConfig({ ...BASE, extraSnapshotKeyArns: `${eu},${eu}` })).toThrow(
+      /more than one snapshot key for eu-west-1/,
+    );
+    expect(() =>
+      parseDeployConfig({
+        ...BASE,
+        extraSnapshotKeyArns: 'arn:aws:kms:us-east-1:222222222222:alias/other',
+      }),
+    ).toThrow(/more than one snapshot key for us-east-1/);
+    expect(() =>
+      parseDeployConfig({ ...BASE, extraSnapshotKeyArns: 'arn:aws:kms:eu-west-1:333333333333:alias/x' }),
+    ).toThrow(/not a key of the forensics account 222222222222/);
+  });
+
+  it('accepts a LiME prefix only as s3://bucket/prefix', () => {
+    // Act / Assess
+    expect(parseDeployConfig({ ...BASE, limeModulePrefix: 's3://lime-mods/kernels' }).limeModulePrefix).toBe(
+      's3://lime-mods/kernels',
+    );
+    expect(() => parseDeployConfig({ ...BASE, limeModulePrefix: 'https://example.com/x' })).toThrow(
+      /limeModulePrefix/,
+    );
+  });
 });
