@@ -3,8 +3,9 @@ import { readDeployConfig } from './config.js';
 import { buildForensicsBot } from './stacks.js';
 
 /**
- * `cdk synth|deploy --app 'npx tsx deploy/app.ts'`: parameters from CDK context (cdk.json, `-c key=value`),
- * documented in the README's deploy guide.
+ * The CDK app (`cdk.json`: `node --import tsx deploy/app.ts`), for `npm run synth`, `npx cdk deploy …`.
+ * Parameters come from CDK context (cdk.json, `-c key=value`), documented in docs/deploy.md. Synth needs
+ * no AWS credentials and no network: no lookups, the bundles are built locally.
  */
 const app = new App();
 buildForensicsBot(
