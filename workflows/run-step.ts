@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeError, InvalidInputError } from '../bot/errors.js';
+import { describeError, ForensicsBotError, InvalidInputError } from '../bot/errors.js';
 import { logger } from '../bot/logger.js';
 import { isThrottling } from './errors.js';
 import { notifier } from './notifier.js';
@@ -49,7 +49,7 @@ export async function runStep(event: unknown): Promise<unknown> {
         step: module.label,
         outcome: 'failed',
         durationMs: Date.now() - started,
-        detail: `${(error as Error)?.name ?? 'Error'}: ${describeError(error)}`.slice(0, 500),
+        detail: failureDetail(error),
       });
     throw error;
   }
@@ -61,4 +61,15 @@ async function say(caseId: string, line: Parameters<ReturnType<typeof notifier>[
   } catch (error) {
     logger.error('Could not report a step', { caseId, step: line.step, error: describeError(error) });
   }
+}
+
+/**
+ * A failed step's line in plain words: our own errors are written for responders already; an AWS or other
+ * error keeps its name after the message, since that is what one searches for in the AWS documentation.
+ */
+export function failureDetail(error: unknown): string {
+  const text = describeError(error);
+  const name = (error as Error)?.name;
+  const plain = error instanceof ForensicsBotError || !name || name === 'Error' || text.includes(name);
+  return (plain ? text : `${text} (${name})`).slice(0, 500);
 }
