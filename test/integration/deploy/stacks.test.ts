@@ -389,6 +389,12 @@ describe('Function: buildForensicsBot (forensics stack)', () => {
       const trust = (role.AssumeRolePolicyDocument as { Statement: Json[] }).Statement;
       expect(trust).toHaveLength(1);
       expect(trust[0]!.Principal).toEqual({ AWS: 'arn:aws:iam::111111111111:role/ForensicsBot-Steps' });
+      expect(trust[0]!.Condition).toEqual({
+        StringEquals: {
+          'sts:ExternalId': 'forensics-bot-test-external-id',
+          'aws:PrincipalOrgID': 'o-exampleorg1',
+        },
+      });
     }
   });
 
