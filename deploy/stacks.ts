@@ -1,4 +1,4 @@
-import { type App, Tags, Validations } from 'aws-cdk-lib';
+import { type App, DefaultStackSynthesizer, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { WorkflowDefinition } from './asl.js';
 import type { DeployConfig } from './config.js';
@@ -45,6 +45,9 @@ export function buildForensicsBot(
   const member = new MemberStack(app, `${NAMES.stackPrefix}-Member`, {
     config,
     captureMemory: options.captureMemory,
+    // A StackSet deploys the template into accounts never bootstrapped for CDK: no check of a bootstrap
+    // version parameter there (`cdk deploy` of this stack, single-account mode, still uses the bootstrap).
+    synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
     description:
       'forensics-bot: IRAutomation role, quarantine profiles, memory capture, tag forwarding (every account)',
   });

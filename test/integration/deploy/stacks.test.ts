@@ -456,6 +456,18 @@ describe('Function: buildForensicsBot (member stack)', () => {
     member.hasParameter('ExternalId', { NoEcho: true });
   });
 
+  it('deploys as a StackSet into accounts never bootstrapped for CDK, from a template small enough to pass inline', () => {
+    // Prepare
+    const template = member.toJSON() as { Parameters: Json; Rules?: Json; Resources: Json };
+
+    // Assess: no bootstrap version check, no asset to publish first
+    expect(template.Parameters).not.toHaveProperty('BootstrapVersion');
+    expect(template.Rules ?? {}).toEqual({});
+    expect(JSON.stringify(template.Resources)).not.toContain('cdk-hnb659fds');
+    // `aws cloudformation create-stack-set --template-body` takes at most 51,200 bytes (as cdk.out writes it)
+    expect(Buffer.byteLength(JSON.stringify(template, undefined, 1))).toBeLessThan(51_200);
+  });
+
   it('creates IAM only in the home region (StackSet instances elsewhere skip it)', () => {
     // Assess
     for (const type of ['AWS::IAM::Role', 'AWS::IAM::InstanceProfile', 'AWS::IAM::Policy']) {
