@@ -78,6 +78,12 @@ export const deployConfigSchema = z
     fourEyes: flag(true),
     /** Reserved concurrency of the Slack function (keeps a flood of clicks from starving the other functions). */
     slackConcurrency: int(10, 1, 1000),
+    /**
+     * Take GuardDuty findings from GuardDuty's own events (home region). Turn it off when Security Hub
+     * imports GuardDuty and aggregates every region into the home region: each finding then arrives once,
+     * through Security Hub, from every region.
+     */
+    guardDutyDirect: flag(true),
     /** Create the Security Hub custom actions (needs Security Hub enabled in the security account). */
     securityHubActions: flag(true),
     /** Evidence retention under Object Lock. */

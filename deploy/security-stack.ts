@@ -84,6 +84,7 @@ export class SecurityStack extends Stack {
       minSeverity: config.alertsMinSeverity,
       stateMachineArns: definitions.map((d) => workflowArn(this, d.pascal)),
       securityHubActions: config.securityHubActions,
+      guardDutyDirect: config.guardDutyDirect,
       organizationId: config.singleAccount ? undefined : config.organizationId,
     });
 

@@ -87,6 +87,8 @@ export interface IntakeRulesProps {
   readonly stateMachineArns: string[];
   /** Create the Security Hub custom actions Analyze and Contain (Security Hub must be enabled). */
   readonly securityHubActions: boolean;
+  /** Take GuardDuty's own finding events (off when they come through Security Hub instead). */
+  readonly guardDutyDirect?: boolean;
   /** Let the organization's accounts put events on this account's default bus (tag forwarding). */
   readonly organizationId?: string;
 }
@@ -139,7 +141,8 @@ export class IntakeRules extends Construct {
         targets: [target],
       });
     };
-    rule('guardDuty', `forensics-bot: GuardDuty findings >= ${props.minSeverity}`, findingsTarget);
+    if (props.guardDutyDirect ?? true)
+      rule('guardDuty', `forensics-bot: GuardDuty findings >= ${props.minSeverity}`, findingsTarget);
     rule(
       'securityHubImported',
       `forensics-bot: new Security Hub findings >= ${props.minSeverity}`,

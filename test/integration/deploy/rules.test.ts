@@ -75,6 +75,18 @@ describe('Function: the intake rules against sample events', () => {
     expect(routed(archived)).toEqual([]);
   });
 
+  it('takes GuardDuty through Security Hub only when told to (one card per finding, every region)', () => {
+    // Prepare
+    const input = { ...MULTI_ACCOUNT, guardDutyDirect: 'false' };
+    const direct = guardDuty('guardduty-finding-ec2-cryptocurrency-bitcointool-b-dns.real-redacted');
+    const throughHub = imported('guardduty-ec2-sshbruteforce.composed');
+    (throughHub.detail.findings[0]!.Severity as Json).Label = 'HIGH';
+
+    // Act / Assess
+    expect(routed(direct, input)).toEqual([]);
+    expect(routed(throughHub, input)).toEqual(['BotFindings']);
+  });
+
   it('follows the configured severity: MEDIUM lets GuardDuty 4+ and Security Hub MEDIUM through', () => {
     // Prepare
     const input = { ...MULTI_ACCOUNT, alertsMinSeverity: 'MEDIUM' as const };
