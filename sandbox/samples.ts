@@ -61,7 +61,15 @@ function guardDuty(file: string, target: SampleTarget, now: Date, patchInstance:
     detail.service.archived = false;
   }
   const instance = detail.resource?.instanceDetails as Json | undefined;
-  if (patchInstance && instance) instance.instanceId = target.instanceId;
+  if (patchInstance && instance) {
+    // The fixture's own instance id also appears in its title and description.
+    const original = String(instance.instanceId ?? '');
+    if (/^i-[0-9a-f]+$/.test(original))
+      for (const key of ['title', 'description'] as const)
+        if (typeof detail[key] === 'string')
+          detail[key] = detail[key].replaceAll(original, target.instanceId);
+    instance.instanceId = target.instanceId;
+  }
   // Redacted fixtures write times as "XXXX-XX-XXTXX:XX:XXZ", which the bot rightly rejects.
   if (instance && Number.isNaN(Date.parse(String(instance.launchTime))))
     instance.launchTime = new Date(now.getTime() - 30 * 86_400_000).toISOString();

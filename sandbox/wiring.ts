@@ -125,6 +125,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
+/** A case as the page may show it: the approval's task token is never shown (DESIGN.md). */
+function withoutSecrets<T extends { taskToken?: unknown }>(record: T): Omit<T, 'taskToken'> {
+  const { taskToken: _token, ...rest } = record;
+  return rest;
+}
+
 /** How long stopping waits for handler calls in flight. */
 const SETTLE_MS = 3_000;
 
@@ -241,11 +247,12 @@ function sandboxApp(
     },
     async cases() {
       const { listOpenCases } = await import('../bot/cases/store.js');
-      return listOpenCases(50);
+      return (await listOpenCases(50)).map(withoutSecrets);
     },
     async caseRecord(id) {
       const { getCase } = await import('../bot/cases/store.js');
-      return getCase(id);
+      const record = await getCase(id);
+      return record && withoutSecrets(record);
     },
     status(): ComponentStatus[] {
       const part = (name: string, ok: unknown): ComponentStatus => ({
