@@ -5,6 +5,8 @@ import { messageBodyHtml } from './blockkit.js';
 import { escapeHtml, mrkdwn } from './mrkdwn.js';
 import { renderCloud } from './cloud.js';
 import { renderFaults } from './faults.js';
+import { guideHtml } from './guide.js';
+import { showModal } from './modal.js';
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -19,11 +21,29 @@ const state = {
   channels: [],
   data: {}, // channel name -> { channel, messages, ephemerals }
   seen: JSON.parse(localStorage.getItem('sandbox.seen') || '{}'),
-  cloud: undefined,
-  rendered: '',
+  cases: [], // open cases, newest first
+  views: [], // the current user's open modals
+  guide: localStorage.getItem('sandbox.guide') !== 'hidden',
 };
 
 const ROLE = { S0COMMANDERS: 'commander', S0RESPONDERS: 'responder' };
+const STATUS_KIND = {
+  'awaiting-approval': 'warn',
+  containing: 'info',
+  contained: 'info',
+  acquiring: 'info',
+  open: 'info',
+  'evidence-secured': 'good',
+  'evidence-incomplete': 'warn',
+  released: 'good',
+  closed: '',
+  denied: 'bad',
+  failed: 'bad',
+};
+const statusPill = (status) =>
+  `<span class="pill ${STATUS_KIND[status] ?? ''}" data-status="${escapeHtml(status)}">${escapeHtml(status)}</span>`;
+/** The case whose card or thread this message is. */
+const caseOf = (ts) => state.cases.find((c) => c.slack?.threadTs === ts || c.slack?.cardTs === ts);
 
 // ---------- API ----------
 async function api(path, body) {
@@ -77,7 +97,7 @@ function time(ts) {
 }
 
 // ---------- messages ----------
-function messageHtml(m, channel, { ephemeral = false, inThread = false } = {}) {
+function messageHtml(m, channel, { ephemeral = false, inThread = false, compact = false } = {}) {
   const author = ephemeral ? userById(m.sender) : userById(m.user);
   const isBot = !author || author.isBot;
   const replies = !inThread && m.replies?.length ? m.replies : [];
@@ -85,6 +105,13 @@ function messageHtml(m, channel, { ephemeral = false, inThread = false } = {}) {
   const classes = ['message'];
   if (ephemeral) classes.push('ephemeral');
   if (state.highlight === m.ts) classes.push('highlight');
+  if (compact) {
+    // A follow-up from the same author, as Slack shows it: no repeated name and avatar.
+    classes.push('compact');
+    return `<div class="${classes.join(' ')}" data-ts="${m.ts}" data-channel="${channel.id}">
+      <span class="compact-time">${time(m.ts).slice(0, 5)}</span>
+      <div class="message-body">${ephemeral ? '<div class="ephemeral-note">Only visible to you</div>' : ''}${messageBodyHtml(m, names)}</div></div>`;
+  }
   return `<div class="${classes.join(' ')}" data-ts="${m.ts}" data-channel="${channel.id}">
     ${avatar(author ?? { isBot: true })}
     <div class="message-body">
@@ -155,14 +182,31 @@ function renderThread() {
   } else {
     const ephemerals = (data.ephemerals ?? []).filter((e) => e.thread_ts === root.ts);
     const replies = [
-      ...root.replies.map((r) => ({ ts: r.ts, html: messageHtml(r, data.channel, { inThread: true }) })),
-      ...ephemerals.map((e) => ({
-        ts: e.ts,
-        html: messageHtml(e, data.channel, { ephemeral: true, inThread: true }),
-      })),
-    ].sort((a, b) => Number(a.ts) - Number(b.ts));
-    html = `<div class="thread-head"><strong>Thread</strong> <span class="sub"># ${escapeHtml(data.channel.name)}</span></div>
-      ${messageHtml(root, data.channel, { inThread: true })}
+      ...root.replies.map((m) => ({ m, author: m.user, ephemeral: false })),
+      ...ephemerals.map((m) => ({ m, author: m.sender, ephemeral: true })),
+    ]
+      .sort((a, b) => Number(a.m.ts) - Number(b.m.ts))
+      .map((r, i, all) => {
+        const prev = all[i - 1];
+        const compact =
+          prev &&
+          prev.author === r.author &&
+          prev.ephemeral === r.ephemeral &&
+          Number(r.m.ts) - Number(prev.m.ts) < 300;
+        return {
+          html: messageHtml(r.m, data.channel, { inThread: true, ephemeral: r.ephemeral, compact }),
+        };
+      });
+    const c = caseOf(root.ts);
+    // The root is the whole finding card: folded, so the steps of the case fill the pane.
+    const fold = root.replies.length > 0;
+    html = `<div class="thread-head"><strong>Thread</strong> <span class="sub"># ${escapeHtml(data.channel.name)}</span>
+        ${c ? `<span class="thread-case">${escapeHtml(c.id)} ${statusPill(c.status)}</span>` : ''}</div>
+      ${
+        fold
+          ? `<details class="thread-root"${state.rootOpen === root.ts ? ' open' : ''} data-root="${root.ts}"><summary>${mrkdwn(root.text || 'The message', names)}</summary>${messageHtml(root, data.channel, { inThread: true })}</details>`
+          : messageHtml(root, data.channel, { inThread: true })
+      }
       <div class="replies-divider">${root.replies.length} ${root.replies.length === 1 ? 'reply' : 'replies'}</div>
       ${replies.map((r) => r.html).join('')}`;
   }
@@ -198,6 +242,39 @@ function renderSidebar() {
     .join('');
 }
 
+function renderCases() {
+  const box = $('#cases');
+  const html = state.cases.length
+    ? state.cases
+        .map(
+          (c) => `<li data-case="${escapeHtml(c.id)}" title="${escapeHtml(c.title ?? '')}">
+            <span class="case-id">${escapeHtml(c.id)}</span>${statusPill(c.status)}
+            <small>${escapeHtml(c.target?.instanceId ?? '')} · ${escapeHtml((c.actions ?? []).join(', '))}</small></li>`,
+        )
+        .join('')
+    : '<li class="none">No case yet.</li>';
+  if (box.dataset.html !== html) {
+    box.innerHTML = html;
+    box.dataset.html = html;
+  }
+}
+
+function renderGuide() {
+  const guide = $('#guide');
+  guide.classList.toggle('hidden', !state.guide);
+  $('#guide-show').classList.toggle('hidden', state.guide);
+  if (!state.guide) return;
+  const html = guideHtml(state);
+  if (guide.dataset.html !== html) {
+    guide.innerHTML = html;
+    guide.dataset.html = html;
+  }
+}
+
+function renderModal() {
+  showModal($('#modal'), { views: state.views, user: state.user, names, api, toast, refresh });
+}
+
 function markSeen() {
   const data = state.data[state.channel];
   if (!data) return;
@@ -208,8 +285,11 @@ function markSeen() {
 function render() {
   markSeen();
   renderSidebar();
+  renderCases();
+  renderGuide();
   renderChannel();
   renderThread();
+  renderModal();
 }
 
 // ---------- loading ----------
@@ -218,13 +298,18 @@ async function refresh() {
   if (refreshing) return refreshing;
   refreshing = (async () => {
     try {
-      const results = await Promise.all(
-        state.channels.map((c) =>
-          api(`/api/channels/${encodeURIComponent(c.name)}/messages?user=${encodeURIComponent(state.user)}`),
+      const user = encodeURIComponent(state.user);
+      const [views, cases, ...results] = await Promise.all([
+        api(`/api/views?user=${user}`),
+        api('/api/cases'),
+        ...state.channels.map((c) =>
+          api(`/api/channels/${encodeURIComponent(c.name)}/messages?user=${user}`),
         ),
-      );
+      ]);
       for (const [i, c] of state.channels.entries())
         if (results[i].status === 200) state.data[c.name] = results[i].json;
+      if (views.status === 200) state.views = views.json.views;
+      if (cases.status === 200) state.cases = cases.json.cases;
       render();
       if (state.tab === 'cloud') await refreshCloud();
     } finally {
@@ -236,10 +321,18 @@ async function refresh() {
 
 async function refreshCloud() {
   const { status, json } = await api('/api/cloud');
-  $('#tab-cloud').innerHTML =
+  const pane = $('#tab-cloud');
+  const html =
     status === 200
       ? renderCloud(json)
       : `<div class="empty">${escapeHtml(json.error ?? 'The simulated AWS organization is not available.')}</div>`;
+  // Unchanged state: leave the pane alone (its scroll position and open details stay).
+  if (pane.dataset.html === html) return;
+  const open = [...pane.querySelectorAll('details[open] summary')].map((s) => s.textContent);
+  pane.innerHTML = html;
+  pane.dataset.html = html;
+  for (const s of pane.querySelectorAll('details summary'))
+    if (open.includes(s.textContent)) s.parentElement.open = true;
 }
 
 async function boot() {
@@ -417,8 +510,35 @@ document.addEventListener('click', (e) => {
     return;
   }
   const tab = e.target.closest('.tabs button');
-  if (tab) selectTab(tab.dataset.tab);
+  if (tab) return void selectTab(tab.dataset.tab);
+  const kase = e.target.closest('li[data-case]');
+  if (kase) {
+    const c = state.cases.find((x) => x.id === kase.dataset.case);
+    const channel = state.channels.find((x) => x.id === c?.slack?.channel);
+    if (!channel) return;
+    state.channel = channel.name;
+    state.thread = { channel: channel.id, ts: c.slack.threadTs ?? c.slack.cardTs };
+    state.highlight = c.slack.cardTs;
+    selectTab('thread');
+    return void render();
+  }
+  const guide = e.target.closest('[data-guide]');
+  if (guide) {
+    state.guide = guide.dataset.guide === 'show';
+    localStorage.setItem('sandbox.guide', state.guide ? 'shown' : 'hidden');
+    renderGuide();
+  }
 });
+
+// Remember which thread root is unfolded across re-renders.
+document.addEventListener(
+  'toggle',
+  (e) => {
+    const root = e.target.closest?.('details[data-root]');
+    if (root) state.rootOpen = root.open ? root.dataset.root : undefined;
+  },
+  true,
+);
 
 $('#composer').addEventListener('submit', (e) => {
   e.preventDefault();

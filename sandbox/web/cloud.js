@@ -79,6 +79,44 @@ function involved(i) {
   );
 }
 
+const check = (ok, yes, no) =>
+  `<li class="${ok ? 'yes' : 'no'}"><span class="mark">${ok ? '✔' : '✖'}</span>${escapeHtml(ok ? yes : no)}</li>`;
+
+/** One line per instance a case touched: isolated, deny-all, snapshots and evidence, at a glance. */
+function glance(instances, snapshots, objects) {
+  const rows = instances
+    .filter(({ i }) => involved(i))
+    .map(({ i, account, region }) => {
+      const enis = i.enis ?? [];
+      const isolated = enis.filter((e) =>
+        (e.groups ?? []).every((g) => /isolation/i.test(g.groupName ?? '')),
+      ).length;
+      const cut = enis.filter((e) => !e.connections?.alive).length;
+      const denyAll = /denyall/i.test(i.profile?.name ?? '');
+      const snaps = snapshots.filter(
+        ({ s }) => s.owner === FORENSICS && s.instanceId === i.instanceId && s.state === 'completed',
+      ).length;
+      const caseId = Object.entries(i.tags ?? {}).find(([k]) => /case/i.test(k))?.[1];
+      const evidence = caseId ? objects.filter(({ o }) => o.key.startsWith(`${caseId}/`)) : [];
+      const memory = evidence.some(({ o }) => /memory/i.test(o.key));
+      const manifest = evidence.find(({ o }) => /manifest/i.test(o.key));
+      return `<div class="card glance" data-glance="${escapeHtml(i.instanceId)}">
+        <div class="card-title"><strong>${escapeHtml(i.name ?? i.instanceId)}</strong>${caseId ? pill(caseId, 'info') : ''}</div>
+        <div class="meta">${escapeHtml(i.instanceId)} · ${escapeHtml(accountLabel(account))} · ${escapeHtml(region)}</div>
+        <ul class="checks">
+          ${check(enis.length > 0 && isolated === enis.length, `network isolated (${isolated}/${enis.length} ENIs in the isolation group)`, `not isolated (${isolated}/${enis.length} ENIs in the isolation group)`)}
+          ${check(enis.length > 0 && cut === enis.length, 'open connections cut', `${enis.length - cut} ENI(s) still with live connections`)}
+          ${check(denyAll, `instance profile deny-all (${i.profile?.name})`, `instance profile ${i.profile?.name ?? 'none'} (not deny-all)`)}
+          ${check(snaps > 0, `${snaps} snapshot(s) in the forensics account`, 'no snapshot in the forensics account yet')}
+          ${check(memory, 'memory image in the evidence bucket', 'no memory image (yet)')}
+          ${check(Boolean(manifest), `manifest sha256 ${manifest?.o.sha256 ?? ''}`, 'no manifest yet')}
+        </ul></div>`;
+    });
+  return rows.length
+    ? `<h4>Containment at a glance</h4>${rows.join('')}`
+    : '<div class="hint-box">No instance is contained yet. After a case runs, this tab shows its instance isolated, its profile deny-all and its snapshots in the forensics account.</div>';
+}
+
 export function renderCloud(cloud) {
   if (!cloud?.accounts) return `<pre class="code">${escapeHtml(JSON.stringify(cloud, null, 2))}</pre>`;
   const instances = [];
@@ -114,6 +152,7 @@ export function renderCloud(cloud) {
     )
     .join('');
   return `<div class="cloud">
+    ${glance(instances, snapshots, objects)}
     <h4>Instances (${instances.length})</h4>
     ${instances.map(({ i, account, region }) => instanceCard(i, account, region)).join('')}
     <h4>Snapshots (${snapshots.length})</h4>

@@ -98,6 +98,12 @@ const EMOJI = {
   pushpin: '📌',
   round_pushpin: '📍',
   lock_with_ink_pen: '🔏',
+  briefcase: '💼',
+  arrow_forward: '▶️',
+  fast_forward: '⏩',
+  checkered_flag: '🏁',
+  stop_sign: '🛑',
+  sunny: '☀️',
 };
 
 export function escapeHtml(text) {
@@ -155,6 +161,19 @@ const SYMBOL = {
   star: ['★', 'yellow'],
   heavy_plus_sign: ['+', 'grey'],
   heavy_minus_sign: ['−', 'grey'],
+  briefcase: ['▣', 'black'],
+  arrow_forward: ['▶', 'blue'],
+  fast_forward: ['»', 'grey'],
+  checkered_flag: ['⚑', 'black'],
+  stop_sign: ['⊘', 'red'],
+  sunny: ['☀', 'yellow'],
+  construction: ['⚠', 'orange'],
+  inbox_tray: ['⇩', 'grey'],
+  wastebasket: ['✖', 'grey'],
+  package: ['▣', 'grey'],
+  camera: ['◉', 'grey'],
+  brain: ['◉', 'grey'],
+  floppy_disk: ['▤', 'grey'],
 };
 
 let colourEmoji;
@@ -236,6 +255,15 @@ export function mrkdwn(text, names = {}) {
       const id = target.slice('!subteam^'.length);
       const shown = label ? label.replace(/^@/, '') : (names.groupName?.(id) ?? id);
       return keep(`<span class="mention group">@${escapeHtml(shown)}</span>`);
+    }
+    if (target.startsWith('!date^')) {
+      // <!date^epoch^format|fallback>: Slack shows the time in the reader's time zone.
+      const epoch = Number(target.split('^')[1]);
+      const when = Number.isFinite(epoch) ? new Date(epoch * 1000) : undefined;
+      const shown = when
+        ? when.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })
+        : unescapeSlack(label ?? '');
+      return keep(`<time datetime="${escapeHtml(when?.toISOString() ?? '')}">${escapeHtml(shown)}</time>`);
     }
     if (target.startsWith('!')) {
       const word = target.slice(1).split('^')[0];

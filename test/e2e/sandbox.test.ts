@@ -60,10 +60,13 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
   it(
     'an SSH brute-force finding injected from the page appears as a card in #security-alerts',
     async () => {
+      expect(await page.locator('#guide').innerText()).toMatch(/Inject a finding/);
       await page.click('button[data-sample="guardduty-ssh-brute-force"]');
       const card = page.locator('#messages .message', { hasText: target.instanceId }).first();
       await card.waitFor({ timeout: 20_000 });
       await expect.poll(() => card.locator('button.bk-button', { hasText: /^Contain$/ }).count()).toBe(1);
+      // The guide moves on to the next click.
+      await expect.poll(() => page.locator('#guide').innerText()).toMatch(/click Contain/);
     },
     STEP,
   );
@@ -156,6 +159,50 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
           expect.stringMatching(/^forensics-bot-isolation/),
         ]);
       expect((await forensicsSnapshots(api, target.instanceId)).length).toBeGreaterThan(0);
+    },
+    STEP,
+  );
+
+  it(
+    'the Cloud tab shows the instance isolated, deny-all and its snapshots in the forensics account at a glance',
+    async () => {
+      await page.click('.tabs button[data-tab="cloud"]');
+      const glance = page.locator(`[data-glance="${target.instanceId}"]`);
+      await glance.waitFor({ timeout: 20_000 });
+      const text = await glance.innerText();
+      expect(text).toMatch(/✔\s*network isolated/);
+      expect(text).toMatch(/✔\s*instance profile deny-all/);
+      expect(text).toMatch(/✔\s*\d+ snapshot\(s\) in the forensics account/);
+      await page.click('.tabs button[data-tab="thread"]');
+    },
+    STEP,
+  );
+
+  it(
+    'alice dismisses another finding through the Dismiss modal, with a reason: the card says so and loses its buttons',
+    async () => {
+      await asUser('alice');
+      await openChannel('security-alerts');
+      const other = (await api.get('/api/samples')).samples.find(
+        (s: { name: string }) => s.name === 'guardduty-bitcoin-dns',
+      ).target.instanceId;
+      expect(other).not.toBe(target.instanceId);
+      await page.click('button[data-sample="guardduty-bitcoin-dns"]');
+      const card = page.locator('#messages .message', { hasText: other }).first();
+      await card.locator('button[data-action-id="finding.dismiss"]').click();
+
+      const modal = page.locator('#modal form.modal');
+      await modal.waitFor({ timeout: 20_000 });
+      expect(await modal.locator('h2').innerText()).toBe('Dismiss finding');
+      await modal.locator('textarea').fill('Lab miner, expected during the pen test');
+      await modal.locator('button[type="submit"]').click();
+
+      await modal.waitFor({ state: 'detached', timeout: 20_000 });
+      await expect
+        .poll(() => card.innerText(), { timeout: 20_000 })
+        .toMatch(/Dismissed by @alice[\s\S]*Lab miner, expected during the pen test/);
+      expect(await card.locator('button[data-action-id="finding.dismiss"]').count()).toBe(0);
+      expect(await card.locator('button[data-action-id="case.contain"]').count()).toBe(0);
     },
     STEP,
   );
