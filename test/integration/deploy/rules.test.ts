@@ -77,7 +77,7 @@ describe('Function: the intake rules against sample events', () => {
 
   it('takes GuardDuty through Security Hub only when told to (one card per finding, every region)', () => {
     // Prepare
-    const input = { ...MULTI_ACCOUNT, guardDutyDirect: 'false' };
+    const input = { ...MULTI_ACCOUNT, guardDutyDirect: false };
     const direct = guardDuty('guardduty-finding-ec2-cryptocurrency-bitcointool-b-dns.real-redacted');
     const throughHub = imported('guardduty-ec2-sshbruteforce.composed');
     (throughHub.detail.findings[0]!.Severity as Json).Label = 'HIGH';
