@@ -89,10 +89,9 @@ export function showModal(root, { views, user, names, api, toast, refresh }) {
     for (const b of form.querySelectorAll('button')) b.disabled = true;
     try {
       const { status, json } = await api(`/api/views/${encodeURIComponent(opened.id)}/${action}`, body);
+      // The bot's own refusals (errors, a failed answer) show inside the modal; this is the API refusing.
       if (status !== 200)
         toast(`The modal could not be ${action === 'submit' ? 'sent' : 'closed'}: ${json.error}`, true);
-      else if (json.outcome === 'failed')
-        toast(json.problem ?? 'The bot did not accept the submission.', true);
     } catch (error) {
       toast(String(error), true);
     } finally {

@@ -24,6 +24,7 @@ let browser: Browser;
 let page: Page;
 let api: SandboxApi;
 let caseId = '';
+const pageErrors: string[] = [];
 
 async function asUser(name: 'alice' | 'carol' | 'mallory') {
   await page.click(`button[data-user="${name}"]`);
@@ -48,6 +49,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
     api = new SandboxApi(sandbox.url);
     browser = await launchBrowser();
     page = browser.page;
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
     await page.goto(sandbox.url);
     await page.waitForSelector('button[data-sample="guardduty-ssh-brute-force"]');
   }, 60_000);
@@ -206,4 +211,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
     },
     STEP,
   );
+
+  it('the page raised no script error and logged no error along the way', () => {
+    expect(pageErrors).toEqual([]);
+  });
 });
