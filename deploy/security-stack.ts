@@ -96,6 +96,15 @@ export class SecurityStack extends Stack {
     new CfnOutput(this, 'SlackBotTokenSecretArn', { value: secrets.botToken.secretArn });
     new CfnOutput(this, 'SlackSigningSecretSecretArn', { value: secrets.signingSecret.secretArn });
     new CfnOutput(this, 'StepsRoleArn', { value: this.functions.steps.role.roleArn });
+    // names for logs and for recycling the functions after the Slack secrets are first stored
+    for (const [name, fn] of Object.entries({
+      Slack: this.functions.slack,
+      Findings: this.functions.findings,
+      Progress: this.functions.progress,
+      Steps: this.functions.steps,
+    })) {
+      new CfnOutput(this, `${name}FunctionName`, { value: fn.function.functionName });
+    }
     new CfnOutput(this, 'CaseTableName', { value: this.table.table.tableName });
   }
 }

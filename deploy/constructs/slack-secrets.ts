@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
@@ -46,9 +46,13 @@ export class SlackSecrets extends Construct {
     };
   }
 
-  /** Read access (GetSecretValue, DescribeSecret) on both secrets, nothing else. */
+  /** GetSecretValue on both secrets (what `bot/slack/secrets.ts` calls), nothing else. */
   grantRead(grantee: iam.IGrantable): void {
-    this.botToken.grantRead(grantee);
-    this.signingSecret.grantRead(grantee);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.botToken.secretArn, this.signingSecret.secretArn],
+      }),
+    );
   }
 }

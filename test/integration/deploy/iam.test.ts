@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { bundleHandler, HANDLERS, REPO_ROOT } from '../../../deploy/bundling.js';
 import { NAMES } from '../../../deploy/names.js';
 import { uploadPolicy } from '../../../workflows/steps/memory-capture.js';
-import { actionsIn, STEP_SERVICES } from '../../unit/deploy/sdk-calls.js';
+import { actionsIn, STEP_SERVICES, sdkActionsOf } from '../../unit/deploy/sdk-calls.js';
 import { asList, MULTI_ACCOUNT, resources, SINGLE_ACCOUNT, synth } from './synth.js';
 
 type Json = Record<string, unknown>;
@@ -63,6 +65,33 @@ describe('Function: buildForensicsBot (IAM against the calls the steps make)', (
     // Assess
     expect(used.has('sts:AssumeRole')).toBe(true);
     expect([...granted].sort()).toEqual([...used].sort());
+  });
+
+  it("gives each function's role no AWS API action its own bundle never calls", () => {
+    for (const handler of HANDLERS) {
+      // Prepare: the SDK commands in the first-party code that went into the bundle (esbuild metafile)
+      const files = Object.keys(bundleHandler(handler).metafile.inputs)
+        .filter((i) => /^(bot|handlers|workflows)\//.test(i))
+        .map((i) => join(REPO_ROOT, i));
+      const callable = new Set([
+        ...sdkActionsOf(files),
+        ...(handler === 'steps' ? actionsIn('security') : []),
+      ]);
+      const role = resources(security, 'AWS::IAM::Role').find(([id]) =>
+        id.toLowerCase().startsWith(`bot${handler}role`),
+      )!;
+      const statements = resources(security, 'AWS::IAM::Policy')
+        .map(([, r]) => r.Properties as { Roles: Json[]; PolicyDocument: { Statement: Statement[] } })
+        .filter((p) => p.Roles.some((r) => r.Ref === role[0]))
+        .flatMap((p) => p.PolicyDocument.Statement);
+
+      // Act: what the role allows beyond logs, traces, its table and its dead-letter queue
+      const granted = [...allowedActions(statements)].filter((a) => !/^(logs|xray|dynamodb|sqs):/.test(a));
+
+      // Assess
+      expect(granted.length, handler).toBeGreaterThan(0);
+      for (const action of granted) expect(callable, `${handler}: ${action}`).toContain(action);
+    }
   });
 
   it('lets the upload role do everything the upload session policy asks, on the evidence bucket', () => {

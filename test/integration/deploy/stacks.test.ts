@@ -52,9 +52,7 @@ describe('Function: buildForensicsBot (security stack)', () => {
     const secretActions = statements(security)
       .filter((s) => JSON.stringify(s.statement.Resource ?? '').includes('SlackSecrets'))
       .flatMap((s) => asList(s.statement.Action as string | string[]));
-    expect(new Set(secretActions)).toEqual(
-      new Set(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']),
-    );
+    expect(new Set(secretActions)).toEqual(new Set(['secretsmanager:GetSecretValue']));
   });
 
   it('mirrors caseTableDefinition: keys, index, TTL, point-in-time recovery and encryption', () => {

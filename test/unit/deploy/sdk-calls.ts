@@ -33,6 +33,9 @@ const SERVICE: Record<string, string> = {
   'client-s3': 's3',
   'client-sts': 'sts',
   'client-kms': 'kms',
+  'client-sfn': 'states',
+  'client-securityhub': 'securityhub',
+  'client-secrets-manager': 'secretsmanager',
 };
 
 /** Commands whose IAM action is not their name. */
@@ -70,6 +73,31 @@ function clientAccounts(text: string, at: number, file: string, command: string)
     if (accounts) return accounts;
   }
   throw new Error(`${file}: cannot tell which account ${command} is sent to: …${statement.slice(-120)}`);
+}
+
+/**
+ * The IAM actions of every SDK command a set of files constructs, whatever the credentials: commands
+ * imported by name (`import { X } from`, `const { X } = await import(…)`) or through a namespace
+ * (`sdk.XCommand` of `import('@aws-sdk/client-…')`).
+ */
+export function sdkActionsOf(files: readonly string[]): Set<string> {
+  const actions = new Set<string>();
+  for (const path of files) {
+    const text = readFileSync(path, 'utf8');
+    const packages = [...text.matchAll(/['"]@aws-sdk\/(client-[\w-]+)['"]/g)].map((m) => m[1]!);
+    for (const m of text.matchAll(/new\s+(?:\w+\.)?(\w+Command)\s*\(/g)) {
+      // the command's package: the one whose import names it, else the file's only client package
+      const named = [
+        ...text.matchAll(new RegExp(`\\b${m[1]}\\b[^;]*?['"]@aws-sdk\\/(client-[\\w-]+)['"]`, 'g')),
+      ];
+      const pkg = named[0]?.[1] ?? (new Set(packages).size === 1 ? packages[0] : undefined);
+      const service = pkg ? SERVICE[pkg] : undefined;
+      if (!service) continue; // lib-dynamodb document commands and the like: granted by table access
+      const name = `${service}:${m[1]!.replace(/Command$/, '')}`;
+      actions.add(ACTION_OF[name] ?? name);
+    }
+  }
+  return actions;
 }
 
 /** The text of a call's arguments, from just after its `(` to the matching `)`. */
@@ -144,5 +172,14 @@ export function actionsIn(account: Account, calls: SdkCall[] = sdkCalls()): Set<
   return actions;
 }
 
-/** IAM service prefixes of the SDK clients the steps use. */
-export const STEP_SERVICES = new Set(Object.values(SERVICE));
+/** IAM service prefixes of the AWS work the steps do (the bot's own table, secrets and workflows apart). */
+export const STEP_SERVICES = new Set([
+  'ec2',
+  'ssm',
+  'iam',
+  'autoscaling',
+  'elasticloadbalancing',
+  's3',
+  'sts',
+  'kms',
+]);
