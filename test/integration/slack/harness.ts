@@ -31,8 +31,14 @@ export interface SfnCall {
 }
 
 /** Answers SFN commands like AWS: a second StartExecution with the same name fails ExecutionAlreadyExists. */
-export function installSfnRecorder(): { calls: SfnCall[]; uninstall: () => void } {
+export function installSfnRecorder(): {
+  calls: SfnCall[];
+  uninstall: () => void;
+  /** Called with each StartExecution input as it arrives (to observe what exists at that moment). */
+  onStart?: (input: Record<string, any>) => void;
+} {
   const calls: SfnCall[] = [];
+  const recorder: { onStart?: (input: Record<string, any>) => void } = {};
   const names = new Set<string>();
   const uninstall = onAwsClientCreated((client) => {
     client.middlewareStack.add(
@@ -41,6 +47,7 @@ export function installSfnRecorder(): { calls: SfnCall[]; uninstall: () => void 
           const command = String(context.commandName).replace(/Command$/, '');
           calls.push({ command, input: structuredClone(args.input) });
           if (command === 'StartExecution') {
+            recorder.onStart?.(args.input);
             const arn = `${args.input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${args.input.name}`;
             if (names.has(arn))
               throw Object.assign(new Error('Execution already exists'), { name: 'ExecutionAlreadyExists' });
@@ -69,7 +76,7 @@ export function installSfnRecorder(): { calls: SfnCall[]; uninstall: () => void 
     );
   });
   resetWorkflowClient();
-  return { calls, uninstall };
+  return Object.assign(recorder, { calls, uninstall });
 }
 
 /** Points every setting at the local Slack and forgets every cache built from settings. */

@@ -76,6 +76,20 @@ describe('Function: handlers/progress', () => {
     expect(JSON.stringify(thread(record.id).blocks)).toContain('evidence secured');
   });
 
+  it('a case without a finding card has its card and thread before its workflow starts, so no early line is lost', async () => {
+    const seen: string[] = [];
+    sfn.onStart = (input) => {
+      const card = slack.messages('C0ALERTS').find((m) => JSON.stringify(m.blocks).includes(input.name));
+      seen.push(card ? 'card' : 'none');
+    };
+    try {
+      await openFromCommandLine('contain');
+    } finally {
+      sfn.onStart = undefined;
+    }
+    expect(seen).toEqual(['card']);
+  });
+
   it('a timed-out execution fails the case and names what was done', async () => {
     const record = await openFromCommandLine('analyze');
     await postCaseLine(record.id, { step: 'snapshotVolumes', outcome: 'started' });
