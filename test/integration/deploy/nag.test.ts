@@ -24,6 +24,18 @@ describe('Function: AwsSolutionsChecks on the app', () => {
   for (const [mode, input] of [
     ['multi-account', MULTI_ACCOUNT],
     ['single-account', SINGLE_ACCOUNT],
+    [
+      'every option',
+      {
+        ...MULTI_ACCOUNT,
+        limeModulePrefix: 's3://lime-modules/kernels',
+        extraSnapshotKeyArns:
+          'arn:aws:kms:eu-west-1:222222222222:alias/forensics-bot-snapshots,arn:aws:kms:us-west-2:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        guardDutyDirect: false,
+        securityHubActions: false,
+        alarmEmail: 'secops@example.com',
+      },
+    ],
   ] as const) {
     it(`reports no unacknowledged finding (${mode})`, () => {
       // Prepare
