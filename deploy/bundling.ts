@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Metafile } from 'esbuild';
@@ -42,22 +42,63 @@ export function bundleHandler(handler: HandlerName): HandlerBundle {
   }
   const entry = join(REPO_ROOT, 'handlers', `${handler}.ts`);
   if (!existsSync(entry)) throw new Error(`Cannot bundle the ${handler} function: ${entry} does not exist`);
-  // Every stale bundle in one child process: a synth needs all four, and each process start costs.
-  const stale = HANDLERS.filter((h) => h === handler || (!built.has(h) && !reuse(h)));
-  try {
-    execFileSync(
-      process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bundle.ts'), '--out', CACHE_DIR, ...stale],
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
-    );
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`esbuild failed for ${stale.join(', ')}${stderr ? `: ${stderr}` : ''}`, { cause: error });
-  }
+  // Several processes (test workers, a synth) may find the bundles stale at once: one builds, the others
+  // wait and then reuse what it built.
+  withBuildLock(() => {
+    if (reuse(handler)) return;
+    // Every stale bundle in one child process: a synth needs all four, and each process start costs.
+    const stale = HANDLERS.filter((h) => h === handler || (!built.has(h) && !reuse(h)));
+    try {
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'bundle.ts'), '--out', CACHE_DIR, ...stale],
+        { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+      );
+    } catch (error) {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      throw new Error(`esbuild failed for ${stale.join(', ')}${stderr ? `: ${stderr}` : ''}`, {
+        cause: error,
+      });
+    }
+  });
   const fresh = reuse(handler);
   if (!fresh) throw new Error(`The ${handler} bundle is missing after the build (${CACHE_DIR})`);
   built.set(handler, fresh);
   return fresh;
+}
+
+const LOCK_DIR = join(CACHE_DIR, '.building');
+/** A lock older than this is left over from a killed process: the build takes seconds. */
+const STALE_LOCK_MS = 5 * 60_000;
+
+/** Runs `build` holding a lock directory (mkdir is atomic) shared by every process using the cache. */
+function withBuildLock(build: () => void): void {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      const age = Date.now() - (statSafeMs(LOCK_DIR) ?? Date.now());
+      if (age > STALE_LOCK_MS) rmSync(LOCK_DIR, { recursive: true, force: true });
+      else Atomics.wait(pause, 0, 0, 200); // a synchronous sleep: constructs are built synchronously
+    }
+  }
+  try {
+    build();
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+}
+
+function statSafeMs(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
