@@ -231,14 +231,17 @@ export const copySnapshots = defineStep({
     const volumes = await Promise.all(
       input.disk.volumes.map(async (v) => {
         const shared = v.shareableId ?? v.snapshotId;
-        await memberEc2.send(
-          new ModifySnapshotAttributeCommand({
-            SnapshotId: shared,
-            Attribute: 'createVolumePermission',
-            OperationType: 'add',
-            UserIds: [settings.FORENSICS_ACCOUNT],
-          }),
-        );
+        // Single-account mode: the forensics account owns the snapshot already, so there is nothing to
+        // share (and sharing with the owner itself is not a request to count on); the copy needs no grant.
+        if (input.account !== settings.FORENSICS_ACCOUNT)
+          await memberEc2.send(
+            new ModifySnapshotAttributeCommand({
+              SnapshotId: shared,
+              Attribute: 'createVolumePermission',
+              OperationType: 'add',
+              UserIds: [settings.FORENSICS_ACCOUNT],
+            }),
+          );
         const copy = await receiver.send(
           new CopySnapshotCommand({
             SourceSnapshotId: shared,
