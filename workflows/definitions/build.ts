@@ -247,15 +247,9 @@ export function caseDefinition() {
       },
       TimeoutSecondsPath: '$.ReminderSeconds',
       ResultPath: '$.Approval',
-      Retry: [
-        {
-          ErrorEquals: LAMBDA_TRANSIENT,
-          IntervalSeconds: 1,
-          MaxAttempts: 4,
-          BackoffRate: 2,
-          JitterStrategy: 'FULL',
-        },
-      ],
+      // Not States.Timeout (that is the reminder); a retry brings a new token, and requestApproval stores
+      // it and updates the one approval card instead of posting another.
+      Retry: RETRY.filter((r) => !r.ErrorEquals.includes('States.Timeout')),
       Catch: [
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.ApprovalTimeout', Next: 'CheckApprovalExpiry' },
         { ErrorEquals: ['ApprovalDenied'], ResultPath: '$.Denial', Next: 'ContainmentDenied' },
