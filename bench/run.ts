@@ -1,7 +1,10 @@
 /**
  * `npm run bench [name…]`: runs every `bench/*.bench.ts` (or the named ones) one after another, prints a
  * table, and writes `bench/results/<name>.json` with the figures, the machine's core count and the date.
+ * Each benchmark runs in a process of its own: they set environment variables, install SDK hooks and
+ * cache clients, and one must neither inherit another's state nor pay for its garbage.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +22,21 @@ const files = readdirSync(dir)
   .sort();
 
 mkdirSync(join(dir, 'results'), { recursive: true });
+if (!process.env.BENCH_CHILD && files.length > 1) {
+  let failed = 0;
+  for (const file of files) {
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, process.argv[1]!, file.replace('.bench.ts', '')],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, BENCH_CHILD: '1' },
+      },
+    );
+    if (child.status !== 0) failed++;
+  }
+  process.exit(failed ? 1 : 0);
+}
 let failures = 0;
 for (const file of files) {
   const started = Date.now();
