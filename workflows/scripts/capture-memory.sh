@@ -85,9 +85,11 @@ size_args=()
 FIFO="$WORK/image"
 mkfifo "$FIFO" || fail 4 "mkfifo failed"
 
-# A writer that ends without ever opening the FIFO would leave the reader blocked: after the capture
-# ends, open and close the FIFO read-write once, which never blocks and gives the reader its EOF.
-release_fifo() { exec 4<>"$FIFO"; exec 4>&-; }
+# A capture that fails before opening the FIFO would leave the reader blocked in open(2) forever. After a
+# failed capture, open the FIFO for writing once and close it: that meets the reader whenever it gets there
+# (it may not have opened the FIFO yet) and gives it its EOF. If the tool had opened the FIFO, the reader
+# has its EOF already and no reader will come: the open is bounded.
+release_fifo() { timeout 10 bash -c ': >"$1"' release "$FIFO" 2>/dev/null || true; }
 
 start_avml() {
   command -v avml >/dev/null 2>&1 || return 1
