@@ -32,8 +32,10 @@ export async function runStep(event: unknown): Promise<unknown> {
     // prepareCase learns the case id (it may open the case).
     caseId ??= (output as { CaseId?: string } | null)?.CaseId;
     const report = module.report ? module.report(output, input.data) : { outcome: 'succeeded' as const };
-    if (report && caseId)
-      await say(caseId, { step: module.label, ...report, durationMs: Date.now() - started });
+    if (report && caseId) {
+      const { label = module.label, ...line } = report;
+      await say(caseId, { step: label, ...line, durationMs: Date.now() - started });
+    }
     return output;
   } catch (error) {
     logger.warn('Step failed', {

@@ -65,12 +65,17 @@ const OUTCOME_EMOJI: Record<StepRecord['outcome'], string> = {
   skipped: ':fast_forward:',
 };
 
-/** Step names as people read them: `isolate-network` / `isolateNetwork` -> "isolate network". */
+/**
+ * Step names as people read them: identifiers `isolate-network` / `isolateNetwork` -> "isolate network";
+ * a label already in words keeps its hyphens and acronyms ("Snapshots re-encrypted for SSM" -> "snapshots
+ * re-encrypted for SSM").
+ */
 export function stepName(step: string): string {
-  return step
+  const text = step.trim();
+  if (/\s/.test(text)) return text.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
+  return text
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/[-_]+/g, ' ')
-    .trim()
     .toLowerCase();
 }
 

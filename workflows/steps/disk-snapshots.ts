@@ -104,6 +104,13 @@ export const snapshotVolumes = defineStep({
   }),
 });
 
+/** What each phase's poll reports as, so the thread tells the three waits apart. */
+const PHASE_LABELS = {
+  snapshots: 'Snapshots completed',
+  reencrypted: 'Re-encrypted copies completed',
+  copies: 'Forensics account copies completed',
+} as const;
+
 /** One poll of the pending snapshots (originals, re-encrypted copies, or the forensics copies). */
 export const pollSnapshots = defineStep({
   name: 'pollSnapshots',
@@ -141,15 +148,14 @@ export const pollSnapshots = defineStep({
     });
     return { ...d, volumes, polls: done ? 0 : polls, done, progress: progressOf(d.pending, byId) };
   },
-  report: (out) =>
-    out.done
-      ? {
-          outcome: 'succeeded',
-          detail: `${out.phase === 'copies' ? 'forensics copies' : out.phase === 'reencrypted' ? 're-encrypted copies' : 'snapshots'} completed`,
-        }
-      : out.polls % 4 === 0
-        ? { outcome: 'started', detail: `snapshots ${(out as { progress?: string }).progress ?? ''}` }
-        : undefined,
+  report: (out) => {
+    const label = PHASE_LABELS[out.phase];
+    const n = count(out.pending.length, 'snapshot');
+    if (out.done) return { outcome: 'succeeded', label, detail: `${n} completed` };
+    return out.polls % 4 === 0
+      ? { outcome: 'started', label, detail: `${n}: ${(out as { progress?: string }).progress ?? ''}` }
+      : undefined;
+  },
 });
 
 function progressOf(ids: string[], byId: Map<string | undefined, Snapshot>): string {

@@ -24,6 +24,8 @@ export interface StepModule<S extends z.ZodType = z.ZodType, O = unknown> {
 export interface StepReport {
   outcome: 'succeeded' | 'skipped' | 'started' | 'failed';
   detail?: string;
+  /** Replaces the module's label when one module does several things (a poll of different phases). */
+  label?: string;
 }
 
 /** Typed constructor of a step module (infers the input type from the schema). */

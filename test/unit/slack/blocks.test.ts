@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { approvalCardBlocks, approvalDecidedBlocks } from '../../../bot/blocks/approval-card.js';
 import { caseCardBlocks, withoutFindingActions } from '../../../bot/blocks/case-card.js';
-import { caseStatusLine, duration, stepLine } from '../../../bot/blocks/case-text.js';
+import { caseStatusLine, duration, stepLine, stepName } from '../../../bot/blocks/case-text.js';
 import { caseStatusBlocks } from '../../../bot/blocks/status.js';
 import { findingCardBlocks } from '../../../bot/blocks/finding-card.js';
 import type { CaseRecord } from '../../../bot/cases/model.js';
@@ -141,5 +141,17 @@ describe('Function: caseStatusBlocks (long timelines)', () => {
     const all = texts.join('\n');
     expect(all).toContain('step 0');
     expect(all).toContain('step 59');
+  });
+});
+
+describe('Unit: stepName', () => {
+  it('turns identifiers into words', () => {
+    expect(stepName('isolateNetwork')).toBe('isolate network');
+    expect(stepName('isolate-network')).toBe('isolate network');
+  });
+
+  it('keeps a label in words as written, hyphens and acronyms included', () => {
+    expect(stepName('Snapshots re-encrypted for sharing')).toBe('snapshots re-encrypted for sharing');
+    expect(stepName('SSM agent checked')).toBe('SSM agent checked');
   });
 });
