@@ -78,7 +78,7 @@ export async function startCase(req: StartCaseRequest, client?: WebClient): Prom
   // A case without a finding card (tag, command) gets its own card first: the workflow's first lines
   // (its RUNNING event, its first step) must find the thread, or they would be lost.
   const announced = opened.slack.cardTs ? opened : await postCaseCard(opened, slack);
-  let record = await ensureExecution(announced, req.approval, cardBlocks);
+  const record = await ensureExecution(announced, req.approval, cardBlocks);
   // The card update, the thread reply and the audit are independent: done together (Slack's 3 s budget).
   await Promise.all([
     req.card ? refreshCard(record, slack) : Promise.resolve(),
