@@ -58,11 +58,12 @@ export class SimulatedOrganization {
   private clientCount = 0;
 
   constructor(options: OrganizationOptions = {}) {
+    const forensicsAccount = options.forensicsAccount ?? '222222222222';
     this.settings = {
       externalId: options.externalId ?? DEFAULT_EXTERNAL_ID,
       securityAccount: options.securityAccount ?? '111111111111',
-      forensicsAccount: options.forensicsAccount ?? '222222222222',
-      evidenceBucket: options.evidenceBucket ?? 'forensics-evidence-222222222222',
+      forensicsAccount,
+      evidenceBucket: options.evidenceBucket ?? `forensics-evidence-${forensicsAccount}`,
       irRoleName: 'IRAutomation',
       evidenceUploadRoleName: 'ForensicsBot-EvidenceUpload',
     };

@@ -223,8 +223,10 @@ function seedIam(world: World, org: OrgSettings, account: string, now: Date): vo
         resources: [`arn:aws:s3:::${org.evidenceBucket}/*`],
       },
     );
-    return;
   }
+  // The forensics account holds no workloads, unless it is also a member (single-account mode: one
+  // account is security, forensics and member, so it gets the workloads' roles and profiles too).
+  if (account === org.forensicsAccount && !(MEMBER_ACCOUNTS as readonly string[]).includes(account)) return;
   const ec2 = { accounts: ['ec2.amazonaws.com'] };
   role(SEEDED.roles.web, ec2);
   role(SEEDED.roles.app, ec2);
@@ -356,7 +358,8 @@ function seedNetwork(world: World, r: RegionState, second: number) {
 export function seedDefault(world: World, org: OrgSettings, nowMs: number): void {
   const now = new Date(nowMs);
   const launched = new Date(nowMs - 86_400_000 * 12);
-  for (const account of [org.securityAccount, org.forensicsAccount, ...MEMBER_ACCOUNTS])
+  // A Set: in single-account mode the security, forensics and a member account are one account.
+  for (const account of new Set([org.securityAccount, org.forensicsAccount, ...MEMBER_ACCOUNTS]))
     seedIam(world, org, account, now);
   for (const region of MEMBER_REGIONS) {
     const f = world.region(org.forensicsAccount, region);

@@ -172,11 +172,15 @@ export const reencryptSnapshots = defineStep({
   label: 'Snapshots re-encrypted for sharing',
   input: DiskInput,
   async run(input): Promise<DiskState> {
-    const key = kmsKeyForRegion(forensicsSettings().SNAPSHOT_KMS_KEY_ARN, input.region);
+    const settings = forensicsSettings();
+    const key = kmsKeyForRegion(settings.SNAPSHOT_KMS_KEY_ARN, input.region);
+    // Single-account mode: the forensics account owns the snapshots and copies them under its own key
+    // (any key of its own, `aws/ebs` included), so nothing is shared and nothing needs re-encrypting.
+    const owned = input.account === settings.FORENSICS_ACCOUNT;
     const clients = member(scopeOf(input));
     const volumes: VolumeEvidence[] = await Promise.all(
       input.disk.volumes.map(async (v) => {
-        if (!v.encrypted || sameKey(v.kmsKeyId, key)) return { ...v, shareableId: v.snapshotId };
+        if (owned || !v.encrypted || sameKey(v.kmsKeyId, key)) return { ...v, shareableId: v.snapshotId };
         if (!key)
           throw new StepNotConfiguredError(
             `SNAPSHOT_KMS_KEY_ARN has no key for ${input.region}: ${v.snapshotId} (${v.volumeId}) is encrypted and cannot be shared with the forensics account until it is re-encrypted under a customer-managed key of ${input.region}. Add that key's ARN to SNAPSHOT_KMS_KEY_ARN (comma-separated, one per region) or use a multi-region key.`,

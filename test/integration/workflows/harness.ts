@@ -7,7 +7,7 @@ import { resetSlackWebClient } from '../../../bot/slack/client.js';
 import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
 import { resetWorkflowClient } from '../../../bot/workflow-client.js';
 import { handler } from '../../../handlers/steps.js';
-import { KEYS, SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
+import { KEYS, type OrganizationOptions, SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
 import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
 import {
   type ExecutionRecord,
@@ -31,18 +31,21 @@ export interface WorkflowWorld {
 /**
  * Everything a workflow needs, on this machine: the case table (dynalite), the local Slack, the
  * simulated organization answering the real SDK clients, and the local Step Functions running the real
- * definitions with `handlers/steps.ts`. Waits are shortened; nothing else is.
+ * definitions with `handlers/steps.ts`. Waits are shortened; nothing else is. `orgOptions` reshapes the
+ * organization (e.g. single-account mode: one account is security, forensics and member).
  */
 export function useWorkflowWorld(
   env: Record<string, string> = {},
   sfnOptions: Partial<LocalStepFunctionsOptions> = {},
+  orgOptions: OrganizationOptions = {},
 ): WorkflowWorld {
   useCaseTable();
   const world = {} as WorkflowWorld;
   beforeAll(async () => {
     world.slack = new LocalSlack();
     const { apiUrl } = await world.slack.start();
-    world.org = new SimulatedOrganization().seedDefault().install();
+    world.org = new SimulatedOrganization(orgOptions).seedDefault().install();
+    const forensicsAccount = world.org.settings.forensicsAccount;
     Object.assign(process.env, {
       SLACK_API_URL: apiUrl,
       SLACK_BOT_TOKEN: 'xoxb-sandbox-token',
@@ -57,8 +60,8 @@ export function useWorkflowWorld(
       EVIDENCE_BUCKET: world.org.settings.evidenceBucket,
       FORENSICS_ACCOUNT: world.org.settings.forensicsAccount,
       // One key per region where cases run (KMS keys are regional).
-      SNAPSHOT_KMS_KEY_ARN: `${KEYS.forensics('us-east-1')},${KEYS.forensics('eu-west-1')}`,
-      FORENSICS_KMS_KEY_ARN: `${KEYS.forensics('us-east-1')},${KEYS.forensics('eu-west-1')}`,
+      SNAPSHOT_KMS_KEY_ARN: `${KEYS.forensics('us-east-1', forensicsAccount)},${KEYS.forensics('eu-west-1', forensicsAccount)}`,
+      FORENSICS_KMS_KEY_ARN: `${KEYS.forensics('us-east-1', forensicsAccount)},${KEYS.forensics('eu-west-1', forensicsAccount)}`,
       MEMORY_POLL_SECONDS: '1',
       SNAPSHOT_POLL_SECONDS: '1',
       FOUR_EYES: 'false',
