@@ -12,7 +12,7 @@ import { db, isConditionFailed, tableName } from '../store/table.js';
  *   across all instances of the function;
  * - storm summaries: findings that find the budget spent are folded into one summary card per channel
  *   and type (`FP#storm:<key>`, sk `STORM`), counted with atomic ADDs, re-rendered at most every few
- *   seconds by whichever delivery wins the conditional render claim.
+ *   seconds by the one delivery that holds the render role (see claimSummaryRender).
  */
 
 /** Takes one post from the channel's budget; false when the window's budget is spent. */
@@ -44,6 +44,27 @@ export async function takePostSlot(
   }
 }
 
+/**
+ * Takes one post from the earliest window of the channel's budget that has one left, from now up to
+ * `latest` (ms): callers that wait queue up in the order they ask instead of racing for each new window,
+ * so none starves while others keep winning. Returns when to post (ms): now, or the start of a later window.
+ */
+export async function reservePostSlot(
+  channel: string,
+  now: Date,
+  windowSeconds: number,
+  max: number,
+  latest: number,
+): Promise<number | undefined> {
+  const windowMs = windowSeconds * 1000;
+  let at = now.getTime();
+  while (at <= latest) {
+    if (await takePostSlot(channel, new Date(at), windowSeconds, max)) return at;
+    at = (Math.floor(at / windowMs) + 1) * windowMs;
+  }
+  return undefined;
+}
+
 export interface StormRecord {
   stormKey: string;
   channel: string;
@@ -59,6 +80,9 @@ export interface StormRecord {
   ts?: string;
   renderedAt?: number;
   renderedEvents?: number;
+  /** The delivery that re-renders the card next (see claimSummaryRender), and until when it may. */
+  renderBy?: string;
+  renderLease?: number;
 }
 
 /** One summary per channel and type per `summarySeconds` period. */
@@ -173,9 +197,55 @@ export async function releaseStorm(stormKey: string, deliveryId: string): Promis
   }
 }
 
-/** Claims a re-render of the summary card (posted, not rendered within `throttleMs`, counts moved). */
-export async function claimStormRender(
+/**
+ * Summary re-renders, exact in the end and within the budget, with no timer (Lambda has none after an
+ * invocation): whenever the counts moved past what the card shows, exactly one delivery is the storm's
+ * renderer (`renderBy`, a conditional write). It waits until `renderedAt` + the re-render interval, then
+ * `startSummaryRender` records what it renders and gives the role up in the same write. A delivery
+ * counted before that write is in the render; one counted after it finds no renderer and becomes the
+ * next. So the last findings of a burst are shown at most one interval late, and a card is re-rendered
+ * at most once per interval. `renderLease` lets a later delivery take over from a renderer whose
+ * invocation died.
+ */
+export async function claimSummaryRender(
   stormKey: string,
+  deliveryId: string,
+  now: Date,
+  leaseMs: number,
+): Promise<StormRecord | undefined> {
+  try {
+    const out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+        UpdateExpression: 'SET renderBy = :me, renderLease = :lease',
+        // No card yet: its poster renders what came in while it posted.
+        ConditionExpression:
+          'attribute_exists(ts) AND renderedEvents < events AND ' +
+          '(attribute_not_exists(renderBy) OR renderLease < :now)',
+        ExpressionAttributeValues: {
+          ':me': deliveryId,
+          ':now': now.getTime(),
+          ':lease': now.getTime() + leaseMs,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes as StormRecord;
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The renderer's interval has passed: records the counts it is about to show and releases the role, in
+ * one write (see claimSummaryRender). Undefined when the role was taken over or the interval has not
+ * passed yet.
+ */
+export async function startSummaryRender(
+  stormKey: string,
+  deliveryId: string,
   now: Date,
   throttleMs: number,
 ): Promise<StormRecord | undefined> {
@@ -184,9 +254,13 @@ export async function claimStormRender(
       new UpdateCommand({
         TableName: tableName(),
         Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
-        UpdateExpression: 'SET renderedAt = :now, renderedEvents = events',
-        ConditionExpression: 'attribute_exists(ts) AND renderedEvents < events AND renderedAt <= :threshold',
-        ExpressionAttributeValues: { ':now': now.getTime(), ':threshold': now.getTime() - throttleMs },
+        UpdateExpression: 'SET renderedAt = :now, renderedEvents = events REMOVE renderBy, renderLease',
+        ConditionExpression: 'renderBy = :me AND renderedAt <= :threshold',
+        ExpressionAttributeValues: {
+          ':me': deliveryId,
+          ':now': now.getTime(),
+          ':threshold': now.getTime() - throttleMs,
+        },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -194,6 +268,23 @@ export async function claimStormRender(
   } catch (error) {
     if (isConditionFailed(error)) return undefined;
     throw error;
+  }
+}
+
+/** The renderer gives up (no time left, or an error): the next delivery of the storm becomes renderer. */
+export async function releaseSummaryRender(stormKey: string, deliveryId: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+        UpdateExpression: 'REMOVE renderBy, renderLease',
+        ConditionExpression: 'renderBy = :me',
+        ExpressionAttributeValues: { ':me': deliveryId },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailed(error)) throw error;
   }
 }
 

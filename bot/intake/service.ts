@@ -28,15 +28,18 @@ import {
 } from './fingerprints.js';
 import {
   addToStorm,
-  claimStormRender,
+  claimSummaryRender,
   getStorm,
   highestLabel,
   msToNextWindow,
   releaseStorm,
+  releaseSummaryRender,
+  reservePostSlot,
   setStormCard,
   type StormRecord,
   stormExists,
   stormKeyOf,
+  startSummaryRender,
   takePostSlot,
 } from './flood.js';
 import { decide, type PolicySettings } from './policy.js';
@@ -49,6 +52,15 @@ import { permalinkOf, postMessage, updateMessage } from './slack-posts.js';
  * archived), fingerprint (count, claim), then exactly one of post / update / aggregate. Findings of one
  * event are handled independently: one failure is logged and counted, the rest still post.
  */
+
+/**
+ * Waits inside one invocation (a summary's renderer waiting out the re-render interval or an update
+ * slot) end by this long after it started: the findings function times out after 60 s
+ * (deploy/constructs/bot-functions.ts), which leaves 20 s for the last Slack call and its Retry-After waits.
+ */
+const WAIT_BUDGET_MS = 40_000;
+/** Longer than any invocation can live: a renderer is only replaced once its invocation is surely over. */
+const RENDER_LEASE_MS = 90_000;
 
 /** Some findings could not be posted; thrown after the rest were handled so that Lambda retries the event. */
 export class IntakeIncompleteError extends ForensicsBotError {
@@ -90,6 +102,7 @@ export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promi
   const settings = intakeSettings();
   const policy: PolicySettings = { ...settings, ALERTS_CHANNEL: workspaceSettings().ALERTS_CHANNEL };
   const now = deps.now ?? (() => new Date());
+  const waitUntil = Date.now() + WAIT_BUDGET_MS;
   const result = emptyResult();
   const normalized = normalizeEvent(event, {
     analyzeActionId: settings.ANALYZE_ACTION_ID,
@@ -114,7 +127,7 @@ export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promi
   await inPool(normalized.findings, 8, async (finding) => {
     let outcome: FindingOutcome;
     try {
-      outcome = await handleFinding(finding, policy, settings, now(), notify);
+      outcome = await handleFinding(finding, policy, settings, now(), notify, waitUntil);
     } catch (error) {
       outcome = 'failed';
       logger.error('Could not post a finding', {
@@ -146,6 +159,7 @@ async function handleFinding(
   settings: ReturnType<typeof intakeSettings>,
   now: Date,
   notify: NotifyItem[],
+  waitUntil: number,
 ): Promise<FindingOutcome> {
   const decision = decide(finding, policy);
   if (decision.action === 'ignore') {
@@ -187,8 +201,16 @@ async function handleFinding(
         }
       }
     }
-    const storm = await aggregate(finding, decision.channel, true, deliveryId, now, settings, stormKey);
-    await markAggregated(fingerprint, decision.channel, storm.stormKey);
+    const storm = await aggregate(
+      finding,
+      decision.channel,
+      fingerprint,
+      deliveryId,
+      now,
+      settings,
+      waitUntil,
+      stormKey,
+    );
     if (storm.ts) await queueNotify(finding, { channel: storm.channel, ts: storm.ts }, notify);
     return 'aggregated';
   }
@@ -211,10 +233,11 @@ async function handleFinding(
     await aggregate(
       finding,
       current.channel ?? decision.channel,
-      false,
+      undefined,
       deliveryId,
       now,
       settings,
+      waitUntil,
       current.stormKey,
     );
     return 'aggregated';
@@ -260,20 +283,26 @@ async function archive(finding: Finding, fingerprint: string): Promise<FindingOu
   return 'archived';
 }
 
+/**
+ * Counts a delivery into its storm. `newFingerprint` (a finding's first delivery) is marked aggregated
+ * as soon as it is counted, before the summary is posted or re-rendered, so its repeats never wait
+ * for those (they would wait out CLAIM_WAIT_MS and be dropped from the counts).
+ */
 async function aggregate(
   finding: Finding,
   channel: string,
-  newFinding: boolean,
+  newFingerprint: string | undefined,
   deliveryId: string,
   now: Date,
   settings: ReturnType<typeof intakeSettings>,
+  waitUntil: number,
   existingKey?: string,
 ): Promise<StormRecord> {
   const stormKey = existingKey ?? stormKeyOf(channel, finding.type, now, settings.STORM_SUMMARY_SECONDS);
   const { record, first } = await addToStorm(stormKey, {
     channel,
     type: finding.type,
-    newFinding,
+    newFinding: newFingerprint !== undefined,
     resourceId: finding.resource.id,
     isInstance: finding.resource.kind === 'ec2-instance',
     label: finding.severity.label,
@@ -281,20 +310,88 @@ async function aggregate(
     now,
     ttlSeconds: settings.STORM_SUMMARY_SECONDS + settings.FINGERPRINT_TTL_DAYS * 86_400,
   });
+  if (newFingerprint) await markAggregated(newFingerprint, channel, stormKey);
   if (first) {
     const ts = await postSummary(stormKey, channel, deliveryId, settings);
+    // Findings counted while the card was being posted are not on it: the poster sees that they get rendered.
+    if (ts) await refreshSummary(stormKey, deliveryId, settings, waitUntil);
     return ts ? { ...record, ts } : record;
   }
-  const claim = await claimStormRender(stormKey, now, settings.SUMMARY_UPDATE_SECONDS * 1000);
-  if (
-    claim?.ts &&
-    (await takePostSlot(`update:${channel}`, now, settings.STORM_WINDOW_SECONDS, settings.STORM_MAX_UPDATES))
-  ) {
-    const latest = summaryOf(claim);
-    await updateMessage(claim.channel, claim.ts, stormSummaryText(latest), stormSummaryBlocks(latest));
-  }
+  await refreshSummary(stormKey, deliveryId, settings, waitUntil, record.renderedAt);
   return record;
 }
+
+/**
+ * Brings the summary card up to the stored counts, or leaves that to the storm's current renderer
+ * (flood.ts, claimSummaryRender): the renderer waits until the card's re-render interval has passed and
+ * for the channel's next free update slot, then renders once from the counts stored at that moment. Without a
+ * later finding, the last renderer of a burst is the one that shows its last findings.
+ */
+async function refreshSummary(
+  stormKey: string,
+  deliveryId: string,
+  settings: ReturnType<typeof intakeSettings>,
+  waitUntil: number,
+  renderedAt?: number,
+): Promise<void> {
+  const throttleMs = settings.SUMMARY_UPDATE_SECONDS * 1000;
+  // This invocation would end before the interval does (a long SUMMARY_UPDATE_SECONDS): leave the role
+  // to a delivery that can render, rather than take it only to give it up.
+  if (renderedAt !== undefined && renderedAt + throttleMs > waitUntil) return;
+  const claim = await claimSummaryRender(stormKey, deliveryId, new Date(), RENDER_LEASE_MS);
+  // Nothing new since the last render, no card yet, or another delivery renders after this count.
+  if (!claim) return;
+  try {
+    let due = (claim.renderedAt ?? 0) + throttleMs;
+    for (;;) {
+      const at = await waitForUpdateSlot(claim.channel, due, waitUntil, settings);
+      if (at === undefined) {
+        await releaseSummaryRender(stormKey, deliveryId);
+        logger.warn('Storm summary update deferred: no time left; the next finding of the storm renders it', {
+          stormKey,
+        });
+        return;
+      }
+      await sleep(at - Date.now());
+      const render = await startSummaryRender(stormKey, deliveryId, new Date(), throttleMs);
+      if (!render?.ts) {
+        // Another clock's renderedAt, or a takeover after this invocation outlived its lease.
+        const current = await getStorm(stormKey);
+        if (current.renderBy !== deliveryId) return;
+        due = (current.renderedAt ?? 0) + throttleMs;
+        continue;
+      }
+      const latest = summaryOf(render);
+      await updateMessage(render.channel, render.ts, stormSummaryText(latest), stormSummaryBlocks(latest));
+      return;
+    }
+  } catch (error) {
+    // A failed update fails the finding, so the event is retried and its delivery renders again.
+    await releaseSummaryRender(stormKey, deliveryId).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Waits until `due`, then reserves the channel's next free update slot up to `waitUntil` (see reservePostSlot). */
+async function waitForUpdateSlot(
+  channel: string,
+  due: number,
+  waitUntil: number,
+  settings: ReturnType<typeof intakeSettings>,
+): Promise<number | undefined> {
+  if (due > waitUntil) return undefined;
+  await sleep(due - Date.now());
+  return reservePostSlot(
+    `update:${channel}`,
+    new Date(),
+    settings.STORM_WINDOW_SECONDS,
+    settings.STORM_MAX_UPDATES,
+    waitUntil,
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+const jitter = () => Math.floor(Math.random() * 200);
 
 /**
  * Posts the summary card of a new storm within the channel's budget: waits for the next window when it is
@@ -325,7 +422,7 @@ async function postSummary(
         }
       }
     }
-    const pause = msToNextWindow(new Date(), settings.STORM_WINDOW_SECONDS) + Math.floor(Math.random() * 200);
+    const pause = msToNextWindow(new Date(), settings.STORM_WINDOW_SECONDS) + jitter();
     if (Date.now() + pause > deadline) {
       await releaseStorm(stormKey, deliveryId);
       logger.warn('Storm summary deferred: no posting slot; the next finding of the storm posts it', {
@@ -333,7 +430,7 @@ async function postSummary(
       });
       return undefined;
     }
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    await sleep(pause);
   }
 }
 
