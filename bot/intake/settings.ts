@@ -18,7 +18,9 @@ import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel } from '../finding
  * - `STORM_SLOT_WAIT_SECONDS`: how long the delivery that opens a storm waits for a posting slot for
  *   the summary card (default 30; the summary is never dropped, only delayed).
  * - `STORM_SUMMARY_SECONDS`: a storm summary card collects one type for this long (default 900).
- * - `SUMMARY_UPDATE_SECONDS`: a summary card is re-rendered at most this often (default 10).
+ * - `SUMMARY_UPDATE_SECONDS`: a summary card is re-rendered at most this often (default 10). The last
+ *   findings of a burst are shown by one delivery that waits out this interval inside its invocation
+ *   (at most 40 s of it); above about 30 s that wait does not fit, and they show with the storm's next finding.
  * - `CARD_UPDATE_SECONDS`: a repeat re-renders its card at most this often (default 30).
  * - `FINGERPRINT_TTL_DAYS`: how long a finding's card is remembered for repeats (default 14).
  * - `CLAIM_WAIT_MS`: how long a concurrent delivery waits for the card being posted (default 5000).
