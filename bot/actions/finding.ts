@@ -10,7 +10,6 @@ import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX } from '../blocks/finding-c
 import type { CaseAction } from '../cases/model.js';
 import { startCase } from '../cases/service.js';
 import { audit } from '../cases/store.js';
-import { markFingerprint } from '../intake/fingerprints.js';
 import { describeError, InvalidInputError } from '../errors.js';
 import { logger } from '../logger.js';
 import { dismissModal } from '../views/dismiss.js';
@@ -74,15 +73,13 @@ export function startCaseFromCard(kind: CaseAction) {
           severity: click.severity,
           findingIds: [click.findingId],
           approval: kind === 'contain' ? 'required' : 'not-required',
-          ...(channel && ts ? { card: { channel, ts, blocks: click.blocks } } : {}),
+          ...(channel && ts
+            ? { card: { channel, ts, blocks: click.blocks, fingerprint: click.value.f } }
+            : {}),
         },
         client,
       );
-      if (created)
-        await markFingerprint(click.value.f, { caseId: record.id }).catch((error) =>
-          logger.warn('Could not mark the fingerprint with its case', { error: describeError(error) }),
-        );
-      else
+      if (!created)
         await ephemeral(
           args,
           `${record.id} is already open for \`${record.target.instanceId}\` (${record.status}); nothing was started again. \`/forensics status ${record.id}\``,

@@ -10,6 +10,7 @@ import { actionWords, mention } from '../blocks/case-text.js';
 import { workspaceSettings } from '../config.js';
 import { CaseConflictError, describeError } from '../errors.js';
 import { logger } from '../logger.js';
+import { markFingerprint } from '../intake/fingerprints.js';
 import { slackWebClient } from '../slack/client.js';
 import { startCaseWorkflow, startReleaseWorkflow } from '../workflow-client.js';
 import type { Actor, CaseAction, CaseRecord, Target, Trigger } from './model.js';
@@ -33,8 +34,11 @@ export interface StartCaseRequest {
   severity: { label: string; score: number };
   findingIds: string[];
   approval: 'required' | 'not-required';
-  /** The finding card the case grows from; `blocks` (optional) keeps its content on the case card. */
-  card?: { channel: string; ts: string; blocks?: unknown[] };
+  /**
+   * The finding card the case grows from; `blocks` (optional) keeps its content on the case card;
+   * `fingerprint` (intake's) is marked with the case, so repeats of the finding never redraw the card.
+   */
+  card?: { channel: string; ts: string; blocks?: unknown[]; fingerprint?: string };
 }
 
 export interface StartCaseResult {
@@ -95,6 +99,11 @@ export async function startCase(req: StartCaseRequest, client?: WebClient): Prom
       outcome: 'ok',
       detail: req.trigger,
     }),
+    req.card?.fingerprint
+      ? markFingerprint(req.card.fingerprint, { caseId: record.id }).catch((error) =>
+          logger.warn('Could not mark the fingerprint with its case', { error: describeError(error) }),
+        )
+      : undefined,
   ]);
   logger.info('Case opened', {
     caseId: record.id,

@@ -5,7 +5,7 @@ import { describeError } from '../errors.js';
 import { findingTarget } from '../findings/finding.js';
 import type { CaseRequestIntent } from '../findings/normalize.js';
 import { logger } from '../logger.js';
-import { fingerprintOf, getFingerprint, markFingerprint } from './fingerprints.js';
+import { fingerprintOf, getFingerprint } from './fingerprints.js';
 import { postMessage } from './slack-posts.js';
 
 /**
@@ -50,6 +50,7 @@ export async function requestCase(
           channel: existing.channel,
           ts: existing.ts,
           blocks: findingCardBlocks(existing.finding, { count: existing.count, fingerprint }),
+          fingerprint,
         }
       : undefined;
   try {
@@ -64,7 +65,6 @@ export async function requestCase(
       approval,
       ...(card ? { card } : {}),
     });
-    if (card) await markFingerprint(fingerprint, { caseId: record.id }).catch(() => undefined);
     logger.info('Case requested', {
       caseId: record.id,
       created,

@@ -3,6 +3,8 @@ import { expireApproval, remindApproval, requestApproval } from '../../../bot/ca
 import { postCaseLine } from '../../../bot/cases/notify.js';
 import { startCase } from '../../../bot/cases/service.js';
 import { addArtifact, getCase, transition } from '../../../bot/cases/store.js';
+import { getFingerprint, recordDelivery } from '../../../bot/intake/fingerprints.js';
+import { slackWebClient } from '../../../bot/slack/client.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { loadEvent } from '../../support/events.js';
 import { useCaseTable } from '../../support/table.js';
@@ -88,6 +90,27 @@ describe('Function: handlers/progress', () => {
       sfn.onStart = undefined;
     }
     expect(seen).toEqual(['card']);
+  });
+
+  it('a case grown from a finding card marks its fingerprint, so repeats of the finding never redraw the card', async () => {
+    const f = ec2Finding();
+    const fingerprint = `gd:progress-${Date.now()}`;
+    await recordDelivery(fingerprint, f, 'd-1', new Date(), 7);
+    const posted = await slackWebClient().then((c) =>
+      c.chat.postMessage({ channel: 'C0ALERTS', text: 'card' }),
+    );
+    const { record } = await startCase({
+      target: { account: '333333333333', region: 'us-east-1', instanceId: f.resource.id },
+      actions: ['analyze'],
+      trigger: 'slack-button',
+      requester: { userId: 'U0ALICE' },
+      title: f.title,
+      severity: { label: 'HIGH', score: 8 },
+      findingIds: [f.id],
+      approval: 'not-required',
+      card: { channel: 'C0ALERTS', ts: posted.ts!, fingerprint },
+    });
+    expect((await getFingerprint(fingerprint))?.caseId).toBe(record.id);
   });
 
   it('a timed-out execution fails the case and names what was done', async () => {
