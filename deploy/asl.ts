@@ -1,49 +1,25 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { REPO_ROOT } from './bundling.js';
+import {
+  type DefinitionFile,
+  eachState,
+  type NestingState,
+  readDefinitions,
+} from '../workflows/definitions/files.js';
 
 /**
- * Reading the state machine definitions in `workflows/definitions/*.asl.json`: their names, the
- * `${…}` placeholders they use, and the service integrations their Task states call, from which the
- * stack derives each state machine's least-privilege role.
+ * Reading the state machine definitions (`workflows/definitions/files.ts` reads the files and their
+ * `${…}` substitutions): the service integrations their Task states call, from which the stack derives
+ * each state machine's least-privilege role.
  */
 
-export const DEFINITIONS_DIR = join(REPO_ROOT, 'workflows', 'definitions');
+export {
+  pascalCase,
+  substitutionNames,
+} from '../workflows/definitions/files.js';
 
-export interface WorkflowDefinition {
-  /** File name without `.asl.json`, e.g. `acquire-memory`. */
-  readonly name: string;
-  /** PascalCase of the name, e.g. `AcquireMemory` (the substitution `${AcquireMemoryStateMachineArn}`). */
-  readonly pascal: string;
-  readonly text: string;
-}
-
-export function pascalCase(name: string): string {
-  return name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
-}
+export type WorkflowDefinition = DefinitionFile;
 
 /** Every definition on disk, sorted by name. */
-export function loadDefinitions(dir = DEFINITIONS_DIR): WorkflowDefinition[] {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.asl.json'));
-  } catch {
-    return [];
-  }
-  return files.sort().map((file) => {
-    const name = basename(file, '.asl.json');
-    return { name, pascal: pascalCase(name), text: readFileSync(join(dir, file), 'utf8') };
-  });
-}
-
-/** The `${Name}` placeholders a definition uses (Step Functions definition substitutions). */
-export function placeholders(text: string): string[] {
-  return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
-}
+export const loadDefinitions = readDefinitions;
 
 /** What one Task state calls. */
 export type Integration =
@@ -51,29 +27,19 @@ export type Integration =
   | { kind: 'startExecution'; stateMachineArn: string; sync: boolean }
   | { kind: 'other'; resource: string; state: string };
 
-interface AslState {
-  Type?: string;
+interface AslState extends NestingState {
   Resource?: string;
   Parameters?: Record<string, unknown>;
   Arguments?: Record<string, unknown>;
-  Branches?: { States?: Record<string, AslState> }[];
-  Iterator?: { States?: Record<string, AslState> };
-  ItemProcessor?: { States?: Record<string, AslState> };
 }
 
-/** Walks every state (Parallel branches and Map processors included) and lists what the Tasks call. */
+/** Lists what every Task calls (Parallel branches and Map processors included). */
 export function integrations(text: string): Integration[] {
   const definition = JSON.parse(text) as { States?: Record<string, AslState> };
   const found: Integration[] = [];
-  const walk = (states: Record<string, AslState> | undefined) => {
-    for (const [name, state] of Object.entries(states ?? {})) {
-      if (state.Type === 'Task' && state.Resource) found.push(classify(name, state));
-      for (const branch of state.Branches ?? []) walk(branch.States);
-      walk(state.Iterator?.States);
-      walk(state.ItemProcessor?.States);
-    }
-  };
-  walk(definition.States);
+  eachState(definition.States, (state, name) => {
+    if (state.Type === 'Task' && state.Resource) found.push(classify(name, state));
+  });
   return found;
 }
 

@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { integrations, placeholders, type WorkflowDefinition } from '../asl.js';
+import { integrations, substitutionNames, type WorkflowDefinition } from '../asl.js';
 import { stateMachineName } from '../names.js';
 import { acknowledge } from '../nag.js';
 import type { AlarmTopic } from './alarms.js';
@@ -44,7 +44,7 @@ export class Workflow extends Construct {
   constructor(scope: Construct, id: string, props: WorkflowProps) {
     super(scope, id);
     const { definition, substitutions } = props;
-    const missing = placeholders(definition.text).filter((p) => substitutions[p] === undefined);
+    const missing = substitutionNames(definition.text).filter((p) => substitutions[p] === undefined);
     if (missing.length > 0) {
       throw new Error(
         `workflows/definitions/${definition.name}.asl.json uses \${${missing.join('}, ${')}} which the deploy does not provide`,
@@ -133,7 +133,7 @@ export class Workflow extends Construct {
       stateMachineName: stateMachineName(definition.pascal),
       definitionBody: sfn.DefinitionBody.fromString(definition.text),
       definitionSubstitutions: Object.fromEntries(
-        placeholders(definition.text).map((p) => [p, substitutions[p]!]),
+        substitutionNames(definition.text).map((p) => [p, substitutions[p]!]),
       ),
       role: this.role,
       tracingEnabled: true,

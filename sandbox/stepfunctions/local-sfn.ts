@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { type HookableClient, onAwsClientCreated } from '../../bot/aws/clients.js';
+import { eachState } from '../../workflows/definitions/files.js';
 import { loadDefinitions, substitute } from './definitions.js';
 
 export { loadDefinitions } from './definitions.js';
@@ -373,7 +374,7 @@ export class LocalStepFunctions {
       stepsFunction: this.stepsFunctionArn,
       stateMachine: (n) => this.stateMachineArn(n),
     }) as { States: Record<string, any> };
-    walk(definition.States, (state) => {
+    eachState(definition.States, (state) => {
       if (state.Type === 'Task' && String(state.Resource).endsWith('.waitForTaskToken')) {
         // aws-local-stepfunctions reads TimeoutSecondsPath from the task's effective input (AWS reads the
         // state input); the runner carries the value in the payload and times the wait itself.
@@ -393,7 +394,7 @@ export class LocalStepFunctions {
     const taskResourceLocalHandlers: Record<string, (input: any) => Promise<any>> = {};
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number> = {};
-    walk((definition as { States: Record<string, any> }).States, (state, stateName) => {
+    eachState((definition as { States: Record<string, any> }).States, (state, stateName) => {
       if (state.Type === 'Wait' && this.options.waitSeconds !== undefined)
         waitTimeOverrides[stateName] = this.options.waitSeconds * 1000;
       if (state.Retry && this.options.retryIntervalMs !== undefined)
@@ -560,15 +561,6 @@ export class LocalStepFunctions {
 function parse(text: string | undefined): unknown {
   if (text === undefined || text === '') return {};
   return JSON.parse(text) as unknown;
-}
-
-function walk(states: Record<string, any> | undefined, visit: (state: any, name: string) => void): void {
-  for (const [name, state] of Object.entries(states ?? {})) {
-    visit(state, name);
-    for (const branch of state.Branches ?? []) walk(branch.States, visit);
-    walk(state.Iterator?.States, visit);
-    walk(state.ItemProcessor?.States, visit);
-  }
 }
 
 /** The EventBridge event AWS sends for a status change (shape of the AWS documentation's samples). */

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { integrations, pascalCase, placeholders, type WorkflowDefinition } from '../../../deploy/asl.js';
+import { integrations, pascalCase, substitutionNames, type WorkflowDefinition } from '../../../deploy/asl.js';
 import { AlarmTopic } from '../../../deploy/constructs/alarms.js';
 import { Workflow, workflowArn } from '../../../deploy/constructs/workflows.js';
 
@@ -76,10 +76,10 @@ function build(definition: WorkflowDefinition, substitutions?: Record<string, st
   return { stack, workflow, template: Template.fromStack(stack) };
 }
 
-describe('Function: placeholders / integrations', () => {
+describe('Function: substitutionNames / integrations', () => {
   it('lists the substitutions a definition uses, once each', () => {
     // Act
-    const names = placeholders(JSON.stringify(PARENT));
+    const names = substitutionNames(JSON.stringify(PARENT));
 
     // Assess
     expect(names).toEqual(['ContainStateMachineArn', 'StepsFunctionArn']);

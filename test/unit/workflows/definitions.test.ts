@@ -4,9 +4,7 @@
  * drifts), and every Task retries throttling and transient errors with backoff and catches named errors.
  * Running them is the integration tests' job (aws-local-stepfunctions with the real step code).
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   allDefinitions,
@@ -15,42 +13,45 @@ import {
   render,
   THROTTLING,
 } from '../../../workflows/definitions/build.js';
+import {
+  eachState,
+  type NestingState,
+  readDefinitions,
+  substitute,
+} from '../../../workflows/definitions/files.js';
 
 type Validator = (definition: object) => { isValid: boolean; errorsText: (sep?: string) => string };
 const aslValidator = createRequire(import.meta.url)('asl-validator') as Validator;
 
-const DIR = join(import.meta.dirname, '..', '..', '..', 'workflows', 'definitions');
+const FILES = Object.fromEntries(readDefinitions().map((d) => [d.name, d.text]));
 const NAMES = ['case', 'contain', 'acquire-memory', 'acquire-disk', 'release'];
-const fileOf = (name: string) => readFileSync(join(DIR, `${name}.asl.json`), 'utf8');
+const fileOf = (name: string) => FILES[name]!;
 
 /** The deploy's definition substitutions, with ARNs of the right shape. */
 function substituted(text: string): object {
   return JSON.parse(
-    text.replace(/\$\{(\w+)\}/g, (_, key: string) =>
-      key.endsWith('FunctionArn')
+    substitute(text, (key) =>
+      key === 'StepsFunctionArn'
         ? 'arn:aws:lambda:us-east-1:111111111111:function:forensics-bot-steps'
         : `arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-${key.replace(/StateMachineArn$/, '').toLowerCase()}`,
     ),
   );
 }
 
-interface TaskState {
+interface TaskState extends NestingState {
   Type: string;
   Resource?: string;
   Retry?: { ErrorEquals: string[]; BackoffRate?: number; MaxAttempts?: number }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
-  Branches?: { States: Record<string, TaskState> }[];
-  Iterator?: { States: Record<string, TaskState> };
-  ItemProcessor?: { States: Record<string, TaskState> };
 }
 
 /** Every Task, inside Parallel branches and Map processors too. */
-function tasks(states: Record<string, TaskState>, prefix = ''): [string, TaskState][] {
-  return Object.entries(states).flatMap(([name, state]) => [
-    ...(state.Type === 'Task' ? [[`${prefix}${name}`, state] as [string, TaskState]] : []),
-    ...(state.Branches ?? []).flatMap((b, i) => tasks(b.States, `${prefix}${name}[${i}].`)),
-    ...[state.Iterator, state.ItemProcessor].flatMap((p) => (p ? tasks(p.States, `${prefix}${name}.`) : [])),
-  ]);
+function tasks(states: Record<string, TaskState>): [string, TaskState][] {
+  const found: [string, TaskState][] = [];
+  eachState(states, (state, name) => {
+    if (state.Type === 'Task') found.push([name, state]);
+  });
+  return found;
 }
 
 describe('Workflow definitions', () => {
