@@ -207,15 +207,15 @@ export function findCloudInstance(cloud: unknown, target: SampleTarget): CloudIn
 
 /**
  * Makes a GuardDuty sample describe the instance as it really is in the simulated organization (its VPC,
- * network interfaces, addresses, groups and tags) instead of the fixture's generated placeholders.
+ * network interfaces, addresses, groups and tags) instead of the sample values GuardDuty's generated findings carry (`i-99999999`).
  */
 export function describeInstance(event: Json, instance: CloudInstance | undefined): Json {
   const details = event.detail?.resource?.instanceDetails as Json | undefined;
   if (!instance || !details) return event;
-  const placeholder = 'i-99999999';
+  const sampleInstanceId = 'i-99999999';
   for (const key of ['title', 'description'] as const)
     if (typeof event.detail[key] === 'string')
-      event.detail[key] = event.detail[key].replaceAll(placeholder, instance.instanceId);
+      event.detail[key] = event.detail[key].replaceAll(sampleInstanceId, instance.instanceId);
   details.instanceId = instance.instanceId;
   details.tags = Object.entries(instance.tags ?? {}).map(([key, value]) => ({ key, value }));
   details.networkInterfaces = (instance.enis ?? []).map((eni) => ({

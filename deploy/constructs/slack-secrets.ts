@@ -6,7 +6,7 @@ import { acknowledge } from '../nag.js';
 
 /**
  * The Slack bot token and signing secret, as Secrets Manager secrets the team fills after the first
- * deploy (`aws secretsmanager put-secret-value`). They start with a random placeholder, so a function
+ * deploy (`aws secretsmanager put-secret-value`). They start as a random 48-character value, so a function
  * that runs before they are filled fails Slack's signature check instead of trusting anything.
  * The functions get their ARNs in `SLACK_BOT_TOKEN_SECRET_ARN` / `SLACK_SIGNING_SECRET_SECRET_ARN`
  * and read access only.
@@ -17,18 +17,18 @@ export class SlackSecrets extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const placeholder = { generateSecretString: { passwordLength: 48, excludePunctuation: true } };
+    const randomInitialValue = { generateSecretString: { passwordLength: 48, excludePunctuation: true } };
     this.botToken = new secretsmanager.Secret(this, 'BotToken', {
       secretName: 'forensics-bot/slack-bot-token',
       description: 'forensics-bot: Slack bot token (xoxb-…), from the Slack app’s OAuth & Permissions page',
       removalPolicy: RemovalPolicy.RETAIN,
-      ...placeholder,
+      ...randomInitialValue,
     });
     this.signingSecret = new secretsmanager.Secret(this, 'SigningSecret', {
       secretName: 'forensics-bot/slack-signing-secret',
       description: 'forensics-bot: Slack signing secret, from the Slack app’s Basic Information page',
       removalPolicy: RemovalPolicy.RETAIN,
-      ...placeholder,
+      ...randomInitialValue,
     });
     for (const secret of [this.botToken, this.signingSecret]) {
       acknowledge(secret, {

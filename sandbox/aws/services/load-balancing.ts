@@ -2,7 +2,7 @@
  * Auto Scaling groups, ELBv2 target groups and classic load balancers. Detaching from a group
  * deregisters the instance from the group's target groups and load balancers (as AWS does); with
  * `ShouldDecrementDesiredCapacity: false` desired capacity stays and the group launches a replacement
- * (recorded as a `Pending` placeholder instance id).
+ * (recorded as a new instance id in state `Pending`).
  */
 import type * as ASG from '@aws-sdk/client-auto-scaling';
 import type * as ELB from '@aws-sdk/client-elastic-load-balancing';
