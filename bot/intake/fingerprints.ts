@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../findings/finding.js';
-import { db, isConditionFailed, tableName } from '../store/table.js';
+import { db, isConditionFailed, tableName, updateIf } from '../store/table.js';
 
 /**
  * Alert fingerprints in the case table (pk `FP#<fingerprint>`, sk `FP`, TTL `expiresAt`): one item per
@@ -157,30 +157,20 @@ export async function claimRender(
   now: Date,
   throttleMs: number,
 ): Promise<FingerprintRecord | undefined> {
-  try {
-    const out = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: key(fingerprint),
-        UpdateExpression: 'SET renderedAt = :now, renderedCount = #count',
-        ConditionExpression:
-          '#status = :posted AND attribute_not_exists(caseId) AND attribute_not_exists(dismissedBy) AND ' +
-          '(attribute_not_exists(renderedCount) OR renderedCount < #count) AND ' +
-          '(attribute_not_exists(renderedAt) OR renderedAt <= :threshold)',
-        ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':now': now.getTime(),
-          ':posted': 'posted',
-          ':threshold': now.getTime() - throttleMs,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes as FingerprintRecord;
-  } catch (error) {
-    if (isConditionFailed(error)) return undefined;
-    throw error;
-  }
+  return updateIf<FingerprintRecord>({
+    Key: key(fingerprint),
+    UpdateExpression: 'SET renderedAt = :now, renderedCount = #count',
+    ConditionExpression:
+      '#status = :posted AND attribute_not_exists(caseId) AND attribute_not_exists(dismissedBy) AND ' +
+      '(attribute_not_exists(renderedCount) OR renderedCount < #count) AND ' +
+      '(attribute_not_exists(renderedAt) OR renderedAt <= :threshold)',
+    ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':now': now.getTime(),
+      ':posted': 'posted',
+      ':threshold': now.getTime() - throttleMs,
+    },
+  });
 }
 
 /** Records that the card now shows the archived (or active) state. */
@@ -214,21 +204,14 @@ export async function markFingerprint(
     values[':by'] = mark.dismissedBy;
   }
   if (!sets.length) return;
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: key(fingerprint),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ExpressionAttributeValues: values,
-        // A card intake never recorded (a case opened by tag or command) has nothing to mark; never
-        // create a half record that intake would later misread.
-        ConditionExpression: 'attribute_exists(pk)',
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-  }
+  await updateIf({
+    Key: key(fingerprint),
+    UpdateExpression: `SET ${sets.join(', ')}`,
+    ExpressionAttributeValues: values,
+    // A card intake never recorded (a case opened by tag or command) has nothing to mark; never
+    // create a half record that intake would later misread.
+    ConditionExpression: 'attribute_exists(pk)',
+  });
 }
 
 /** Polls (consistent reads, growing pauses) until the record leaves `claimed` or the time is up. */

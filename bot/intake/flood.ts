@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SeverityLabel } from '../findings/severity.js';
 import { SEVERITY_LABELS } from '../findings/severity.js';
-import { db, isConditionFailed, tableName } from '../store/table.js';
+import { db, isConditionFailed, tableName, updateIf } from '../store/table.js';
 
 /**
  * Flood control, shared by every concurrent Lambda through the case table:
@@ -14,6 +14,9 @@ import { db, isConditionFailed, tableName } from '../store/table.js';
  *   and type (`FP#storm:<key>`, sk `STORM`), counted with atomic ADDs, re-rendered at most every few
  *   seconds by the one delivery that holds the render role (see claimSummaryRender).
  */
+
+/** The one item of a storm (`FP#storm:<key>`, sk `STORM`). */
+const stormItem = (stormKey: string) => ({ pk: `FP#storm:${stormKey}`, sk: 'STORM' });
 
 /** Takes one post from the channel's budget; false when the window's budget is spent. */
 export async function takePostSlot(
@@ -113,7 +116,7 @@ export async function addToStorm(
   const out = await db().send(
     new UpdateCommand({
       TableName: tableName(),
-      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      Key: stormItem(stormKey),
       UpdateExpression:
         'ADD findings :n, events :one, resources :res, labels :label, nonInstance :nonInstance ' +
         'SET stormKey = :key, channel = :channel, #type = :type, claimedBy = if_not_exists(claimedBy, :me), ' +
@@ -144,7 +147,7 @@ export async function getStorm(stormKey: string): Promise<StormRecord> {
   const out = await db().send(
     new GetCommand({
       TableName: tableName(),
-      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      Key: stormItem(stormKey),
       ConsistentRead: true,
     }),
   );
@@ -156,7 +159,7 @@ export async function stormExists(stormKey: string): Promise<boolean> {
   const out = await db().send(
     new GetCommand({
       TableName: tableName(),
-      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      Key: stormItem(stormKey),
       ProjectionExpression: 'pk',
     }),
   );
@@ -173,7 +176,7 @@ export async function setStormCard(stormKey: string, ts: string, now: Date, even
   await db().send(
     new UpdateCommand({
       TableName: tableName(),
-      Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
+      Key: stormItem(stormKey),
       UpdateExpression: 'SET ts = :ts, renderedAt = :now, renderedEvents = :events',
       ExpressionAttributeValues: { ':ts': ts, ':now': now.getTime(), ':events': events },
     }),
@@ -182,19 +185,12 @@ export async function setStormCard(stormKey: string, ts: string, now: Date, even
 
 /** The summary could not be posted: let the next delivery claim it. */
 export async function releaseStorm(stormKey: string, deliveryId: string): Promise<void> {
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
-        UpdateExpression: 'REMOVE claimedBy',
-        ConditionExpression: 'claimedBy = :me AND attribute_not_exists(ts)',
-        ExpressionAttributeValues: { ':me': deliveryId },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
+  await updateIf({
+    Key: stormItem(stormKey),
+    UpdateExpression: 'REMOVE claimedBy',
+    ConditionExpression: 'claimedBy = :me AND attribute_not_exists(ts)',
+    ExpressionAttributeValues: { ':me': deliveryId },
+  });
 }
 
 /**
@@ -213,29 +209,19 @@ export async function claimSummaryRender(
   now: Date,
   leaseMs: number,
 ): Promise<StormRecord | undefined> {
-  try {
-    const out = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
-        UpdateExpression: 'SET renderBy = :me, renderLease = :lease',
-        // No card yet: its poster renders what came in while it posted.
-        ConditionExpression:
-          'attribute_exists(ts) AND renderedEvents < events AND ' +
-          '(attribute_not_exists(renderBy) OR renderLease < :now)',
-        ExpressionAttributeValues: {
-          ':me': deliveryId,
-          ':now': now.getTime(),
-          ':lease': now.getTime() + leaseMs,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes as StormRecord;
-  } catch (error) {
-    if (isConditionFailed(error)) return undefined;
-    throw error;
-  }
+  return updateIf<StormRecord>({
+    Key: stormItem(stormKey),
+    UpdateExpression: 'SET renderBy = :me, renderLease = :lease',
+    // No card yet: its poster renders what came in while it posted.
+    ConditionExpression:
+      'attribute_exists(ts) AND renderedEvents < events AND ' +
+      '(attribute_not_exists(renderBy) OR renderLease < :now)',
+    ExpressionAttributeValues: {
+      ':me': deliveryId,
+      ':now': now.getTime(),
+      ':lease': now.getTime() + leaseMs,
+    },
+  });
 }
 
 /**
@@ -249,43 +235,26 @@ export async function startSummaryRender(
   now: Date,
   throttleMs: number,
 ): Promise<StormRecord | undefined> {
-  try {
-    const out = await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
-        UpdateExpression: 'SET renderedAt = :now, renderedEvents = events REMOVE renderBy, renderLease',
-        ConditionExpression: 'renderBy = :me AND renderedAt <= :threshold',
-        ExpressionAttributeValues: {
-          ':me': deliveryId,
-          ':now': now.getTime(),
-          ':threshold': now.getTime() - throttleMs,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return out.Attributes as StormRecord;
-  } catch (error) {
-    if (isConditionFailed(error)) return undefined;
-    throw error;
-  }
+  return updateIf<StormRecord>({
+    Key: stormItem(stormKey),
+    UpdateExpression: 'SET renderedAt = :now, renderedEvents = events REMOVE renderBy, renderLease',
+    ConditionExpression: 'renderBy = :me AND renderedAt <= :threshold',
+    ExpressionAttributeValues: {
+      ':me': deliveryId,
+      ':now': now.getTime(),
+      ':threshold': now.getTime() - throttleMs,
+    },
+  });
 }
 
 /** The renderer gives up (no time left, or an error): the next delivery of the storm becomes renderer. */
 export async function releaseSummaryRender(stormKey: string, deliveryId: string): Promise<void> {
-  try {
-    await db().send(
-      new UpdateCommand({
-        TableName: tableName(),
-        Key: { pk: `FP#storm:${stormKey}`, sk: 'STORM' },
-        UpdateExpression: 'REMOVE renderBy, renderLease',
-        ConditionExpression: 'renderBy = :me',
-        ExpressionAttributeValues: { ':me': deliveryId },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailed(error)) throw error;
-  }
+  await updateIf({
+    Key: stormItem(stormKey),
+    UpdateExpression: 'REMOVE renderBy, renderLease',
+    ConditionExpression: 'renderBy = :me',
+    ExpressionAttributeValues: { ':me': deliveryId },
+  });
 }
 
 /** The highest severity label seen in a storm. */

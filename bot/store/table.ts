@@ -1,5 +1,5 @@
 import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { createAwsClient, homeRegion } from '../aws/clients.js';
 import { tableSettings } from '../config.js';
 
@@ -77,4 +77,20 @@ export function resetDb(): void {
 /** True when a DynamoDB error is a failed condition (a lost race or an existing item). */
 export function isConditionFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * An update under a condition: the item as it is after (`ReturnValues` ALL_NEW), or undefined when the
+ * condition failed (a lost race, or nothing to change); any other error is thrown.
+ */
+export async function updateIf<T>(input: Omit<UpdateCommandInput, 'TableName'>): Promise<T | undefined> {
+  try {
+    const out = await db().send(
+      new UpdateCommand({ TableName: tableName(), ReturnValues: 'ALL_NEW', ...input }),
+    );
+    return out.Attributes as T;
+  } catch (error) {
+    if (isConditionFailed(error)) return undefined;
+    throw error;
+  }
 }
