@@ -3,6 +3,7 @@
  * as Slack's Function URL, and a small Step Functions recorder (an onAwsClientCreated hook) that
  * answers StartExecution / SendTaskSuccess / SendTaskFailure the way AWS does for those calls.
  */
+import { afterAll, beforeAll } from 'vitest';
 import type { FunctionUrlEvent } from '../../../sandbox/slack/function-url.js';
 import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
 import { formEncode, interactionBody } from '../../../sandbox/slack/payloads.js';
@@ -21,6 +22,7 @@ import { resetSlackWebClient, slackWebClient } from '../../../bot/slack/client.j
 import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
 import { resetWorkflowClient } from '../../../bot/workflow-client.js';
 import { handler, resetSlackHandler } from '../../../handlers/slack.js';
+import { useCaseTable } from '../../support/table.js';
 
 export const CASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-case';
 export const RELEASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-release';
@@ -192,3 +194,25 @@ export function viewSubmissionBody(
 }
 
 export { formEncode, handler, interactionBody, LocalSlack };
+
+/**
+ * The Slack side of a test file: a case table, the local Slack started and configured (plus `extra`
+ * settings), and the Step Functions recorder; all stopped after the file.
+ */
+export function useSlackSide(extra: Record<string, string> = {}) {
+  useCaseTable();
+  const side = {
+    slack: new LocalSlack(),
+    sfn: undefined as unknown as ReturnType<typeof installSfnRecorder>,
+  };
+  beforeAll(async () => {
+    await side.slack.start();
+    configure(side.slack, extra);
+    side.sfn = installSfnRecorder();
+  });
+  afterAll(async () => {
+    side.sfn.uninstall();
+    await side.slack.stop();
+  });
+  return side;
+}

@@ -1,34 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestApproval } from '../../../bot/cases/approval.js';
 import { postCaseLine } from '../../../bot/cases/notify.js';
 import { getCase, listAudit } from '../../../bot/cases/store.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { loadEvent } from '../../support/events.js';
-import { useCaseTable } from '../../support/table.js';
 import {
-  configure,
   deliver,
   ec2Finding,
   handler,
-  installSfnRecorder,
-  LocalSlack,
   postFindingCard,
+  useSlackSide,
   viewSubmissionBody,
 } from './harness.js';
 
-useCaseTable();
-const slack = new LocalSlack();
-let sfn: ReturnType<typeof installSfnRecorder>;
-
-beforeAll(async () => {
-  await slack.start();
-  configure(slack);
-  sfn = installSfnRecorder();
-});
-afterAll(async () => {
-  sfn.uninstall();
-  await slack.stop();
-});
+const side = useSlackSide();
+const { slack } = side;
 
 const texts = (m: { text?: string; blocks?: unknown }) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
 const card = (ts: string) => slack.messages('C0ALERTS').find((m) => m.ts === ts)!;
@@ -46,7 +32,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
 
     // Assess: one case, one execution named after it, the card became the case card
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
-    const starts = sfn.calls.filter((c) => c.command === 'StartExecution');
+    const starts = side.sfn.calls.filter((c) => c.command === 'StartExecution');
     expect(starts).toHaveLength(1);
     const caseId: string = starts[0]!.input.name;
     expect(caseId).toMatch(/^CASE-\d{8}-[0-9A-Z]{4}$/);
@@ -81,7 +67,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
       expect(refused.status).toBe(200);
       expect(slack.ephemerals('C0COMMANDERS', user).at(-1)?.text).toContain('Only incident commanders');
     }
-    expect(sfn.calls.filter((c) => c.command === 'SendTaskSuccess')).toHaveLength(0);
+    expect(side.sfn.calls.filter((c) => c.command === 'SendTaskSuccess')).toHaveLength(0);
 
     // Act: carol approves (and presses again from a stale card)
     const late = slack.clickRequest({
@@ -99,7 +85,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     await slack.deliver(handler, late);
 
     // Assess: one SendTaskSuccess with the stored token; the card and the thread say so
-    const success = sfn.calls.filter((c) => c.command === 'SendTaskSuccess');
+    const success = side.sfn.calls.filter((c) => c.command === 'SendTaskSuccess');
     expect(success).toHaveLength(1);
     expect(success[0]!.input.taskToken).toBe('task-token-secret-1');
     expect(JSON.parse(success[0]!.input.output)).toEqual({ approved: true, approver: 'U0CAROL' });
@@ -161,7 +147,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
   it('refuses the requester approving their own containment (four eyes)', async () => {
     const ts = await postFindingCard(ec2Finding());
     await slack.click(handler, { user: 'carol', channel: 'C0ALERTS', ts, actionId: 'case.contain' });
-    const caseId = sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!.input.name;
+    const caseId = side.sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!.input.name;
     await requestApproval({ caseId, taskToken: 'tt-4eyes' });
     const approval = slack.messages('C0COMMANDERS').at(-1)!;
     await slack.click(handler, {
@@ -172,15 +158,15 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     });
     expect(slack.ephemerals('C0COMMANDERS', 'carol').at(-1)?.text).toContain('Four-eyes');
     expect((await getCase(caseId))?.status).toBe('awaiting-approval');
-    expect(sfn.calls.some((c) => c.command === 'SendTaskSuccess' && c.input.taskToken === 'tt-4eyes')).toBe(
-      false,
-    );
+    expect(
+      side.sfn.calls.some((c) => c.command === 'SendTaskSuccess' && c.input.taskToken === 'tt-4eyes'),
+    ).toBe(false);
   });
 
   it('a commander denies with a reason: the workflow fails with ApprovalDenied and the case is denied', async () => {
     const ts = await postFindingCard(ec2Finding());
     await slack.click(handler, { user: 'alice', channel: 'C0ALERTS', ts, actionId: 'case.contain' });
-    const caseId = sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!.input.name;
+    const caseId = side.sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!.input.name;
     await requestApproval({ caseId, taskToken: 'tt-deny' });
     const approval = slack.messages('C0COMMANDERS').at(-1)!;
 
@@ -202,7 +188,9 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     );
 
     expect(submitted.status).toBe(200);
-    const failure = sfn.calls.find((c) => c.command === 'SendTaskFailure' && c.input.taskToken === 'tt-deny');
+    const failure = side.sfn.calls.find(
+      (c) => c.command === 'SendTaskFailure' && c.input.taskToken === 'tt-deny',
+    );
     expect(failure?.input).toMatchObject({
       error: 'ApprovalDenied',
       cause: 'Production database, snapshot only',
@@ -218,7 +206,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     const ts = await postFindingCard(finding);
     const request = slack.clickRequest({ user: 'alice', channel: 'C0ALERTS', ts, actionId: 'case.analyze' });
     await slack.deliver(handler, request);
-    const start = sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!;
+    const start = side.sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!;
     expect(JSON.parse(start.input.input)).toMatchObject({
       Actions: { contain: false },
       Approval: 'not-required',
@@ -232,7 +220,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     });
     expect(retry.status).toBe(200);
     expect(
-      sfn.calls.filter((c) => c.command === 'StartExecution' && c.input.name === start.input.name),
+      side.sfn.calls.filter((c) => c.command === 'StartExecution' && c.input.name === start.input.name),
     ).toHaveLength(1);
     expect(card(ts).replies).toHaveLength(1);
     expect(slack.ephemerals('C0ALERTS', 'alice').at(-1)?.text).toContain('already open');
@@ -256,7 +244,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     expect(texts(dismissed)).toContain('Dismissed by <@U0ALICE>');
     expect(texts(dismissed)).toContain('Pen test window');
     expect(JSON.stringify(dismissed.blocks)).not.toMatch(/finding\.dismiss|case\.analyze/);
-    const update = sfn.calls.find((c) => c.command === 'BatchUpdateFindings');
+    const update = side.sfn.calls.find((c) => c.command === 'BatchUpdateFindings');
     expect(update?.input).toMatchObject({
       FindingIdentifiers: [
         { Id: finding.id, ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty' },

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expireApproval, remindApproval, requestApproval } from '../../../bot/cases/approval.js';
 import { postCaseLine } from '../../../bot/cases/notify.js';
 import { startCase } from '../../../bot/cases/service.js';
@@ -7,22 +7,10 @@ import { getFingerprint, recordDelivery } from '../../../bot/intake/fingerprints
 import { slackWebClient } from '../../../bot/slack/client.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { loadEvent } from '../../support/events.js';
-import { useCaseTable } from '../../support/table.js';
-import { configure, ec2Finding, handler, installSfnRecorder, LocalSlack } from './harness.js';
+import { ec2Finding, handler, useSlackSide } from './harness.js';
 
-useCaseTable();
-const slack = new LocalSlack();
-let sfn: ReturnType<typeof installSfnRecorder>;
-
-beforeAll(async () => {
-  await slack.start();
-  configure(slack, { APPROVAL_EXPIRE_MINUTES: '30' });
-  sfn = installSfnRecorder();
-});
-afterAll(async () => {
-  sfn.uninstall();
-  await slack.stop();
-});
+const side = useSlackSide({ APPROVAL_EXPIRE_MINUTES: '30' });
+const { slack } = side;
 
 async function openFromCommandLine(action: 'analyze' | 'contain') {
   const f = ec2Finding();
@@ -80,14 +68,14 @@ describe('Function: handlers/progress', () => {
 
   it('a case without a finding card has its card and thread before its workflow starts, so no early line is lost', async () => {
     const seen: string[] = [];
-    sfn.onStart = (input) => {
+    side.sfn.onStart = (input) => {
       const card = slack.messages('C0ALERTS').find((m) => JSON.stringify(m.blocks).includes(input.name));
       seen.push(card ? 'card' : 'none');
     };
     try {
       await openFromCommandLine('contain');
     } finally {
-      sfn.onStart = undefined;
+      side.sfn.onStart = undefined;
     }
     expect(seen).toEqual(['card']);
   });
@@ -136,7 +124,7 @@ describe('Function: handlers/progress', () => {
     const after = await getCase(record.id);
     expect(after).toMatchObject({ status: 'denied', failure: 'expired' });
     expect(
-      sfn.calls.filter((c) => c.command === 'SendTaskFailure' && c.input.taskToken === 'tt-expire'),
+      side.sfn.calls.filter((c) => c.command === 'SendTaskFailure' && c.input.taskToken === 'tt-expire'),
     ).toHaveLength(1);
     expect(thread(record.id).replies.at(-1)!.text).toContain('expired');
     const card = slack.messages('C0COMMANDERS').find((m) => m.ts === after?.slack.approvalTs)!;
@@ -162,7 +150,7 @@ describe('Function: handlers/progress', () => {
       text: `release ${record.id}`,
     });
     expect(answer.body).toContain(`${record.id}-release-1`);
-    const start = sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!;
+    const start = side.sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!;
     expect(start.input).toMatchObject({
       name: `${record.id}-release-1`,
       stateMachineArn: expect.stringContaining('forensics-release'),

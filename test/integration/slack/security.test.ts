@@ -1,33 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listDayAudit } from '../../../bot/cases/store.js';
-import { useCaseTable } from '../../support/table.js';
 import {
-  configure,
   deliver,
   ec2Finding,
   formEncode,
   handler,
-  installSfnRecorder,
   interactionBody,
   LocalSlack,
   postFindingCard,
+  useSlackSide,
 } from './harness.js';
 
-useCaseTable();
-const slack = new LocalSlack();
-let sfn: ReturnType<typeof installSfnRecorder>;
+const side = useSlackSide();
+const { slack } = side;
 
-beforeAll(async () => {
-  await slack.start();
-  configure(slack);
-  sfn = installSfnRecorder();
-});
-afterAll(async () => {
-  sfn.uninstall();
-  await slack.stop();
-});
-
-const starts = () => sfn.calls.filter((c) => c.command === 'StartExecution').length;
+const starts = () => side.sfn.calls.filter((c) => c.command === 'StartExecution').length;
 
 async function analyzeBody(): Promise<string> {
   const ts = await postFindingCard(ec2Finding());
@@ -179,7 +166,7 @@ describe('Function: handlers/slack (request security)', () => {
       actionId: 'approval.approve',
     });
     expect(answer.status).toBe(200);
-    expect(sfn.calls.some((c) => c.command === 'SendTaskSuccess')).toBe(false);
+    expect(side.sfn.calls.some((c) => c.command === 'SendTaskSuccess')).toBe(false);
     expect(slack.ephemerals('C0COMMANDERS', 'carol').at(-1)?.text).toContain('not valid');
   });
 });
