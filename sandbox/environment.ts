@@ -3,6 +3,7 @@
  * Slack endpoint is local, credentials are fake, and the names match the seeded workspace and the
  * simulated organization. Only the signing secret and the log level may come from the caller.
  */
+import type { SimulatedOrganization } from './aws/organization.js';
 import { KEYS } from './aws/seed.js';
 
 export const SANDBOX = {
@@ -96,4 +97,31 @@ export function restoreVariables(before: Record<string, string | undefined>): vo
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
+}
+
+/**
+ * What the workflow steps and the bot's case side read, for a simulated organization of tests and
+ * benchmarks: the seeded workspace's names, the organization's accounts, bucket and ExternalId, and the
+ * forensics account's snapshot key in each region where cases run (KMS keys are regional).
+ */
+export function workflowVariables(org: SimulatedOrganization, slackApiUrl: string): Record<string, string> {
+  const { forensicsAccount } = org.settings;
+  const keys = ['us-east-1', 'eu-west-1'].map((region) => KEYS.forensics(region, forensicsAccount)).join(',');
+  return {
+    SLACK_API_URL: slackApiUrl,
+    SLACK_BOT_TOKEN: SANDBOX.botToken,
+    SLACK_SIGNING_SECRET: SANDBOX.signingSecret,
+    ALERTS_CHANNEL: 'C0ALERTS',
+    COMMANDERS_CHANNEL: 'C0COMMANDERS',
+    RESPONDERS_GROUP: 'S0RESPONDERS',
+    COMMANDERS_GROUP: 'S0COMMANDERS',
+    CASE_STATE_MACHINE_ARN: SANDBOX.caseStateMachineArn,
+    RELEASE_STATE_MACHINE_ARN: SANDBOX.releaseStateMachineArn,
+    IR_EXTERNAL_ID: org.settings.externalId,
+    EVIDENCE_BUCKET: org.settings.evidenceBucket,
+    FORENSICS_ACCOUNT: forensicsAccount,
+    SNAPSHOT_KMS_KEY_ARN: keys,
+    FORENSICS_KMS_KEY_ARN: keys,
+    FOUR_EYES: 'false',
+  };
 }

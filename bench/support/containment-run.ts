@@ -15,7 +15,8 @@ import { resetSlackWebClient } from '../../bot/slack/client.js';
 import { resetSlackSecrets } from '../../bot/slack/secrets.js';
 import { caseWorkflowInput, resetWorkflowClient } from '../../bot/workflow-client.js';
 import { handler as stepsHandler } from '../../handlers/steps.js';
-import { KEYS, SimulatedOrganization } from '../../sandbox/aws/index.js';
+import { SimulatedOrganization } from '../../sandbox/aws/index.js';
+import { workflowVariables } from '../../sandbox/environment.js';
 import type { CallRecord } from '../../sandbox/aws/index.js';
 import { LocalStepFunctions } from '../../sandbox/stepfunctions/local-sfn.js';
 import { resetMemberSessions } from '../../workflows/aws/member.js';
@@ -85,27 +86,6 @@ export interface RunResult {
 
 const COMMANDER = { userId: 'U0CAROL', name: 'carol' };
 
-/** Environment the steps and the bot read (the same as the workflow integration tests). */
-export function workflowEnvironment(org: SimulatedOrganization, slackApiUrl: string): Record<string, string> {
-  return {
-    SLACK_API_URL: slackApiUrl,
-    SLACK_BOT_TOKEN: 'xoxb-sandbox-token',
-    SLACK_SIGNING_SECRET: 'sandbox-signing-secret',
-    ALERTS_CHANNEL: 'C0ALERTS',
-    COMMANDERS_CHANNEL: 'C0COMMANDERS',
-    RESPONDERS_GROUP: 'S0RESPONDERS',
-    COMMANDERS_GROUP: 'S0COMMANDERS',
-    CASE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-case',
-    RELEASE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-release',
-    IR_EXTERNAL_ID: org.settings.externalId,
-    EVIDENCE_BUCKET: org.settings.evidenceBucket,
-    FORENSICS_ACCOUNT: org.settings.forensicsAccount,
-    SNAPSHOT_KMS_KEY_ARN: KEYS.forensics(REGION),
-    FORENSICS_KMS_KEY_ARN: KEYS.forensics(REGION),
-    FOUR_EYES: 'false',
-  };
-}
-
 /** Runs one approved case and returns when its workflow has ended (DynamoDB at AWS_ENDPOINT_URL_DYNAMODB). */
 export async function runApprovedCase(slackApiUrl: string, options: RunOptions): Promise<RunResult> {
   const wallStarted = performance.now();
@@ -113,7 +93,7 @@ export async function runApprovedCase(slackApiUrl: string, options: RunOptions):
   process.env.CASE_TABLE = await createCaseTable(`containment-${options.order}-${Date.now()}`);
   const org = new SimulatedOrganization().seedDefault().install();
   org.setFaults({ latencyMs: options.latencyMs });
-  Object.assign(process.env, workflowEnvironment(org, slackApiUrl));
+  Object.assign(process.env, workflowVariables(org, slackApiUrl));
   for (const s of [
     forensicsSettings,
     slackSettings,

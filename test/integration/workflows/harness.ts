@@ -7,7 +7,8 @@ import { resetSlackWebClient } from '../../../bot/slack/client.js';
 import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
 import { resetWorkflowClient } from '../../../bot/workflow-client.js';
 import { handler } from '../../../handlers/steps.js';
-import { KEYS, type OrganizationOptions, SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
+import { type OrganizationOptions, SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
+import { workflowVariables } from '../../../sandbox/environment.js';
 import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
 import {
   type ExecutionRecord,
@@ -45,26 +46,10 @@ export function useWorkflowWorld(
     world.slack = new LocalSlack();
     const { apiUrl } = await world.slack.start();
     world.org = new SimulatedOrganization(orgOptions).seedDefault().install();
-    const forensicsAccount = world.org.settings.forensicsAccount;
     Object.assign(process.env, {
-      SLACK_API_URL: apiUrl,
-      SLACK_BOT_TOKEN: 'xoxb-sandbox-token',
-      SLACK_SIGNING_SECRET: 'sandbox-signing-secret',
-      ALERTS_CHANNEL: 'C0ALERTS',
-      COMMANDERS_CHANNEL: 'C0COMMANDERS',
-      RESPONDERS_GROUP: 'S0RESPONDERS',
-      COMMANDERS_GROUP: 'S0COMMANDERS',
-      CASE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-case',
-      RELEASE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-release',
-      IR_EXTERNAL_ID: world.org.settings.externalId,
-      EVIDENCE_BUCKET: world.org.settings.evidenceBucket,
-      FORENSICS_ACCOUNT: world.org.settings.forensicsAccount,
-      // One key per region where cases run (KMS keys are regional).
-      SNAPSHOT_KMS_KEY_ARN: `${KEYS.forensics('us-east-1', forensicsAccount)},${KEYS.forensics('eu-west-1', forensicsAccount)}`,
-      FORENSICS_KMS_KEY_ARN: `${KEYS.forensics('us-east-1', forensicsAccount)},${KEYS.forensics('eu-west-1', forensicsAccount)}`,
+      ...workflowVariables(world.org, apiUrl),
       MEMORY_POLL_SECONDS: '1',
       SNAPSHOT_POLL_SECONDS: '1',
-      FOUR_EYES: 'false',
       ...env,
     });
     for (const s of [
