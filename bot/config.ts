@@ -63,6 +63,14 @@ export const env = {
       .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
       .transform(Number)
       .pipe(z.number().int().min(min).max(max)),
+  /** A decimal number (minutes may be fractional, so tests can drive real timeouts in seconds). */
+  number: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z
+      .string()
+      .optional()
+      .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
+      .transform(Number)
+      .pipe(z.number().min(min).max(max)),
   list: () =>
     z
       .string()

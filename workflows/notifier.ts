@@ -9,7 +9,7 @@ import { announceCase } from '../bot/cases/service.js';
  */
 export interface CaseNotifier {
   postCaseLine(caseId: string, line: CaseLine): Promise<unknown>;
-  requestApproval(input: { caseId: string; taskToken: string }): Promise<unknown>;
+  requestApproval(input: { caseId: string; taskToken: string; round?: number }): Promise<unknown>;
   remindApproval(caseId: string): Promise<boolean>;
   expireApproval(caseId: string): Promise<boolean>;
   announceCase(record: CaseRecord): Promise<unknown>;

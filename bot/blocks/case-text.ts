@@ -1,4 +1,4 @@
-import type { CaseRecord, CaseStatus, StepRecord } from '../cases/model.js';
+import type { CaseRecord, CaseStatus, Decision, StepRecord } from '../cases/model.js';
 
 /**
  * Small pure text helpers for case messages: mrkdwn escaping, durations, step lines, the status line.
@@ -19,6 +19,14 @@ export const cut = (s: string, max: number): string => (s.length <= max ? s : `$
 export function mention(who: string | { userId: string; name?: string }): string {
   const { userId, name } = typeof who === 'string' ? { userId: who, name: undefined } : who;
   return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : esc(name ?? userId);
+}
+
+/** An approval decision in words: "approved by @carol", "denied by @dave: reason", "expired". */
+export function decisionWords(decision: Decision): string {
+  const by = decision.by ? ` by ${mention(decision.by)}` : '';
+  const reason =
+    decision.reason && decision.outcome === 'denied' ? `: ${esc(cut(decision.reason, 300))}` : '';
+  return decision.outcome === 'expired' ? 'approval expired' : `${decision.outcome}${by}${reason}`;
 }
 
 /** "850 ms", "4.2 s", "3 min 20 s". */
@@ -130,7 +138,7 @@ export function caseStatusLine(record: CaseRecord): string {
       : record.status === 'open'
         ? ' · starting'
         : '';
-  const approver = record.approver ? ` · approved by ${mention(record.approver)}` : '';
+  const approver = record.decision ? ` · ${decisionWords(record.decision)}` : '';
   const failure =
     (record.status === 'failed' || record.status === 'evidence-incomplete') && record.failure
       ? `\n${esc(cut(record.failure, 600))}`

@@ -3,6 +3,7 @@ import type { CaseRecord } from '../cases/model.js';
 import {
   actionWords,
   cut,
+  decisionWords,
   duration,
   esc,
   mention,
@@ -88,7 +89,7 @@ export function caseStatusBlocks(record: CaseRecord, threadLink?: string): Known
           type: 'mrkdwn',
           text: `*Requester*\n${mention(record.requester)} (${actionWords(record)}, ${record.trigger})`,
         },
-        { type: 'mrkdwn', text: `*Approver*\n${record.approver ? mention(record.approver) : '—'}` },
+        { type: 'mrkdwn', text: `*Decision*\n${record.decision ? decisionWords(record.decision) : '—'}` },
         { type: 'mrkdwn', text: `*Opened*\n${time(record.createdAt)}` },
         { type: 'mrkdwn', text: `*Severity*\n${esc(record.severity.label)} (${record.severity.score})` },
       ],

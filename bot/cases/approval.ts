@@ -7,17 +7,17 @@ import {
   approvalReminderText,
   type ApprovalDecision,
 } from '../blocks/approval-card.js';
-import { mention } from '../blocks/case-text.js';
+import { cut, esc, mention } from '../blocks/case-text.js';
 import { workspaceSettings } from '../config.js';
 import { CaseConflictError, describeError, ForensicsBotError } from '../errors.js';
 import { logger } from '../logger.js';
 import { slackWebClient } from '../slack/client.js';
 import { db, isConditionFailed, tableName } from '../store/table.js';
 import { ApprovalTaskGoneError, sendApproval, sendDenial } from '../workflow-client.js';
-import type { Actor, CaseRecord } from './model.js';
+import type { Actor, CaseRecord, Decision } from './model.js';
 import { postInThread, refreshCard } from './notify.js';
 import { approvalSettings } from './settings.js';
-import { audit, requireCase, setSlackRefs, transition, updateCase } from './store.js';
+import { audit, recordApprovalRequest, requireCase, setSlackRefs, transition } from './store.js';
 
 /**
  * The approval gate. The workflow's approval step (`.waitForTaskToken`) calls `requestApproval`; the
@@ -48,15 +48,26 @@ async function link(slack: WebClient, channel?: string, ts?: string): Promise<st
 
 /**
  * Stores the task token, moves the case to awaiting-approval, posts the approval card in the
- * commanders channel (or redraws it when a retried step asks again) and links it from the thread.
+ * commanders channel (or redraws it when a reminder round or a retried step asks again) and links it
+ * from the thread. The expiry counts from the first request of the cycle, whatever the reminders.
+ * A decision that landed between a reminder's timeout and this round (its answer went to the old,
+ * timed-out token) is honoured: the new token gets the same answer.
  */
-export async function requestApproval(input: { caseId: string; taskToken: string }): Promise<CaseRecord> {
-  const requestedAt = new Date();
-  await updateCase(input.caseId, {
-    taskToken: input.taskToken,
-    approvalRequestedAt: requestedAt.toISOString(),
-  });
+export async function requestApproval(input: {
+  caseId: string;
+  taskToken: string;
+  round?: number;
+}): Promise<CaseRecord> {
+  const current = await requireCase(input.caseId);
+  const fresh = (input.round ?? 0) === 0 && current.status !== 'awaiting-approval';
+  if (!fresh && current.decision && current.status !== 'awaiting-approval') {
+    await recordApprovalRequest(input.caseId, input.taskToken, false);
+    await answerWorkflow(input.taskToken, current.decision, input.caseId);
+    return current;
+  }
+  await recordApprovalRequest(input.caseId, input.taskToken, fresh);
   let record = await transition(input.caseId, 'awaiting-approval');
+  const requestedAt = new Date(record.approvalRequestedAt ?? Date.now());
   const slack = await slackWebClient();
   const { APPROVAL_EXPIRE_MINUTES, FOUR_EYES } = approvalSettings();
   const threadLink = await link(slack, record.slack.channel, record.slack.threadTs);
@@ -91,9 +102,33 @@ export async function requestApproval(input: { caseId: string; taskToken: string
   return record;
 }
 
+/** Gives the waiting workflow the case's decision (a token that is gone already is not an error). */
+async function answerWorkflow(taskToken: string, decision: Decision, caseId: string): Promise<void> {
+  try {
+    if (decision.outcome === 'approved') await sendApproval(taskToken, decision.by?.userId ?? 'unknown');
+    else if (decision.outcome === 'expired') await sendDenial(taskToken, 'expired', 'ApprovalExpired');
+    else await sendDenial(taskToken, decision.reason || 'Denied by an incident commander');
+  } catch (error) {
+    if (!(error instanceof ApprovalTaskGoneError)) throw error;
+    logger.warn('Approval task already gone', { caseId });
+  }
+}
+
+/** Who decided the approval and when, in words for a click that came too late. */
+function decidedAlready(record: CaseRecord): string {
+  const d = record.decision;
+  if (!d) return `${record.id} does not wait for approval (it is ${record.status})`;
+  const when = d.at.slice(0, 19).replace('T', ' ');
+  return d.outcome === 'expired'
+    ? `The approval request of ${record.id} expired at ${when} UTC`
+    : `${record.id} was already ${d.outcome} by ${mention(d.by ?? 'unknown')} at ${when} UTC`;
+}
+
 /**
- * A commander's decision. Checks (in order): the case waits for approval, the four-eyes rule, then
- * moves the case conditionally and answers the workflow. The caller has checked the commander role.
+ * A commander's decision. Checks (in order): the case waits for approval, the request has not
+ * expired, the four-eyes rule; then one conditional write (status exactly awaiting-approval) decides,
+ * so of racing clicks exactly one is the decision and the others are told who decided. The caller has
+ * checked the commander role.
  */
 export async function decideApproval(input: {
   caseId: string;
@@ -104,40 +139,49 @@ export async function decideApproval(input: {
   const { caseId, actor } = input;
   const current = await requireCase(caseId);
   if (current.status !== 'awaiting-approval' || !current.taskToken)
-    throw new ApprovalAlreadyDecidedError(`${caseId} does not wait for approval (it is ${current.status})`);
+    throw new ApprovalAlreadyDecidedError(decidedAlready(current));
+  if (approvalExpired(current)) {
+    await expireApproval(caseId);
+    throw new ApprovalAlreadyDecidedError(decidedAlready(await requireCase(caseId)));
+  }
   if (input.approve && approvalSettings().FOUR_EYES && current.requester.userId === actor.userId)
     throw new FourEyesError(
       'Four-eyes rule: you requested this containment, so another commander must approve it.',
     );
+  const decision: Decision = {
+    outcome: input.approve ? 'approved' : 'denied',
+    by: actor,
+    at: new Date().toISOString(),
+    ...(input.reason ? { reason: input.reason } : {}),
+  };
   let record: CaseRecord;
   try {
     record = input.approve
-      ? await transition(caseId, 'containing', { approver: actor })
-      : await transition(caseId, 'denied', {
-          approver: actor,
-          failure: `Denied by ${actor.name ?? actor.userId}${input.reason ? `: ${input.reason}` : ''}`,
-        });
+      ? await transition(caseId, 'containing', { decision }, { from: 'awaiting-approval' })
+      : await transition(
+          caseId,
+          'denied',
+          {
+            decision,
+            failure: `Denied by ${actor.name ?? actor.userId}${input.reason ? `: ${input.reason}` : ''}`,
+          },
+          { from: 'awaiting-approval' },
+        );
   } catch (error) {
     if (error instanceof CaseConflictError)
-      throw new ApprovalAlreadyDecidedError(`${caseId} was decided meanwhile`, { cause: error });
+      throw new ApprovalAlreadyDecidedError(decidedAlready(await requireCase(caseId)), { cause: error });
     throw error;
   }
-  try {
-    if (input.approve) await sendApproval(current.taskToken, actor.userId);
-    else await sendDenial(current.taskToken, input.reason || 'Denied by an incident commander');
-  } catch (error) {
-    if (!(error instanceof ApprovalTaskGoneError)) throw error;
-    logger.warn('Approval task already gone', { caseId });
-  }
-  const decision: ApprovalDecision = input.approve
-    ? { kind: 'approved', by: actor.userId, at: new Date() }
-    : { kind: 'denied', by: actor.userId, at: new Date(), reason: input.reason };
+  await answerWorkflow(current.taskToken, decision, caseId);
   const verb = input.approve
     ? ':white_check_mark: Containment approved'
     : ':no_entry_sign: Containment denied';
   await Promise.all([
-    updateApprovalCard(record, decision),
-    postInThread(record, `${verb} by ${mention(actor)}${input.reason ? `: ${input.reason}` : ''}.`),
+    updateApprovalCard(record, cardDecision(decision)),
+    postInThread(
+      record,
+      `${verb} by ${mention(actor)}${input.reason ? `: ${esc(cut(input.reason, 500))}` : ''}.`,
+    ),
     refreshCard(record),
     audit({
       caseId,
@@ -148,6 +192,21 @@ export async function decideApproval(input: {
     }),
   ]);
   return record;
+}
+
+/** True once `APPROVAL_EXPIRE_MINUTES` have passed since the cycle's first request. */
+export function approvalExpired(record: CaseRecord, now: number = Date.now()): boolean {
+  if (!record.approvalRequestedAt) return false;
+  return now >= Date.parse(record.approvalRequestedAt) + approvalSettings().APPROVAL_EXPIRE_MINUTES * 60_000;
+}
+
+function cardDecision(decision: Decision): ApprovalDecision {
+  const at = new Date(decision.at);
+  if (decision.outcome === 'expired') return { kind: 'expired', at };
+  const by = decision.by?.userId ?? 'unknown';
+  return decision.outcome === 'approved'
+    ? { kind: 'approved', by, at }
+    : { kind: 'denied', by, at, reason: decision.reason };
 }
 
 async function updateApprovalCard(record: CaseRecord, decision: ApprovalDecision): Promise<void> {
@@ -205,7 +264,12 @@ export async function expireApproval(caseId: string): Promise<boolean> {
   if (current.status !== 'awaiting-approval') return false;
   let record: CaseRecord;
   try {
-    record = await transition(caseId, 'denied', { failure: 'expired' });
+    record = await transition(
+      caseId,
+      'denied',
+      { failure: 'expired', decision: { outcome: 'expired', at: new Date().toISOString() } },
+      { from: 'awaiting-approval' },
+    );
   } catch (error) {
     if (error instanceof CaseConflictError) return false;
     throw error;
@@ -218,7 +282,7 @@ export async function expireApproval(caseId: string): Promise<boolean> {
     }
   }
   await Promise.all([
-    updateApprovalCard(record, { kind: 'expired', at: new Date() }),
+    updateApprovalCard(record, cardDecision(record.decision!)),
     postInThread(
       record,
       ':hourglass: The approval request expired: nobody decided in time, so the instance was not contained.',

@@ -86,6 +86,19 @@ export type Trigger = z.infer<typeof TriggerSchema>;
 export const ActorSchema = z.object({ userId: z.string(), name: z.string().optional() });
 export type Actor = z.infer<typeof ActorSchema>;
 
+/**
+ * The one decision of an approval request: approved or denied by a commander, or expired. Written once,
+ * conditionally, by the first click that finds the case awaiting approval; every surface (case card,
+ * status, manifest, audit) shows this record, so a denial is never shown as an approval.
+ */
+export const DecisionSchema = z.object({
+  outcome: z.enum(['approved', 'denied', 'expired']),
+  by: ActorSchema.optional(),
+  at: z.string(),
+  reason: z.string().optional(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;
+
 export const ArtifactSchema = z.object({
   kind: z.enum(['memory', 'disk-snapshot', 'manifest', 'log', 'other']),
   uri: z.string(),
@@ -120,7 +133,8 @@ export const CaseRecordSchema = z.looseObject({
   actions: z.array(CaseActionSchema),
   trigger: TriggerSchema,
   requester: ActorSchema,
-  approver: ActorSchema.optional(),
+  /** The decision of the case's approval request (absent until one is decided). */
+  decision: DecisionSchema.optional(),
   slack: z.object({
     channel: z.string().optional(),
     cardTs: z.string().optional(),
@@ -131,6 +145,7 @@ export const CaseRecordSchema = z.looseObject({
   executionArn: z.string().optional(),
   /** The approval step's task token; never shown in Slack or logged. */
   taskToken: z.string().optional(),
+  /** When approval was first asked for; reminders keep it, so expiry counts from the first request. */
   approvalRequestedAt: z.string().optional(),
   /** The instance's original configuration, recorded before containment (release restores it). */
   originalConfig: z.record(z.string(), z.unknown()).optional(),

@@ -14,8 +14,11 @@ export const approvalSettings = defineSettings('Approvals', {
   FOUR_EYES: env.bool(true),
   /** Minutes after which a pending approval reminds the commanders (the workflow's Wait uses the same). */
   APPROVAL_REMIND_MINUTES: env.int(15, 1, 24 * 60),
-  /** Minutes after which a pending approval expires (status denied, reason "expired"). */
-  APPROVAL_EXPIRE_MINUTES: env.int(60, 1, 7 * 24 * 60),
+  /**
+   * Minutes after the first request at which a pending approval expires (decision "expired"), whatever
+   * the reminders. Fractions are allowed (tests expire in seconds, through the real workflow).
+   */
+  APPROVAL_EXPIRE_MINUTES: env.number(60, 0.005, 7 * 24 * 60),
 });
 
 /** Defaults for `/forensics analyze|contain <instance-id> [account] [region]`. */

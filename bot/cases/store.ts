@@ -138,6 +138,26 @@ export async function updateCase(id: string, patch: Patch): Promise<CaseRecord> 
   return update(id, `SET ${sets.join(', ')}`, names, values);
 }
 
+/**
+ * Stores an approval request's task token. A fresh request (the case is not awaiting approval yet)
+ * starts the clock and clears an earlier cycle's decision; a repeated one (a reminder round, a retried
+ * step) only replaces the token, so `approvalRequestedAt` stays the first request's time.
+ */
+export async function recordApprovalRequest(
+  id: string,
+  taskToken: string,
+  fresh: boolean,
+  requestedAt: string = nowIso(),
+): Promise<CaseRecord> {
+  const names: Record<string, string> = { '#t': 'taskToken', '#r': 'approvalRequestedAt', '#u': 'updatedAt' };
+  const values: Record<string, unknown> = { ':t': taskToken, ':r': requestedAt, ':u': nowIso() };
+  if (fresh) {
+    names['#d'] = 'decision';
+    return update(id, 'SET #t = :t, #r = :r, #u = :u REMOVE #d', names, values);
+  }
+  return update(id, 'SET #t = :t, #r = if_not_exists(#r, :r), #u = :u', names, values);
+}
+
 /** Sets nested Slack coordinates without overwriting the others. */
 export async function setSlackRefs(id: string, refs: CaseRecord['slack']): Promise<CaseRecord> {
   const entries = Object.entries(refs).filter(([, v]) => v !== undefined);
@@ -155,8 +175,17 @@ export async function setSlackRefs(id: string, refs: CaseRecord['slack']): Promi
  * Moves a case to a new status if the move is allowed from the status it has now (checked in the write
  * itself, so two racing moves cannot both win). Returns the record after the move.
  */
-export async function transition(id: string, to: CaseStatus, extra: Patch = {}): Promise<CaseRecord> {
+export async function transition(
+  id: string,
+  to: CaseStatus,
+  extra: Patch = {},
+  options: { from?: CaseStatus } = {},
+): Promise<CaseRecord> {
   const current = await requireCase(id);
+  // With `from`, the move is one decision: only a case in exactly that status moves, and a case that
+  // is already `to` (someone else moved it first) is a conflict, not a quiet success.
+  if (options.from && current.status !== options.from)
+    throw new CaseConflictError(`${id} is ${current.status}, not ${options.from}`);
   if (current.status === to) return current;
   if (!canTransition(current.status, to)) {
     throw new CaseConflictError(`${id} is ${current.status}; it cannot become ${to}`);

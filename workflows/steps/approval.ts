@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approvalSettings } from '../../bot/cases/settings.js';
+import { approvalExpired } from '../../bot/cases/approval.js';
 import { requireCase } from '../../bot/cases/store.js';
 import { member } from '../aws/member.js';
 import { notifier } from '../notifier.js';
@@ -21,7 +21,11 @@ export const awaitApproval = defineStep({
     round: z.number().int().min(0).default(0),
   }),
   async run(input) {
-    await notifier().requestApproval({ caseId: input.caseId, taskToken: input.taskToken });
+    await notifier().requestApproval({
+      caseId: input.caseId,
+      taskToken: input.taskToken,
+      round: input.round,
+    });
     if (input.round > 0) await notifier().remindApproval(input.caseId);
     return { round: input.round };
   },
@@ -44,9 +48,8 @@ export const checkApprovalExpiry = defineStep({
       return { decision: 'approved', round };
     if (record.status === 'denied')
       return { decision: record.failure === 'expired' ? 'expired' : 'denied', round };
-    const requestedAt = record.approvalRequestedAt ? Date.parse(record.approvalRequestedAt) : Date.now();
-    const expiresAt = requestedAt + approvalSettings().APPROVAL_EXPIRE_MINUTES * 60_000;
-    if (Date.now() >= expiresAt) {
+    // Measured from the cycle's first request (reminder rounds keep that time), never from this round.
+    if (approvalExpired(record)) {
       await notifier().expireApproval(input.caseId);
       return { decision: 'expired', round };
     }

@@ -20,7 +20,10 @@ export function buildManifest(record: CaseRecord, generatedAt: string) {
     trigger: record.trigger,
     findingIds: record.findingIds,
     requester: record.requester,
-    approver: record.approver ?? null,
+    // The approval's decision as recorded (approved, denied or expired, by whom, when, why); `approver`
+    // names a commander only when the decision was an approval.
+    decision: record.decision ?? null,
+    approver: record.decision?.outcome === 'approved' ? (record.decision.by ?? null) : null,
     openedAt: record.createdAt,
     executionArn: record.executionArn ?? null,
     containedAt: (record as { containedAt?: string }).containedAt ?? null,

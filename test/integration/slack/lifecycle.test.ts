@@ -199,6 +199,56 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     expect(
       JSON.stringify(slack.messages('C0COMMANDERS').find((m) => m.ts === approval.ts)!.blocks),
     ).toContain('Denied');
+
+    // Assess: the case records the decision as a denial, and no surface calls it an approval
+    const record = (await getCase(caseId))!;
+    expect(record.decision).toMatchObject({
+      outcome: 'denied',
+      by: { userId: 'U0CAROL' },
+      reason: 'Production database, snapshot only',
+    });
+    expect(texts(card(ts))).toContain('denied by <@U0CAROL>');
+    expect(texts(card(ts))).not.toMatch(/approved by/);
+    const status = await slack.command(handler, {
+      user: 'alice',
+      channel: 'C0ALERTS',
+      text: `status ${caseId}`,
+    });
+    expect(status.body).toContain('denied by <@U0CAROL>');
+    expect(status.body).not.toMatch(/approved by|Approver/);
+  });
+
+  it('of ten concurrent Approve clicks exactly one decides; the others are told who decided', async () => {
+    const ts = await postFindingCard(ec2Finding());
+    await slack.click(handler, { user: 'alice', channel: 'C0ALERTS', ts, actionId: 'case.contain' });
+    const caseId = side.sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!.input.name;
+    await requestApproval({ caseId, taskToken: 'tt-race' });
+    const approval = slack.messages('C0COMMANDERS').at(-1)!;
+    // ten distinct signed deliveries (each payload has its own trigger_id), all at once
+    const requests = Array.from({ length: 10 }, () =>
+      slack.clickRequest({
+        user: 'carol',
+        channel: 'C0COMMANDERS',
+        ts: approval.ts,
+        actionId: 'approval.approve',
+      }),
+    );
+    const answers = await Promise.all(requests.map((r) => slack.deliver(handler, r)));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+
+    const success = side.sfn.calls.filter(
+      (c) => c.command === 'SendTaskSuccess' && c.input.taskToken === 'tt-race',
+    );
+    expect(success).toHaveLength(1);
+    const approvedLines = card(ts).replies.filter((r) => r.text.includes('Containment approved'));
+    expect(approvedLines).toHaveLength(1);
+    const trail = await listAudit(caseId);
+    expect(trail.filter((e) => e.action === 'approval.approve' && e.outcome === 'ok')).toHaveLength(1);
+    expect(slack.ephemerals('C0COMMANDERS', 'carol').at(-1)?.text).toMatch(/already approved by <@U0CAROL>/);
+    expect((await getCase(caseId))?.decision).toMatchObject({
+      outcome: 'approved',
+      by: { userId: 'U0CAROL' },
+    });
   });
 
   it('Analyze opens a case without approval; /forensics list shows it; a second click says it is open', async () => {

@@ -70,7 +70,7 @@ describe('Function: handlers/slack on the real case workflow', () => {
     expect(execution.status).toBe('SUCCEEDED');
     const record = await requireCase(caseId);
     expect(record.status).toBe('evidence-secured');
-    expect(record.approver?.userId).toBe('U0CAROL');
+    expect(record.decision).toMatchObject({ outcome: 'approved', by: { userId: 'U0CAROL' } });
     const thread = slack.messages('C0ALERTS').find((m) => m.ts === ts)!;
     const lines = thread.replies.map((r) => r.text);
     expect(lines.some((l) => l.includes('Containment approved by <@U0CAROL>'))).toBe(true);

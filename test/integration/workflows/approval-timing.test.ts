@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requireCase, updateCase } from '../../../bot/cases/store.js';
+import { requireCase } from '../../../bot/cases/store.js';
 import {
   eventually,
   inputOf,
@@ -10,8 +10,9 @@ import {
   useWorkflowWorld,
 } from './harness.js';
 
-// Each wait for approval times out after 0.3 s here (in AWS: APPROVAL_REMIND_MINUTES).
-const world = useWorkflowWorld({}, { taskTimeoutSeconds: 0.3 });
+// Each wait for approval times out after 0.3 s here (in AWS: APPROVAL_REMIND_MINUTES), and the request
+// expires 1.8 s after it was first made: several reminder rounds pass first, and none may restart the clock.
+const world = useWorkflowWorld({ APPROVAL_EXPIRE_MINUTES: '0.03' }, { taskTimeoutSeconds: 0.3 });
 
 describe('Workflow: case, approval never answered', () => {
   it('reminds the commanders, then expires, and never contains silently', async () => {
@@ -21,13 +22,19 @@ describe('Workflow: case, approval never answered', () => {
 
     await eventually(async () => !!(await requireCase(record.id)).approvalRemindedAt);
     expect(world.sfn.describe(arn).status).toBe('RUNNING');
-    await updateCase(record.id, { approvalRequestedAt: new Date(Date.now() - 24 * 3600_000).toISOString() });
+    const firstRequest = (await requireCase(record.id)).approvalRequestedAt!;
     const execution = await world.sfn.waitFor(arn);
+    const expiredAt = Date.now();
 
     expect(execution.status).toBe('SUCCEEDED');
     const after = await requireCase(record.id);
     expect(after.status).toBe('denied');
     expect(after.failure).toBe('expired');
+    expect(after.decision).toMatchObject({ outcome: 'expired' });
+    expect(after.decision?.by).toBeUndefined();
+    // Expired from the first request (reminders kept its time), not from the last reminder round.
+    expect(after.approvalRequestedAt).toBe(firstRequest);
+    expect(expiredAt - Date.parse(firstRequest)).toBeLessThan(10_000);
     expect(instanceState(world, SEEDED.instances.demo).enis.map((e) => e.groupIds)).toEqual(before);
     expect(instanceState(world, SEEDED.instances.demo).instance.tags.SecurityIncidentStatus).toBe(
       'ContainmentDenied',
