@@ -68,7 +68,10 @@ describe('Workflow: case', () => {
       r.autoScalingGroups.get(SEEDED.autoScalingGroup)!.instances.map((i) => i.instanceId),
     ).not.toContain(SEEDED.instances.autoScaled);
     expect(groupNames(SEEDED.instances.autoScaled).flat()).toEqual([GROUP_NAMES.isolation]);
-    expect((await requireCase(record.id)).decision).toMatchObject({ outcome: 'approved', by: { userId: 'U0CAROL' } });
+    expect((await requireCase(record.id)).decision).toMatchObject({
+      outcome: 'approved',
+      by: { userId: 'U0CAROL' },
+    });
   });
 
   it('the commander denies: nothing is isolated and the tag says so (second region)', async () => {
