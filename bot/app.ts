@@ -72,6 +72,16 @@ export function createBoltApp(secrets: SlackAppSecrets): { app: App; receiver: A
   return { app, receiver };
 }
 
+/** Slack's URL check when the request URL is saved: it changes nothing, so it needs no replay record. */
+function isUrlVerification(body: string): boolean {
+  if (!body.startsWith('{')) return false;
+  try {
+    return (JSON.parse(body) as { type?: unknown }).type === 'url_verification';
+  } catch {
+    return false; // not JSON: an interaction or a command, which the replay check covers
+  }
+}
+
 /** The guarded Function URL handler: the request guard, then Bolt. */
 export function createSlackHandler(secrets: SlackAppSecrets) {
   const { receiver } = createBoltApp(secrets);
@@ -85,8 +95,10 @@ export function createSlackHandler(secrets: SlackAppSecrets) {
       logger.warn('Slack request refused', { reason: check });
       return { statusCode: 401, body: '' };
     }
-    const retry = request.header('x-slack-retry-num');
-    if (!retry) {
+    // Every request is processed at most once: its signature is remembered whatever its headers (the
+    // retry headers are not signed, so they cannot open a way past the replay check). A delivery seen
+    // before that says it is a Slack retry gets 200 and no side effect; any other repeat is a replay.
+    if (!isUrlVerification(request.rawBody)) {
       let first: boolean;
       try {
         first = await rememberSignature(signature!, timestamp!);
@@ -95,14 +107,17 @@ export function createSlackHandler(secrets: SlackAppSecrets) {
         return { statusCode: 503, body: '' };
       }
       if (!first) {
+        const retry = request.header('x-slack-retry-num');
+        if (retry) {
+          logger.info('Slack retry of a request already processed: answered, not processed again', {
+            retry,
+            reason: request.header('x-slack-retry-reason'),
+          });
+          return { statusCode: 200, body: '' };
+        }
         logger.warn('Slack request refused', { reason: 'replayed' });
         return { statusCode: 401, body: '' };
       }
-    } else {
-      logger.info('Slack retry: passed to the idempotent listeners', {
-        retry,
-        reason: request.header('x-slack-retry-reason'),
-      });
     }
     try {
       return (await bolt(

@@ -10,8 +10,8 @@ import { db, isConditionFailed, tableName } from './store/table.js';
  * - the signature is checked before the body is parsed: forged, and older (or newer) than 5 minutes,
  *   are refused with 401;
  * - an identical signed request seen before is a replay and refused: each signature is remembered with a
- *   conditional put (TTL 10 minutes, past the 5 minute window). A Slack retry (`X-Slack-Retry-Num`)
- *   always passes to the listeners, which are idempotent (same case, one execution, one thread reply).
+ *   conditional put (TTL 10 minutes, past the 5 minute window). The unsigned `X-Slack-Retry-Num` header
+ *   never skips this check: a repeat that carries it gets 200 and is not processed again.
  */
 
 export const MAX_AGE_SECONDS = 5 * 60;

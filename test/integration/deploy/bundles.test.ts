@@ -119,14 +119,14 @@ describe('Function: bundleHandler', () => {
   });
 
   it('answers a signed Slack request from the bundled Slack handler, and refuses an unsigned one', () => {
-    // Prepare: a Slack retry skips the replay check (DynamoDB); url_verification needs no Slack API call
+    // Prepare: url_verification changes nothing, so it needs neither the replay record (DynamoDB) nor a Slack API call
     const file = join(bundleHandler('slack').dir, 'index.mjs');
     const secret = 'bundle-test-signing-secret';
     const body = JSON.stringify({ type: 'url_verification', challenge: 'c-123', token: 't' });
     const ts = String(Math.floor(Date.now() / 1000));
     const signature = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
     const event = (headers: Record<string, string>) => ({
-      headers: { 'content-type': 'application/json', 'x-slack-retry-num': '1', ...headers },
+      headers: { 'content-type': 'application/json', ...headers },
       body,
       isBase64Encoded: false,
     });

@@ -251,7 +251,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     });
   });
 
-  it('Analyze opens a case without approval; /forensics list shows it; a second click says it is open', async () => {
+  it('Analyze opens a case without approval; /forensics list shows it; a Slack retry of the click is not processed again', async () => {
     const finding = ec2Finding();
     const ts = await postFindingCard(finding);
     const request = slack.clickRequest({ user: 'alice', channel: 'C0ALERTS', ts, actionId: 'case.analyze' });
@@ -264,6 +264,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     const list = await slack.command(handler, { user: 'alice', channel: 'C0ALERTS', text: 'list' });
     expect(list.body).toContain(start.input.name);
     // the same click again, as a Slack retry: same case, nothing repeated
+    const ephemeralsBefore = slack.ephemerals('C0ALERTS', 'alice').length;
     const retry = await slack.deliver(handler, {
       ...request,
       headers: { ...request.headers, 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
@@ -273,7 +274,9 @@ describe('Function: handlers/slack (case lifecycle)', () => {
       side.sfn.calls.filter((c) => c.command === 'StartExecution' && c.input.name === start.input.name),
     ).toHaveLength(1);
     expect(card(ts).replies).toHaveLength(1);
-    expect(slack.ephemerals('C0ALERTS', 'alice').at(-1)?.text).toContain('already open');
+    // the retry was answered without being processed again (no listener ran: no ephemeral either)
+    expect(retry.body).toBe('');
+    expect(slack.ephemerals('C0ALERTS', 'alice')).toHaveLength(ephemeralsBefore);
   });
 
   it('Dismiss asks for a reason, marks the card dismissed by whom and suppresses the finding in Security Hub', async () => {

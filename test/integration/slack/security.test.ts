@@ -68,6 +68,31 @@ describe('Function: handlers/slack (request security)', () => {
     expect(starts()).toBe(before + 1);
   });
 
+  it('an added X-Slack-Retry-Num (unsigned) opens no way past the replay check: a captured contain or command does nothing again', async () => {
+    const ts = await postFindingCard(ec2Finding());
+    const click = slack.clickRequest({ user: 'alice', channel: 'C0ALERTS', ts, actionId: 'case.contain' });
+    const command = slack.commandRequest({
+      user: 'alice',
+      channel: 'C0ALERTS',
+      text: 'contain i-0123456789abcdef0',
+    });
+    const before = starts();
+    expect((await slack.deliver(handler, click)).status).toBe(200);
+    expect((await slack.deliver(handler, command)).status).toBe(200);
+    const afterFirst = starts();
+    expect(afterFirst).toBeGreaterThan(before);
+    for (const captured of [click, command])
+      for (const n of ['1', '2', '3']) {
+        const replay = await slack.deliver(handler, {
+          ...captured,
+          headers: { ...captured.headers, 'x-slack-retry-num': n, 'x-slack-retry-reason': 'http_timeout' },
+        });
+        expect(replay.status).toBe(200);
+        expect(replay.body).toBe('');
+      }
+    expect(starts()).toBe(afterFirst);
+  });
+
   it('lets a Slack retry (X-Slack-Retry-Num) through to the idempotent path, without repeating side effects', async () => {
     const request = slack.request(await analyzeBody());
     const before = starts();
