@@ -87,7 +87,7 @@ export function caseCardBlocks(record: CaseRecord): KnownBlock[] {
 
 /** Notification text of the root card (shown where blocks are not). */
 export function caseCardText(record: CaseRecord): string {
-  return `${record.id} (${record.status}): ${record.title}`;
+  return `${record.id} (${record.status}): ${esc(cut(record.title, 500))}`;
 }
 
 /** The thread's first reply: what the case is and what will happen. */

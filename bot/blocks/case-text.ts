@@ -1,4 +1,5 @@
 import type { CaseRecord, CaseStatus, Decision, StepRecord } from '../cases/model.js';
+import { truncate } from './common.js';
 
 /**
  * Small pure text helpers for case messages: mrkdwn escaping, durations, step lines, the status line.
@@ -9,8 +10,8 @@ import type { CaseRecord, CaseStatus, Decision, StepRecord } from '../cases/mode
 export const esc = (s: string): string =>
   s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-/** Cuts text to `max` characters with an ellipsis (Block Kit text limits). */
-export const cut = (s: string, max: number): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+/** Cuts text to `max` UTF-16 units with an ellipsis (Block Kit text limits), keeping surrogate pairs whole. */
+export const cut = (s: string, max: number): string => truncate(s, max);
 
 /**
  * A Slack mention for Slack users (`<@U…>`); the name, as text, for requesters that are not Slack

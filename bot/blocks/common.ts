@@ -44,11 +44,16 @@ export function safeText(value: unknown, fallback: string = NONE): string {
   return fallback;
 }
 
-/** Shortens to at most `max` characters (code points, so no broken surrogate pairs), ending in "…". */
+/**
+ * Shortens to at most `max` UTF-16 code units (what Slack's limits count: an emoji is two), ending in
+ * "…", and never splits a surrogate pair.
+ */
 export function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  if (chars.length <= max) return text;
-  return `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  const last = text.charCodeAt(end - 1);
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1; // a high surrogate without its pair
+  return `${text.slice(0, end)}…`;
 }
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */

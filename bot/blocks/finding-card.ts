@@ -103,8 +103,11 @@ export interface FindingCardState {
 
 /** Notification text (shown in notifications and where blocks cannot be rendered). */
 export function findingCardText(finding: Finding): string {
+  // Slack parses the fallback as mrkdwn (mentions, links, <!channel>): the finding's text is escaped.
   return truncate(
-    `${finding.severity.label} ${SOURCE_NAMES[finding.source]} finding: ${safeText(finding.title)} (${resourceText(finding)})`,
+    escapeMrkdwn(
+      `${finding.severity.label} ${SOURCE_NAMES[finding.source]} finding: ${safeText(finding.title)} (${resourceText(finding)})`,
+    ),
     500,
   );
 }
@@ -284,6 +287,11 @@ export interface StormSummary {
 
 /** Header text of a storm summary: "37 more findings of type X on 12 instances". */
 export function stormSummaryText(s: StormSummary): string {
+  return escapeMrkdwn(stormSummaryWords(s));
+}
+
+/** The same words unescaped, for plain_text (which Slack does not parse). */
+function stormSummaryWords(s: StormSummary): string {
   const noun = s.allInstances
     ? s.resources === 1
       ? 'instance'
@@ -302,7 +310,7 @@ export function stormSummaryBlocks(s: StormSummary): KnownBlock[] {
       block_id: 'storm.header',
       text: {
         type: 'plain_text',
-        text: plainText(`${severityMarker(s.highest)} ${stormSummaryText(s)}`, LIMITS.headerText),
+        text: plainText(`${severityMarker(s.highest)} ${stormSummaryWords(s)}`, LIMITS.headerText),
         emoji: true,
       },
     },

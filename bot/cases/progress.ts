@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mention, stepName } from '../blocks/case-text.js';
+import { esc, mention, stepName } from '../blocks/case-text.js';
 import { CASE_ID_RE } from '../ids.js';
 import { logger } from '../logger.js';
 import type { CaseRecord, CaseStatus } from './model.js';
@@ -205,7 +205,8 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
       else record = await updateCase(record.id, { failure: `release ${failure}` });
       const how = detail.status === 'FAILED' ? 'failed' : detail.status.toLowerCase().replace('_', ' ');
       const sentence = `${failure.charAt(0).toUpperCase()}${failure.slice(1)}`;
-      await postInThread(record, `:x: ${label} ${how}. ${sentence} ${mention(record.requester)}`);
+      // The failure's words carry instance output and AWS messages: plain text, never markup.
+      await postInThread(record, `:x: ${label} ${how}. ${esc(sentence)} ${mention(record.requester)}`);
       break;
     }
     default:

@@ -41,13 +41,24 @@ export function ec2InstanceLink(region: string, instanceId: string): ConsoleLink
   };
 }
 
-/** Keeps only https links from the event (ASFF `SourceUrl`), never javascript: or http. */
+/** AWS console hosts (commercial, China, GovCloud): the only places a card button may open. */
+const CONSOLE_HOST = /^(?:[a-z0-9-]+\.)*console\.(?:aws\.amazon\.com|amazonaws\.cn|amazonaws-us-gov\.com)$/;
+
+/**
+ * Keeps a link from the event (ASFF `SourceUrl`) only when it is https to an AWS console host: a
+ * finding's fields are written by whoever produced the finding, and a button looks like the bot's own.
+ */
 export function sourceLink(url: string | undefined, label: string): ConsoleLink | undefined {
   if (!url) return undefined;
   try {
     const parsed = new URL(url);
-    return parsed.protocol === 'https:' ? { label, url: parsed.toString() } : undefined;
+    return parsed.protocol === 'https:' &&
+      CONSOLE_HOST.test(parsed.hostname) &&
+      !parsed.username &&
+      !parsed.password
+      ? { label, url: parsed.toString() }
+      : undefined;
   } catch {
-    return undefined;
+    return undefined; // not a URL at all: no button
   }
 }

@@ -13,9 +13,21 @@ describe('Function: safeText', () => {
 });
 
 describe('Function: truncate / escapeMrkdwn / formatTime / severityMarker', () => {
-  it('truncates by characters without splitting emoji', () => {
-    expect(truncate('😀😀😀', 2)).toBe('😀…');
+  it('truncates by UTF-16 units (what Slack counts) without splitting emoji', () => {
+    expect(truncate('😀😀😀', 3)).toBe('😀…');
+    expect(truncate('😀😀😀', 4)).toBe('😀…'); // the second emoji would be cut in half: left out whole
     expect(truncate('abc', 3)).toBe('abc');
+    // a 150-unit header limit holds with emoji in the text
+    const header = truncate(`🔥 ${'x'.repeat(200)} 😀`, 150);
+    expect(header.length).toBeLessThanOrEqual(150);
+    for (const n of [1, 2, 3, 149, 150, 151]) {
+      const t = truncate('😀'.repeat(100), n);
+      expect(t.length).toBeLessThanOrEqual(Math.max(n, 1));
+      expect(t).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    }
+  });
+  it('keeps attacker markup out of fallbacks and thread text', () => {
+    expect(escapeMrkdwn('<!channel> <https://evil.example|AWS console>')).not.toMatch(/<[!h@]/);
   });
   it('escapes &, < and >', () => {
     expect(escapeMrkdwn('<!channel> & <@U1>')).toBe('&lt;!channel&gt; &amp; &lt;@U1&gt;');

@@ -4,6 +4,7 @@ import {
   findingButtonValue,
   findingCardBlocks,
   findingCardMeta,
+  findingCardText,
   parseFindingButtonValue,
   stormSummaryBlocks,
   stormSummaryText,
@@ -27,7 +28,7 @@ const button = (blocks: any[], actionId: string) =>
 function assertWithinLimits(blocks: any[]): void {
   expect(blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
   for (const b of blocks) {
-    if (b.type === 'header') expect([...b.text.text].length).toBeLessThanOrEqual(LIMITS.headerText);
+    if (b.type === 'header') expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.headerText);
     if (b.type === 'section') {
       if (b.text) expect(b.text.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
       expect((b.fields ?? []).length).toBeLessThanOrEqual(LIMITS.sectionFields);
@@ -130,6 +131,32 @@ describe('Function: findingCardBlocks', () => {
       severityLabel: 'MEDIUM',
       title: '1.3 Ensure credentials unused for 90 days or greater are disabled',
     });
+  });
+
+  it('hostile text stays text: fallback escaped, emoji header within 150 units, links only to AWS consoles', () => {
+    const asff = loadEvent('securityhub', 'securityhub-asff-finding-guardduty-ec2-sshbruteforce.awsdocs');
+    asff.Title = `<!channel> 🔥 <https://evil.example|Open AWS console> <@U0CAROL> ${'🔥'.repeat(80)}`;
+    asff.SourceUrl = 'https://evil.example/console.aws.amazon.com/';
+    const finding = findingOf(securityHubImported([asff]));
+    const text = findingCardText(finding);
+    expect(text).not.toMatch(/<[!@h]/);
+    expect(text).toContain('&lt;!channel&gt;');
+    const blocks = findingCardBlocks(finding) as any[];
+    assertWithinLimits(blocks);
+    const urls = blocks
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements)
+      .map((e: any) => e.url)
+      .filter(Boolean);
+    for (const url of urls) expect(new URL(url).hostname).toMatch(/(^|\.)console\.aws\.amazon\.com$/);
+    expect(urls.some((u: string) => u.includes('evil'))).toBe(false);
+    // a real console SourceUrl is kept
+    asff.SourceUrl = 'https://us-east-1.console.aws.amazon.com/guardduty/home?region=us-east-1';
+    const kept = (findingCardBlocks(findingOf(securityHubImported([asff]))) as any[])
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements)
+      .map((e: any) => e.url);
+    expect(kept).toContain(asff.SourceUrl);
   });
 
   it('never shows undefined, NaN or [object Object] when optional fields are missing or odd', () => {
