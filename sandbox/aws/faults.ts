@@ -9,6 +9,9 @@
  * - `terminate`: instance ids terminated as soon as the faults are set.
  * - `snapshotError`: instance ids or volume ids whose snapshots end in state `error`.
  * - `latencyMs`: time each call takes (simulated or real, see `SimClock`).
+ * - `fail`: call-level failures `{operation, error, after?, times?, account?}`: the first `after` calls of
+ *   that operation (class name without `Command`, e.g. `ModifyNetworkInterfaceAttribute`) succeed, then
+ *   `times` calls (default: all that follow) fail with that error name, as the service would answer it.
  */
 import { z } from 'zod';
 
@@ -19,6 +22,23 @@ export const faultsSchema = z.looseObject({
   terminate: z.array(z.string()).optional(),
   snapshotError: z.array(z.string()).optional(),
   latencyMs: z.number().int().min(0).max(60_000).optional(),
+  fail: z
+    .array(
+      z.object({
+        operation: z
+          .string()
+          .regex(/^[A-Z][A-Za-z0-9]+$/, 'an API operation name, e.g. ModifyNetworkInterfaceAttribute'),
+        error: z.string().regex(/^[A-Za-z][A-Za-z0-9.]+$/, 'an AWS error code, e.g. UnauthorizedOperation'),
+        after: z.number().int().min(0).default(0),
+        times: z.number().int().min(1).optional(),
+        account: z
+          .string()
+          .regex(/^\d{12}$/)
+          .optional(),
+        message: z.string().max(500).optional(),
+      }),
+    )
+    .optional(),
 });
 
 export type Faults = z.infer<typeof faultsSchema>;
@@ -26,4 +46,25 @@ export type Faults = z.infer<typeof faultsSchema>;
 /** Whether a call by `account` to `command` (class name without `Command`) is denied by the faults. */
 export function isDenied(faults: Faults, account: string, command: string): boolean {
   return (faults.accessDenied ?? []).some((entry) => entry === account || entry === `${account}:${command}`);
+}
+
+/**
+ * Counts calls per `fail` rule and says which error (if any) this call gets. `seen[i]` counts the calls
+ * rule i matched so far (kept by the organization, reset whenever the faults are set).
+ */
+export function callFailure(
+  faults: Faults,
+  seen: number[],
+  account: string,
+  command: string,
+): { error: string; message?: string } | undefined {
+  let answer: { error: string; message?: string } | undefined;
+  (faults.fail ?? []).forEach((rule, i) => {
+    if (rule.operation !== command || (rule.account && rule.account !== account)) return;
+    const n = (seen[i] ?? 0) + 1;
+    seen[i] = n;
+    const failing = n > rule.after && (rule.times === undefined || n <= rule.after + rule.times);
+    if (failing && !answer) answer = { error: rule.error, message: rule.message };
+  });
+  return answer;
 }

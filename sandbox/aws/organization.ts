@@ -11,7 +11,7 @@ import { onAwsClientCreated, type HookableClient } from '../../bot/aws/clients.j
 import { type Credentials, actionOf, resolveCaller, sessionAllows } from './access.js';
 import { type ClockMode, SimClock } from './clock.js';
 import { DENIED, THROTTLE, awsError, serviceOfClient } from './errors.js';
-import { type Faults, faultsSchema, isDenied } from './faults.js';
+import { callFailure, type Faults, faultsSchema, isDenied } from './faults.js';
 import type { CallContext, OrgSettings } from './handler.js';
 import { SeededRandom } from './random.js';
 import { VirtualRetryStrategy } from './retry.js';
@@ -52,6 +52,8 @@ export class SimulatedOrganization {
   readonly clock: SimClock;
   readonly calls: CallRecord[] = [];
   private faults: Faults = {};
+  /** Calls each `fail` rule has matched since the faults were set. */
+  private failCounts: number[] = [];
   private random: SeededRandom;
   private removeHook?: () => void;
   private depth = 0;
@@ -93,6 +95,7 @@ export class SimulatedOrganization {
   /** Replaces the injected faults (`{}` clears them); `terminate` takes effect at once. */
   setFaults(faults: Faults): void {
     this.faults = faultsSchema.parse(faults);
+    this.failCounts = [];
     for (const instanceId of this.faults.terminate ?? []) {
       for (const account of this.world.accounts.values())
         for (const region of account.regions.values())
@@ -162,6 +165,9 @@ export class SimulatedOrganization {
           status,
         );
       }
+      const injected = callFailure(this.faults, this.failCounts, caller.account, command);
+      if (injected)
+        fail(injected.error, injected.message ?? `Injected failure of ${command} (sandbox faults)`, 400);
       const ctx: CallContext = {
         world: this.world,
         caller,

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { faultsSchema } from '../aws/faults.js';
 import { readBody, sendJson } from '../slack/http.js';
 import { ButtonNotFoundError } from '../slack/payloads.js';
 import { ViewNotFoundError } from '../slack/views.js';
@@ -38,6 +39,7 @@ const FaultsSchema = z.looseObject({
   accessDenied: z.array(z.string().regex(/^\d{12}$/)).optional(),
   ssmOffline: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/)).optional(),
   terminate: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/)).optional(),
+  fail: faultsSchema.shape.fail,
 });
 
 const TargetSchema = z

@@ -7,7 +7,7 @@ import { isInstanceGone } from '../errors.js';
 import { notifier } from '../notifier.js';
 import { caseFailureText, type Failure, failureText, plainError, unwrapFailure } from './failure.js';
 import { INSTANCE_STATUS, STATUS_TAG, tagInstance } from './instance.js';
-import { isolateNetwork } from './isolate-network.js';
+import { type EniState, type IsolationRecord, isolateNetwork } from './isolate-network.js';
 import { restrictIam } from './restrict-iam.js';
 import { advanceCase, defineStep, scopeOf, TargetInput } from './step.js';
 
@@ -151,6 +151,20 @@ export const skipContainment = defineStep({
   }),
 });
 
+const ENI_WORDS: Record<EniState, string> = {
+  isolated: 'isolated',
+  restored: 'back in its own security groups (the move into isolation failed)',
+  unchanged: 'unchanged, in its own security groups',
+  'allow-all': 'STILL IN THE ALLOW-ALL GROUP: move it by hand now',
+};
+
+/** Each ENI's network state at the end, for the closing line: "network: eni-1 isolated; eni-2 …". */
+export function networkWords(isolation: IsolationRecord | undefined): string | undefined {
+  const enis = Object.entries(isolation?.enis ?? {});
+  if (!enis.length) return undefined;
+  return `network: ${enis.map(([id, state]) => `${id} ${ENI_WORDS[state]}`).join('; ')}`;
+}
+
 /** Whether a later error repeats the one that failed the workflow (said once, not twice). */
 const sameAs = (error: unknown, failure: Failure) =>
   (error as Error)?.name === failure.error && describeError(error) === failure.cause;
@@ -190,6 +204,8 @@ export const secureAfterFailure = defineStep({
         );
       }
     } else after.push('containment was not authorized, so it was not attempted');
+    const network = networkWords((await requireCase(input.caseId)).isolation as IsolationRecord | undefined);
+    if (network) after.push(network);
     const tag = secured ? INSTANCE_STATUS.failedContained : INSTANCE_STATUS.failed;
     try {
       await tagInstance(member(scopeOf(input)), input.instanceId, tag, input.caseId);

@@ -6,6 +6,7 @@ import {
 import { z } from 'zod';
 import { requireCase, updateCase } from '../../bot/cases/store.js';
 import { describeError } from '../../bot/errors.js';
+import { logger } from '../../bot/logger.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { describeInstance } from './instance.js';
 import type { OriginalConfig } from './record-configuration.js';
@@ -13,11 +14,17 @@ import { ensureGroups, type GroupKind } from './security-groups.js';
 import { count, defineStep, scopeOf, TargetInput } from './step.js';
 import { ignore } from './detach-instance.js';
 
+export type EniState = 'unchanged' | 'allow-all' | 'isolated' | 'restored';
+
 /** What the case records about isolation while and after it happens (release and people read it). */
 export interface IsolationRecord {
   status: 'in-progress' | 'isolated' | 'isolated-with-endpoints' | 'partial';
   groups: Partial<Record<GroupKind, string>>;
-  enis: Record<string, 'unchanged' | 'allow-all' | 'isolated'>;
+  /**
+   * Each ENI's network state: `restored` is back in its own recorded groups after the move into
+   * isolation failed; `allow-all` only while a move is under way (never at the end, see `isolateEni`).
+   */
+  enis: Record<string, EniState>;
   elasticIpsDisassociated: string[];
   updatedAt: string;
   error?: string;
@@ -73,7 +80,9 @@ export const isolateNetwork = defineStep({
         [previous.isolation, previous['isolation-endpoints']].filter((g): g is string => !!g),
       );
       await save();
-      await Promise.all([
+      // Every ENI runs to its end (isolated, or back in its own groups) before a failure is thrown, so
+      // no ENI is left in the allow-all group behind a failed sibling.
+      const settled = await Promise.allSettled([
         ...enis.map(async (eni) => {
           const groups = groupsByVpc.get(eni.vpcId);
           const allowAll = groups?.['allow-all'];
@@ -86,21 +95,37 @@ export const isolateNetwork = defineStep({
           // Already in the other isolation group (tightening after memory capture): one move, never
           // through allow-all, which would open the network again for a moment.
           const isolatedAlready = eni.groups.length === 1 && botIsolationGroups.has(eni.groups[0] ?? '');
-          if (!isolatedAlready) {
-            await moveEni(clients, eni.id, allowAll);
-            iso.enis[eni.id] = 'allow-all';
-          }
-          await moveEni(clients, eni.id, isolation);
-          iso.enis[eni.id] = 'isolated';
+          // Back to where it was before the case touched it (the recorded configuration), never to allow-all.
+          const own = (config?.networkInterfaces?.find((n) => n.id === eni.id)?.groups ?? eni.groups).filter(
+            (g) => g !== allowAll,
+          );
+          await isolateEni(
+            clients,
+            { id: eni.id, groups: own },
+            isolatedAlready ? undefined : allowAll,
+            isolation,
+            (state) => {
+              iso.enis[eni.id] = state;
+            },
+          );
         }),
         disassociateElasticIps(clients, input.instanceId, iso),
       ]);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
       iso.status = keep ? 'isolated-with-endpoints' : 'isolated';
       await save();
     } catch (error) {
       iso.status = 'partial';
       iso.error = describeError(error);
-      await save().catch(() => undefined);
+      try {
+        await save();
+      } catch (saveError) {
+        logger.error('Could not record the partial isolation', {
+          caseId: input.caseId,
+          error: saveError as Error,
+        });
+      }
       throw error;
     }
     return {
@@ -116,10 +141,58 @@ export const isolateNetwork = defineStep({
   }),
 });
 
-async function moveEni(clients: MemberClients, eniId: string, groupId: string) {
+/** How often the move into isolation is tried before the ENI is put back into its own groups. */
+const ISOLATION_ATTEMPTS = 3;
+
+/**
+ * Moves one ENI through allow-all (when given) into isolation. If the move into isolation fails after
+ * the ENI reached allow-all, it is tried again, then the ENI is put back into its recorded groups: an
+ * ENI never stays open to everything because a later call failed. Throws the first error after that.
+ */
+async function isolateEni(
+  clients: MemberClients,
+  eni: { id: string; groups: string[] },
+  allowAll: string | undefined,
+  isolation: string,
+  state: (s: EniState) => void,
+): Promise<void> {
+  if (allowAll) {
+    await moveEni(clients, eni.id, allowAll);
+    state('allow-all');
+  }
+  let failure: unknown;
+  for (let attempt = 1; attempt <= (allowAll ? ISOLATION_ATTEMPTS : 1); attempt++) {
+    try {
+      await moveEni(clients, eni.id, isolation);
+      state('isolated');
+      return;
+    } catch (error) {
+      failure ??= error;
+      logger.warn('Move into isolation failed', { eniId: eni.id, attempt, error: error as Error });
+    }
+  }
+  if (allowAll && eni.groups.length) {
+    for (let attempt = 1; attempt <= ISOLATION_ATTEMPTS; attempt++) {
+      try {
+        await moveEni(clients, eni.id, ...eni.groups);
+        state('restored');
+        break;
+      } catch (error) {
+        logger.error('Could not put the ENI back into its own groups', {
+          eniId: eni.id,
+          attempt,
+          error: error as Error,
+        });
+      }
+    }
+  }
+  throw failure;
+}
+
+async function moveEni(clients: MemberClients, eniId: string, ...groupIds: string[]) {
   await clients
     .ec2()
-    .send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: [groupId] }));
+    .send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Groups: groupIds }));
 }
 
 async function disassociateElasticIps(clients: MemberClients, instanceId: string, iso: IsolationRecord) {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decideApproval } from '../../../bot/cases/approval.js';
 import type { CaseAction } from '../../../bot/cases/model.js';
-import { announceCase } from '../../../bot/cases/service.js';
-import { requireCase } from '../../../bot/cases/store.js';
+import { announceCase, closeCase } from '../../../bot/cases/service.js';
+import { openCaseOf, requireCase } from '../../../bot/cases/store.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { forensicsSettings } from '../../../workflows/settings.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
@@ -24,6 +24,13 @@ afterEach(() => world.org.setFaults({}));
 /** A case with its card and thread in the alerts channel, as the Slack side opens one. */
 async function announcedCase(instanceId: string, actions: CaseAction[], target: { account?: string } = {}) {
   return announceCase(await openTestCase(instanceId, actions, target));
+}
+
+/** A new case on an instance whose earlier (failed) case a responder closes first. */
+async function freshCase(instanceId: string) {
+  const held = await openCaseOf({ account: MEMBER, region: 'us-east-1', instanceId });
+  if (held) await closeCase(held.id, { userId: 'U0ALICE', name: 'alice' });
+  return announcedCase(instanceId, ['contain']);
 }
 
 /** The case thread's replies, oldest first. */
@@ -110,6 +117,52 @@ describe('Workflow faults', () => {
     expect(instanceState(world, SEEDED.instances.multiEni).instance.tags.SecurityIncidentStatus).toBe(
       'Failed',
     );
+  });
+
+  it('when isolation and the failure handler both fail, each ENI is back in its own groups and the line says so', async () => {
+    const record = await freshCase(SEEDED.instances.multiEni);
+    const original = instanceState(world, SEEDED.instances.multiEni).enis.map((e) => [...e.groupIds]);
+    world.org.setFaults({
+      fail: [
+        // calls 4-12: the nine tries into isolation; 13-15 (the way back) pass; from 16 on everything fails
+        { operation: 'ModifyNetworkInterfaceAttribute', error: 'UnauthorizedOperation', after: 3, times: 9 },
+        { operation: 'ModifyNetworkInterfaceAttribute', error: 'UnauthorizedOperation', after: 15 },
+      ],
+    });
+
+    const execution = await runCase(world, inputOf(record, 'not-required'));
+
+    expect(execution.status).toBe('FAILED');
+    const after = instanceState(world, SEEDED.instances.multiEni).enis.map((e) => [...e.groupIds]);
+    expect(groupNames(SEEDED.instances.multiEni).flat()).not.toContain(GROUP_NAMES['allow-all']);
+    expect(after).toEqual(original);
+    const closing = threadOf(record.id).at(-1)!;
+    expect(closing).toMatch(/Network: (eni-\S+ unchanged, in its own security groups(; |\.)){3}/);
+    expect(instanceState(world, SEEDED.instances.multiEni).instance.tags.SecurityIncidentStatus).toBe(
+      'Failed',
+    );
+  });
+
+  it('a move into isolation that keeps failing never leaves an ENI in the allow-all group', async () => {
+    const record = await freshCase(SEEDED.instances.multiEni);
+    const original = instanceState(world, SEEDED.instances.multiEni).enis.map((e) => [...e.groupIds]);
+    // All three ENIs reach allow-all (calls 1-3); the next nine moves (three tries each) are refused.
+    world.org.setFaults({
+      fail: [
+        { operation: 'ModifyNetworkInterfaceAttribute', error: 'UnauthorizedOperation', after: 2, times: 6 },
+      ],
+    });
+
+    const execution = await runCase(world, inputOf(record, 'not-required'));
+
+    expect(execution.status).toBe('FAILED');
+    const names = groupNames(SEEDED.instances.multiEni);
+    expect(names.flat()).not.toContain(GROUP_NAMES['allow-all']);
+    // the failure handler completed the isolation once the refusals stopped
+    for (const eni of names) expect(eni).toEqual([GROUP_NAMES.isolation]);
+    const closing = threadOf(record.id).at(-1)!;
+    expect(closing).toMatch(/Network: eni-\S+ isolated; eni-\S+ isolated; eni-\S+ isolated\./);
+    expect(original).toHaveLength(3);
   });
 
   it('an instance terminated while the commander decides fails the case, naming the instance', async () => {
