@@ -48,7 +48,8 @@ export const deployConfigSchema = z
     /** ExternalId every `IRAutomation` role requires (STS: 2–1224 characters of [\w+=,.@:/-]). */
     externalId: z
       .string()
-      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'externalId must be 2–1224 characters of [\\w+=,.@:/-]'),
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'externalId must be 2–1224 characters of [\\w+=,.@:/-]')
+      .refine((v) => !/example/i.test(v), 'externalId must be your own value, not an example'),
     /** Home region of the security and forensics stacks. */
     region: z
       .string()

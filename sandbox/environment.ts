@@ -76,7 +76,8 @@ export function sandboxVariables(endpoints: SandboxEndpoints): Record<string, st
     CARD_UPDATE_SECONDS: '0',
     SECURITY_HUB_UPDATES: 'true',
     POWERTOOLS_SERVICE_NAME: 'forensics-bot-sandbox',
-    POWERTOOLS_LOG_LEVEL: process.env.SANDBOX_LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    // SANDBOX_LOG_LEVEL decides; tests stay silent unless it is set.
+    POWERTOOLS_LOG_LEVEL: process.env.SANDBOX_LOG_LEVEL ?? (process.env.VITEST ? 'SILENT' : 'WARN'),
     POWERTOOLS_DEV: 'true',
   };
 }

@@ -11,6 +11,7 @@ import {
   type OrganizationLike,
   type StepFunctionsLike,
 } from './components.js';
+import { applyLogLevel } from '../bot/logger.js';
 import { applyVariables, restoreVariables, SANDBOX, sandboxVariables } from './environment.js';
 import { startLocalDynamo } from './dynamo.js';
 import {
@@ -79,6 +80,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sandboxVariables({ dynamoEndpoint: dynamo.endpoint, slackApiUrl: apiUrl, signingSecret }),
     );
     cleanup.push(() => restoreVariables(before));
+    applyLogLevel(); // the logger was created before SANDBOX_LOG_LEVEL reached POWERTOOLS_LOG_LEVEL
     await resetCachedSettings();
 
     const inFlight = new InFlight();

@@ -43,6 +43,9 @@ async function press(button: Locator) {
   if (await confirm.isVisible().catch(() => false)) await confirm.click();
 }
 
+// Outside CI a machine without Chromium skips the browser tests, and says so; CI never skips them.
+if (!hasChromium && !process.env.CI)
+  console.warn('Browser tests SKIPPED: no Chromium at /usr/bin/chromium (apt-get install chromium)');
 describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a browser', () => {
   beforeAll(async () => {
     sandbox = await startSandbox({ port: 0 });

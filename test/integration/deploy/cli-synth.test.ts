@@ -27,7 +27,8 @@ function cdkSynth(out: string, context: string[] = []): string {
       '--no-notices',
       '--output',
       out,
-      ...context.flatMap((c) => ['--context', c]),
+      // cdk.json carries no ExternalId (a copied example would be a guessable secret): the test sets one
+      ...['externalId=forensics-bot-cli-test-external-id', ...context].flatMap((c) => ['--context', c]),
     ],
     {
       cwd: REPO_ROOT,
