@@ -5,7 +5,7 @@ import { logger } from '../logger.js';
 import type { CaseRecord, CaseStatus } from './model.js';
 import { canTransition } from './model.js';
 import { postInThread, refreshCard } from './notify.js';
-import { getCase, transition, updateCase } from './store.js';
+import { endRelease, getCase, transition, updateCase } from './store.js';
 
 /**
  * "Step Functions Execution Status Change" events -> case record, root card, thread. The execution
@@ -167,6 +167,8 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
     return 'ignored';
   }
   const label = owner.kind === 'release' ? 'Release workflow' : 'Workflow';
+  // A release that ended frees the case for the next one (one release execution at a time).
+  if (owner.kind === 'release' && detail.status !== 'RUNNING') await endRelease(record.id, detail.name);
   switch (detail.status) {
     case 'RUNNING': {
       if (owner.kind === 'case' && !record.executionArn)

@@ -15,7 +15,16 @@ import { slackWebClient } from '../slack/client.js';
 import { startCaseWorkflow, startReleaseWorkflow } from '../workflow-client.js';
 import type { Actor, CaseAction, CaseRecord, Target, Trigger } from './model.js';
 import { postInThread, refreshCard } from './notify.js';
-import { audit, openCase, requireCase, setSlackRefs, transition, updateCase } from './store.js';
+import {
+  audit,
+  claimRelease,
+  endRelease,
+  openCase,
+  requireCase,
+  setSlackRefs,
+  transition,
+  updateCase,
+} from './store.js';
 
 /**
  * The case lifecycle as the outside sees it: open (once per instance), start the workflow (once per
@@ -187,10 +196,25 @@ export async function releaseCase(
   const current = await requireCase(caseId);
   if (!RELEASABLE.has(current.status))
     throw new CaseConflictError(`${caseId} is ${current.status}; only a contained case can be released`);
-  const attempt = (typeof current.releaseCount === 'number' ? current.releaseCount : 0) + 1;
-  const { executionArn } = await startReleaseWorkflow(current, attempt, actor.userId);
-  const record = await updateCase(caseId, { releaseCount: attempt, releaseExecutionArn: executionArn });
+  const previous = typeof current.releaseCount === 'number' ? current.releaseCount : 0;
+  const attempt = previous + 1;
   const executionName = `${caseId}-release-${attempt}`;
+  // One release at a time: a second /forensics release (or a parallel one) is told which one runs.
+  const claimed = await claimRelease(caseId, previous, executionName);
+  if (!claimed) {
+    const running = (await requireCase(caseId)).releaseInFlight;
+    throw new CaseConflictError(
+      `a release of ${caseId} is already running${typeof running === 'string' ? ` (${running})` : ''}`,
+    );
+  }
+  let executionArn: string;
+  try {
+    ({ executionArn } = await startReleaseWorkflow(current, attempt, actor.userId));
+  } catch (error) {
+    await endRelease(caseId, executionName);
+    throw error;
+  }
+  const record = await updateCase(caseId, { releaseExecutionArn: executionArn });
   await Promise.all([
     postInThread(
       record,

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { CaseConflictError, CaseNotFoundError, InvalidInputError } from '../errors.js';
 import { isCaseId, newCaseId } from '../ids.js';
-import { db, isConditionFailed, tableName } from '../store/table.js';
+import { db, isConditionFailed, tableName, updateIf } from '../store/table.js';
 import {
   type Artifact,
   type AuditEvent,
@@ -156,6 +156,43 @@ export async function recordApprovalRequest(
     return update(id, 'SET #t = :t, #r = :r, #u = :u REMOVE #d', names, values);
   }
   return update(id, 'SET #t = :t, #r = if_not_exists(#r, :r), #u = :u', names, values);
+}
+
+/**
+ * Claims the case's next release: one release execution per case at a time. A conditional write sets
+ * `releaseInFlight` to the execution's name and counts the attempt; a second claim while one runs (or
+ * one that raced this one to the same count) gets undefined. The progress handler frees it at the end.
+ */
+export async function claimRelease(
+  id: string,
+  previousCount: number,
+  executionName: string,
+): Promise<CaseRecord | undefined> {
+  const item = await updateIf<Record<string, unknown>>({
+    Key: caseKey(id),
+    UpdateExpression: 'SET #f = :name, #n = :n, #u = :u',
+    ConditionExpression:
+      'attribute_exists(pk) AND attribute_not_exists(#f) AND (attribute_not_exists(#n) OR #n = :prev)',
+    ExpressionAttributeNames: { '#f': 'releaseInFlight', '#n': 'releaseCount', '#u': 'updatedAt' },
+    ExpressionAttributeValues: {
+      ':name': executionName,
+      ':n': previousCount + 1,
+      ':prev': previousCount,
+      ':u': nowIso(),
+    },
+  });
+  return item ? fromItem(item) : undefined;
+}
+
+/** Frees the release claim of that execution (no-op when another claim holds it, or none). */
+export async function endRelease(id: string, executionName: string): Promise<void> {
+  await updateIf({
+    Key: caseKey(id),
+    UpdateExpression: 'REMOVE #f',
+    ConditionExpression: '#f = :name',
+    ExpressionAttributeNames: { '#f': 'releaseInFlight' },
+    ExpressionAttributeValues: { ':name': executionName },
+  });
 }
 
 /** Sets nested Slack coordinates without overwriting the others. */

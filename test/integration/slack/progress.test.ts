@@ -150,6 +150,18 @@ describe('Function: handlers/progress', () => {
       text: `release ${record.id}`,
     });
     expect(answer.body).toContain(`${record.id}-release-1`);
+    const releaseStarts = () =>
+      side.sfn.calls.filter(
+        (c) => c.command === 'StartExecution' && String(c.input.name).includes('-release-'),
+      );
+    // three more /forensics release while it runs, two at once: one release execution, the others told why
+    const more = await Promise.all(
+      [0, 1, 2].map(() =>
+        slack.command(handler, { user: 'carol', channel: 'C0ALERTS', text: `release ${record.id}` }),
+      ),
+    );
+    for (const m of more) expect(m.body).toContain('already running');
+    expect(releaseStarts()).toHaveLength(1);
     const start = side.sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!;
     expect(start.input).toMatchObject({
       name: `${record.id}-release-1`,
