@@ -37,6 +37,11 @@ export class CaseNotFoundError extends ForensicsBotError {
   override readonly code = 'CASE_NOT_FOUND';
 }
 
+/** The case was closed: nothing of it acts any more (a workflow step refuses, before any AWS call). */
+export class CaseClosedError extends ForensicsBotError {
+  override readonly code = 'CASE_CLOSED';
+}
+
 /** A conditional write lost: the case (or the instance's open case) exists or moved on. */
 export class CaseConflictError extends ForensicsBotError {
   override readonly code = 'CASE_CONFLICT';

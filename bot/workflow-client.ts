@@ -98,6 +98,17 @@ export function startReleaseWorkflow(record: CaseRecord, attempt: number, reques
   });
 }
 
+/** Stops an execution (closing its case); one that does not exist any more is not an error. */
+export async function stopExecution(executionArn: string, cause: string): Promise<void> {
+  const { client, sdk } = await sfn();
+  try {
+    await client.send(new sdk.StopExecutionCommand({ executionArn, cause: cause.slice(0, 32_000) }));
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return;
+    throw error;
+  }
+}
+
 const GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /** Approves: the waiting approval step continues with `{approved: true, approver}`. */

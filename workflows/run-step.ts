@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { describeError, ForensicsBotError, InvalidInputError } from '../bot/errors.js';
+import { getCase } from '../bot/cases/store.js';
+import { CaseClosedError, describeError, ForensicsBotError, InvalidInputError } from '../bot/errors.js';
 import { logger } from '../bot/logger.js';
 import { isThrottling } from './errors.js';
 import { notifier } from './notifier.js';
@@ -26,6 +27,10 @@ export async function runStep(event: unknown): Promise<unknown> {
     );
   }
   let caseId = (input.data as { caseId?: string }).caseId;
+  // Nothing of a closed case acts again: an execution still running when its case was closed (a stop
+  // that raced a step) changes nothing and says nothing.
+  if (caseId && (await getCase(caseId))?.status === 'closed')
+    throw new CaseClosedError(`${caseId} is closed: step ${module.name} did nothing`);
   const started = Date.now();
   try {
     const output = await module.run(input.data);

@@ -12,7 +12,8 @@ export const DENY_ACTION_ID = 'approval.deny';
 export type ApprovalDecision =
   | { kind: 'approved'; by: string; at: Date }
   | { kind: 'denied'; by: string; at: Date; reason?: string }
-  | { kind: 'expired'; at: Date };
+  | { kind: 'expired'; at: Date }
+  | { kind: 'closed'; by: string; at: Date };
 
 function summary(record: CaseRecord, threadLink?: string): KnownBlock[] {
   const thread = threadLink ? ` · <${threadLink}|case thread>` : '';
@@ -93,7 +94,9 @@ export function approvalDecidedBlocks(
       ? `:white_check_mark: *Approved* by ${mention(decision.by)} ${when(decision.at)}`
       : decision.kind === 'denied'
         ? `:no_entry_sign: *Denied* by ${mention(decision.by)} ${when(decision.at)}${decision.reason ? `: ${esc(cut(decision.reason, 500))}` : ''}`
-        : `:hourglass: *Expired* ${when(decision.at)}: nobody decided in time, so the containment was not performed.`;
+        : decision.kind === 'closed'
+          ? `:checkered_flag: *Case closed* by ${mention(decision.by)} ${when(decision.at)} before anyone decided: nothing was contained.`
+          : `:hourglass: *Expired* ${when(decision.at)}: nobody decided in time, so the containment was not performed.`;
   return [
     ...summary(record, threadLink),
     { type: 'section', block_id: 'approval', text: { type: 'mrkdwn', text } },

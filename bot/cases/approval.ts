@@ -209,6 +209,11 @@ function cardDecision(decision: Decision): ApprovalDecision {
     : { kind: 'denied', by, at, reason: decision.reason };
 }
 
+/** A case closed while it waited for approval: its approval card loses its buttons and says so. */
+export async function closeApprovalCard(record: CaseRecord, actor: Actor): Promise<void> {
+  await updateApprovalCard(record, { kind: 'closed', by: actor.userId, at: new Date() });
+}
+
 async function updateApprovalCard(record: CaseRecord, decision: ApprovalDecision): Promise<void> {
   const { approvalChannel, approvalTs } = record.slack;
   if (!approvalChannel || !approvalTs) return;

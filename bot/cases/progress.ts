@@ -166,6 +166,12 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
     logger.info('Execution names an unknown case; ignored', { name: detail.name, status: detail.status });
     return 'ignored';
   }
+  if (record.status === 'closed') {
+    // Closing stopped the workflow and said so: a closed case's thread gets no more lines.
+    logger.info('Execution of a closed case; ignored', { name: detail.name, status: detail.status });
+    if (owner.kind === 'release' && detail.status !== 'RUNNING') await endRelease(record.id, detail.name);
+    return 'ignored';
+  }
   const label = owner.kind === 'release' ? 'Release workflow' : 'Workflow';
   // A release that ended frees the case for the next one (one release execution at a time).
   if (owner.kind === 'release' && detail.status !== 'RUNNING') await endRelease(record.id, detail.name);

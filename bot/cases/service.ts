@@ -12,7 +12,8 @@ import { CaseConflictError, describeError } from '../errors.js';
 import { logger } from '../logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
 import { slackWebClient } from '../slack/client.js';
-import { startCaseWorkflow, startReleaseWorkflow } from '../workflow-client.js';
+import { startCaseWorkflow, startReleaseWorkflow, stopExecution } from '../workflow-client.js';
+import { closeApprovalCard } from './approval.js';
 import type { Actor, CaseAction, CaseRecord, Target, Trigger } from './model.js';
 import { postInThread, refreshCard } from './notify.js';
 import {
@@ -171,9 +172,12 @@ export async function announceCase(record: CaseRecord): Promise<CaseRecord> {
 
 /** Closes a case (commanders): status closed, the instance free for a new case, card and thread told. */
 export async function closeCase(caseId: string, actor: Actor): Promise<CaseRecord> {
-  if ((await requireCase(caseId)).status === 'closed')
-    throw new CaseConflictError(`${caseId} is already closed`);
+  const before = await requireCase(caseId);
+  if (before.status === 'closed') throw new CaseConflictError(`${caseId} is already closed`);
   const record = await transition(caseId, 'closed');
+  // Closing stops the case's workflow; a step that raced the stop refuses to act (runStep).
+  if (record.executionArn) await stopExecution(record.executionArn, `${caseId} closed by ${actor.userId}`);
+  if (before.status === 'awaiting-approval') await closeApprovalCard(record, actor);
   await Promise.all([
     refreshCard(record),
     postInThread(record, `:checkered_flag: ${record.id} closed by ${mention(actor)}.`),

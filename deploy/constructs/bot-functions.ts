@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -158,6 +158,19 @@ export class BotFunctions extends Construct {
     this.slack.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: startable }),
     );
+    // Closing a case stops its workflow (executions of the case state machine only).
+    this.slack.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StopExecution'],
+        resources: [`${props.caseStateMachineArn.replace(':stateMachine:', ':execution:')}:*`],
+      }),
+    );
+    const stack = Stack.of(this);
+    const literal = (v: string, token: string) => (Token.isUnresolved(v) ? token : v);
+    acknowledge(this.slack.role, {
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${literal(stack.region, '<AWS::Region>')}:${literal(stack.account, '<AWS::AccountId>')}:execution:${props.caseStateMachineArn.split(':').pop()}:*]`]:
+        '/forensics close stops the case workflow; execution names are case ids chosen at run time, the state machine is fixed',
+    });
     if (props.approvalStateMachineArns.length > 0) {
       this.slack.role.addToPolicy(
         new iam.PolicyStatement({

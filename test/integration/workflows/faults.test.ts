@@ -4,6 +4,7 @@ import type { CaseAction } from '../../../bot/cases/model.js';
 import { announceCase, closeCase } from '../../../bot/cases/service.js';
 import { openCaseOf, requireCase } from '../../../bot/cases/store.js';
 import { handler as progress } from '../../../handlers/progress.js';
+import { runStep } from '../../../workflows/run-step.js';
 import { forensicsSettings } from '../../../workflows/settings.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
 import {
@@ -163,6 +164,52 @@ describe('Workflow faults', () => {
     const closing = threadOf(record.id).at(-1)!;
     expect(closing).toMatch(/Network: eni-\S+ isolated; eni-\S+ isolated; eni-\S+ isolated\./);
     expect(original).toHaveLength(3);
+  });
+
+  it('closing a case that waits for approval stops its workflow, disarms the approval card, and nothing acts after', async () => {
+    const record = await announceCase(
+      await openTestCase(SEEDED.instances.euWest, ['contain'], { region: 'eu-west-1' }),
+    );
+    const arn = startCase(world, inputOf(record, 'required'));
+    await world.sfn.waitForTask(arn);
+    const tagsBefore = {
+      ...instanceState(world, SEEDED.instances.euWest, MEMBER, 'eu-west-1').instance.tags,
+    };
+    const approvalTs = (await requireCase(record.id)).slack.approvalTs!;
+
+    await closeCase(record.id, { userId: 'U0CAROL', name: 'carol' });
+    const execution = await world.sfn.waitFor(arn);
+
+    expect(execution.status).toBe('ABORTED');
+    const card = world.slack.messages('C0COMMANDERS').find((m) => m.ts === approvalTs)!;
+    expect(JSON.stringify(card.blocks)).toContain('Case closed');
+    expect(JSON.stringify(card.blocks)).not.toMatch(/approval\.(approve|deny)/);
+    // a late Approve changes nothing
+    await expect(
+      decideApproval({ caseId: record.id, actor: { userId: 'U0CAROL', name: 'carol' }, approve: true }),
+    ).rejects.toThrow(/does not wait for approval/);
+    expect((await requireCase(record.id)).status).toBe('closed');
+    const thread = threadOf(record.id);
+    expect(thread.at(-1)).toContain('closed by');
+    expect(instanceState(world, SEEDED.instances.euWest, MEMBER, 'eu-west-1').instance.tags).toEqual(
+      tagsBefore,
+    );
+  });
+
+  it('a step of a closed case refuses before any AWS call (an execution that raced the stop)', async () => {
+    const record = await openTestCase(SEEDED.instances.unmanaged, ['contain']);
+    await closeCase(record.id, { userId: 'U0CAROL', name: 'carol' });
+    const calls = world.org.calls.length;
+    await expect(
+      runStep({
+        step: 'isolateNetwork',
+        caseId: record.id,
+        instanceId: SEEDED.instances.unmanaged,
+        account: MEMBER,
+        region: 'us-east-1',
+      }),
+    ).rejects.toMatchObject({ name: 'CaseClosedError' });
+    expect(world.org.calls.length).toBe(calls);
   });
 
   it('an instance terminated while the commander decides fails the case, naming the instance', async () => {
