@@ -24,6 +24,9 @@ export interface OrganizationCtor {
 /** What the sandbox uses of `sandbox/stepfunctions/local-sfn.ts`'s `LocalStepFunctions`. */
 export interface StepFunctionsLike {
   stop?(): unknown;
+  startExecution?(input: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+  };
   /** Every execution so far (to wait for the ones stopping). */
   executions?(): { executionArn: string }[];
   /** Resolves when the execution has stopped and its last status event was handled. */

@@ -108,7 +108,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         (stepFunctions.stop ?? stepFunctions.close ?? stepFunctions.uninstall)?.call(stepFunctions),
       );
 
-    const app = sandboxApp(slack, signingSecret, components, org);
+    const app = sandboxApp(slack, signingSecret, components, org, stepFunctions);
     const server = await startHttpServer(app, options.port ?? 3000);
     cleanup.push(() => server.close());
     slack.setPermalinkBase(server.url);
@@ -190,6 +190,7 @@ function sandboxApp(
   signingSecret: string,
   components: Components,
   org: OrganizationLike | undefined,
+  stepFunctions: StepFunctionsLike | undefined,
 ): SandboxApp {
   const need = <T>(value: T | undefined, what: string): T => {
     if (!value)
@@ -226,6 +227,19 @@ function sandboxApp(
       return o.getFaults?.() ?? faults;
     },
     faults: () => org?.getFaults?.() ?? {},
+    startExecution({ stateMachine, name, input }) {
+      const sfn = need(stepFunctions, 'Step Functions (sandbox/stepfunctions/local-sfn.ts)');
+      const arn =
+        stateMachine === 'case' ? process.env.CASE_STATE_MACHINE_ARN : process.env.RELEASE_STATE_MACHINE_ARN;
+      if (!arn || !sfn.startExecution)
+        throw new NotWiredError(`the ${stateMachine} state machine is not wired`);
+      const { executionArn } = sfn.startExecution({
+        stateMachineArn: arn,
+        name,
+        input: JSON.stringify(input),
+      });
+      return { executionArn, name: executionArn.split(':').pop()! };
+    },
     samples(): SampleInfo[] {
       return SAMPLES.map((s, i) => ({
         name: s.name,

@@ -53,6 +53,12 @@ export interface SandboxApp {
   /** Replaces the injected faults; answers the faults now in force. */
   setFaults(faults: Record<string, unknown>): unknown;
   faults(): unknown;
+  /** Starts a workflow as the Step Functions console would (any execution name, the given input). */
+  startExecution(input: {
+    stateMachine: 'case' | 'release';
+    name?: string;
+    input: Record<string, unknown>;
+  }): { executionArn: string; name: string };
   samples(): SampleInfo[];
   /** Builds the sample's event (patched to a seeded instance, or `target`) and delivers it. */
   injectSample(

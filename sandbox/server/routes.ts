@@ -42,6 +42,16 @@ const FaultsSchema = z.looseObject({
   fail: faultsSchema.shape.fail,
 });
 
+/** A console start: which workflow, an execution name as Step Functions allows it, and the input. */
+const ExecutionSchema = z.object({
+  stateMachine: z.enum(['case', 'release']),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name is 1-80 letters, digits, - and _')
+    .optional(),
+  input: z.record(z.string(), z.unknown()).default({}),
+});
+
 const TargetSchema = z
   .looseObject({
     account: z
@@ -228,6 +238,20 @@ const routes: [method: string, pattern: RegExp, route: Route][] = [
     async (app, req, res) => {
       const faults = parse(FaultsSchema, await jsonBody(req));
       sendJson(res, 200, { faults: app.setFaults(faults) });
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/stepfunctions\/executions$/,
+    async (app, req, res) => {
+      const start = parse(ExecutionSchema, await jsonBody(req));
+      try {
+        sendJson(res, 200, app.startExecution(start));
+      } catch (error) {
+        if ((error as Error).name === 'ExecutionAlreadyExists')
+          throw new BadRequest((error as Error).message, 409);
+        throw error;
+      }
     },
   ],
   ['GET', /^\/api\/samples$/, async (app, _req, res) => sendJson(res, 200, { samples: app.samples() })],

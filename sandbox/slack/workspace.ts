@@ -33,13 +33,15 @@ export interface SlackUserGroup {
 export const SEED_USERS: SlackUser[] = [
   { id: 'U0ALICE', name: 'alice', realName: 'Alice Responder', title: 'Security responder' },
   { id: 'U0CAROL', name: 'carol', realName: 'Carol Commander', title: 'Incident commander' },
+  // A second commander, so a commander's own containment can be approved under the four-eyes rule.
+  { id: 'U0DAVE', name: 'dave', realName: 'Dave Commander', title: 'Incident commander' },
   { id: 'U0MALLORY', name: 'mallory', realName: 'Mallory Outsider', title: 'Developer (no role)' },
   { id: BOT.userId, name: BOT.name, realName: 'Forensics Bot', title: 'Bot', isBot: true },
 ];
 
 export const SEED_GROUPS: SlackUserGroup[] = [
-  { id: 'S0RESPONDERS', handle: 'responders', name: 'Responders', users: ['U0ALICE', 'U0CAROL'] },
-  { id: 'S0COMMANDERS', handle: 'commanders', name: 'Incident commanders', users: ['U0CAROL'] },
+  { id: 'S0RESPONDERS', handle: 'responders', name: 'Responders', users: ['U0ALICE', 'U0CAROL', 'U0DAVE'] },
+  { id: 'S0COMMANDERS', handle: 'commanders', name: 'Incident commanders', users: ['U0CAROL', 'U0DAVE'] },
 ];
 
 export const SEED_CHANNELS: SlackChannel[] = [

@@ -113,10 +113,14 @@ describe('Function: LocalSlack Web API', () => {
     const posted = await client.chat.postMessage({ channel: 'C0COMMANDERS', text: 'approve?' });
     const link = await client.chat.getPermalink({ channel: 'C0COMMANDERS', message_ts: posted.ts! });
     expect(link.permalink).toBe(`${slack.url}/archives/C0COMMANDERS/p${posted.ts!.replace('.', '')}`);
-    expect((await client.usergroups.users.list({ usergroup: 'S0COMMANDERS' })).users).toEqual(['U0CAROL']);
+    expect((await client.usergroups.users.list({ usergroup: 'S0COMMANDERS' })).users).toEqual([
+      'U0CAROL',
+      'U0DAVE',
+    ]);
     expect((await client.usergroups.users.list({ usergroup: 'S0RESPONDERS' })).users).toEqual([
       'U0ALICE',
       'U0CAROL',
+      'U0DAVE',
     ]);
     expect((await client.users.info({ user: 'U0ALICE' })).user?.name).toBe('alice');
     expect((await client.conversations.info({ channel: 'C0COMMANDERS' })).channel?.name).toBe(

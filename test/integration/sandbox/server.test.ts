@@ -85,6 +85,32 @@ describe('Function: sandbox HTTP API', () => {
     expect(forged.status).toBe(401);
   });
 
+  it('starts a workflow as the Step Functions console would, under any execution name', async () => {
+    const name = `console-${Date.now()}`;
+    const started = await call('/api/stepfunctions/executions', {
+      stateMachine: 'case',
+      name,
+      input: {
+        InstanceId: 'i-0e5f60718293a4b52',
+        Account: '333333333333',
+        Region: 'us-east-1',
+        RetainArtefacts: true,
+      },
+    });
+    expect(started.status).toBe(200);
+    expect(started.json).toMatchObject({ name, executionArn: expect.stringContaining(`:execution:`) });
+    expect(started.json.executionArn.endsWith(`:${name}`)).toBe(true);
+    const bad = await call('/api/stepfunctions/executions', {
+      stateMachine: 'case',
+      name: 'no spaces allowed',
+      input: {},
+    });
+    expect(bad.status).toBe(400);
+    expect((await call('/api/stepfunctions/executions', { stateMachine: 'other', input: {} })).status).toBe(
+      400,
+    );
+  });
+
   it('shows the simulated organization and sets and clears faults', async () => {
     const cloud = await call('/api/cloud');
     expect(cloud.status).toBe(200);
@@ -94,6 +120,18 @@ describe('Function: sandbox HTTP API', () => {
     const set = await call('/api/cloud/faults', { throttle: 0.3, ssmOffline: ['i-0b2c3d4e5f6071829'] });
     expect(set.json.faults).toMatchObject({ throttle: 0.3, ssmOffline: ['i-0b2c3d4e5f6071829'] });
     expect((await call('/api/cloud/faults', { throttle: 2 })).status).toBe(400);
+    const failing = await call('/api/cloud/faults', {
+      fail: [
+        { operation: 'ModifyNetworkInterfaceAttribute', error: 'UnauthorizedOperation', after: 1, times: 2 },
+      ],
+    });
+    expect(failing.status).toBe(200);
+    expect(failing.json.faults.fail).toEqual([
+      { operation: 'ModifyNetworkInterfaceAttribute', error: 'UnauthorizedOperation', after: 1, times: 2 },
+    ]);
+    expect((await call('/api/cloud/faults', { fail: [{ operation: 'x; rm', error: 'E' }] })).status).toBe(
+      400,
+    );
     const cleared = await call('/api/cloud/faults', {});
     expect(cleared.json.faults).toEqual({});
   });

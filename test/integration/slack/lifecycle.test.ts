@@ -161,6 +161,20 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     expect(
       side.sfn.calls.some((c) => c.command === 'SendTaskSuccess' && c.input.taskToken === 'tt-4eyes'),
     ).toBe(false);
+    // the second commander may approve it
+    await slack.click(handler, {
+      user: 'dave',
+      channel: 'C0COMMANDERS',
+      ts: approval.ts,
+      actionId: 'approval.approve',
+    });
+    expect(
+      side.sfn.calls.filter((c) => c.command === 'SendTaskSuccess' && c.input.taskToken === 'tt-4eyes'),
+    ).toHaveLength(1);
+    expect((await getCase(caseId))?.decision).toMatchObject({
+      outcome: 'approved',
+      by: { userId: 'U0DAVE' },
+    });
   });
 
   it('a commander denies with a reason: the workflow fails with ApprovalDenied and the case is denied', async () => {
