@@ -130,7 +130,8 @@ export function stepProgress(record: Pick<CaseRecord, 'actions' | 'steps'>): { n
 
 /** The root card's status line: who opened the case for what, and where it stands now. */
 export function caseStatusLine(record: CaseRecord): string {
-  const head = `*${record.id}* opened by ${mention(record.requester)}: ${actionWords(record)}`;
+  const ref = record.externalRef ? ` (ref ${esc(cut(record.externalRef, 128))})` : '';
+  const head = `*${record.id}*${ref} opened by ${mention(record.requester)}: ${actionWords(record)}`;
   const last = record.steps.at(-1);
   const { n, m } = stepProgress(record);
   const where =

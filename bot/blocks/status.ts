@@ -91,6 +91,9 @@ export function caseStatusBlocks(record: CaseRecord, threadLink?: string): Known
         },
         { type: 'mrkdwn', text: `*Decision*\n${record.decision ? decisionWords(record.decision) : '—'}` },
         { type: 'mrkdwn', text: `*Opened*\n${time(record.createdAt)}` },
+        ...(record.externalRef
+          ? [{ type: 'mrkdwn' as const, text: `*External reference*\n${esc(cut(record.externalRef, 128))}` }]
+          : []),
         { type: 'mrkdwn', text: `*Severity*\n${esc(record.severity.label)} (${record.severity.score})` },
       ],
     },

@@ -133,6 +133,8 @@ export const CaseRecordSchema = z.looseObject({
   actions: z.array(CaseActionSchema),
   trigger: TriggerSchema,
   requester: ActorSchema,
+  /** A case id from elsewhere (a console start's `CaseId` that is not ours, e.g. a ticket number). */
+  externalRef: z.string().optional(),
   /** The decision of the case's approval request (absent until one is decided). */
   decision: DecisionSchema.optional(),
   slack: z.object({
@@ -170,6 +172,7 @@ export interface NewCase {
   trigger: Trigger;
   requester: Actor;
   slack?: CaseRecord['slack'];
+  externalRef?: string;
 }
 
 /** An audit event: who did what, when, with what outcome. Written once, never updated or deleted. */

@@ -5,7 +5,7 @@ import { logger } from '../logger.js';
 import type { CaseRecord, CaseStatus } from './model.js';
 import { canTransition } from './model.js';
 import { postInThread, refreshCard } from './notify.js';
-import { endRelease, getCase, transition, updateCase } from './store.js';
+import { caseOfExecution, endRelease, getCase, transition, updateCase } from './store.js';
 
 /**
  * "Step Functions Execution Status Change" events -> case record, root card, thread. The execution
@@ -156,7 +156,10 @@ function finishedWords(record: CaseRecord, label: string): string {
 /** Applies one status change to its case. Returns what it did, for logs and tests. */
 export async function applyExecutionStatus(event: ExecutionStatusChange): Promise<string> {
   const { detail } = event;
-  const owner = parseExecutionName(detail.name);
+  // A console start under any other name was linked to its case by the workflow's first step.
+  const linked = parseExecutionName(detail.name) ? undefined : await caseOfExecution(detail.executionArn);
+  const owner =
+    parseExecutionName(detail.name) ?? (linked ? { caseId: linked, kind: 'case' as const } : undefined);
   if (!owner) {
     logger.info('Execution is not a case workflow; ignored', { name: detail.name, status: detail.status });
     return 'ignored';

@@ -195,6 +195,25 @@ export async function endRelease(id: string, executionName: string): Promise<voi
   });
 }
 
+/**
+ * Links an execution to its case when its name is not the case id (a start from the Step Functions
+ * console under any name), so the progress handler can report its start, end, abort and timeout.
+ */
+export async function linkExecution(executionArn: string, caseId: string): Promise<void> {
+  await db().send(
+    new PutCommand({ TableName: tableName(), Item: { pk: `EXEC#${executionArn}`, sk: 'EXEC', caseId } }),
+  );
+}
+
+/** The case an execution was linked to (undefined when none was). */
+export async function caseOfExecution(executionArn: string): Promise<string | undefined> {
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { pk: `EXEC#${executionArn}`, sk: 'EXEC' } }),
+  );
+  const caseId = out.Item?.caseId;
+  return typeof caseId === 'string' && isCaseId(caseId) ? caseId : undefined;
+}
+
 /** Sets nested Slack coordinates without overwriting the others. */
 export async function setSlackRefs(id: string, refs: CaseRecord['slack']): Promise<CaseRecord> {
   const entries = Object.entries(refs).filter(([, v]) => v !== undefined);

@@ -1,17 +1,22 @@
 import { z } from 'zod';
-import { openCase, getCase, updateCase } from '../../bot/cases/store.js';
+import { getCase, linkExecution, openCase, updateCase } from '../../bot/cases/store.js';
+import { isCaseId } from '../../bot/ids.js';
 import { CaseConflictError, InvalidInputError } from '../../bot/errors.js';
 import { approvalSettings } from '../../bot/cases/settings.js';
 import { notifier } from '../notifier.js';
 import { forensicsSettings } from '../settings.js';
-import { accountField, caseIdField, defineStep, instanceIdField, regionField } from './step.js';
+import { accountField, defineStep, instanceIdField, regionField } from './step.js';
 
 /**
  * The execution input: the seed framework's console input (`CaseId` optional) or what the bot sends
  * (`bot/workflow-client.ts`). Loose: unknown keys are tolerated.
  */
 export const CaseWorkflowInput = z.looseObject({
-  CaseId: caseIdField.optional(),
+  /** Ours (CASE-YYYYMMDD-XXXX), or another system's id, kept as the case's external reference. */
+  CaseId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/, 'a case id is 1-128 letters, digits and ._:/#-')
+    .optional(),
   InstanceId: instanceIdField,
   Account: accountField,
   Region: regionField,
@@ -51,6 +56,10 @@ export interface CaseState {
   Evidence: unknown[];
   AfterAcquire: string;
   Outcome: 'contained' | 'analyzed' | 'denied';
+  /** The execution's name when it is not the case id (a console start), reported in the first line. */
+  ConsoleExecution?: string;
+  /** Another system's case id given as `CaseId`. */
+  ExternalRef?: string;
 }
 
 /**
@@ -72,11 +81,14 @@ export const prepareCase = defineStep({
     }
     const i = parsed.data;
     const target = { account: i.Account, region: i.Region, instanceId: i.InstanceId };
-    let record = i.CaseId ? await getCase(i.CaseId) : undefined;
+    const ours = i.CaseId && isCaseId(i.CaseId) ? i.CaseId : undefined;
+    const externalRef = i.CaseId && !ours ? i.CaseId : undefined;
+    let record = ours ? await getCase(ours) : undefined;
     if (!record) {
       const wantsContain = i.Actions?.contain === true;
       const opened = await openCase({
-        id: i.CaseId,
+        id: ours,
+        ...(externalRef ? { externalRef } : {}),
         severity: { label: 'MEDIUM', score: 5 },
         title: `Forensic ${wantsContain ? 'containment' : 'analysis'} of ${i.InstanceId} (started from the console)`,
         findingIds: [],
@@ -100,7 +112,12 @@ export const prepareCase = defineStep({
     }
     if (['closed', 'released'].includes(record.status))
       throw new CaseConflictError(`${record.id} is ${record.status}; open a new case`);
-    if (executionArn) await updateCase(record.id, { executionArn });
+    const executionName = executionArn?.split(':').pop();
+    const consoleName = executionName && executionName !== record.id ? executionName : undefined;
+    if (executionArn) {
+      await updateCase(record.id, { executionArn });
+      if (consoleName) await linkExecution(executionArn, record.id);
+    }
 
     const mode = record.actions.includes('contain') || i.Actions?.contain === true ? 'contain' : 'analyze';
     const approval =
@@ -126,13 +143,16 @@ export const prepareCase = defineStep({
       Evidence: [],
       AfterAcquire: '',
       Outcome: 'analyzed',
+      ...(consoleName ? { ConsoleExecution: consoleName } : {}),
+      ...(record.externalRef ? { ExternalRef: record.externalRef } : {}),
     };
   },
   report: (out) => ({
     outcome: 'succeeded',
-    detail:
+    detail: `${
       out.Mode === 'contain'
         ? `contain ${out.InstanceId}${out.Approval === 'required' ? ' after approval' : ' now'}`
-        : `analyze ${out.InstanceId}, then ${out.AnalyzeContainment === 'approval' ? 'ask to contain' : 'notify only'}`,
+        : `analyze ${out.InstanceId}, then ${out.AnalyzeContainment === 'approval' ? 'ask to contain' : 'notify only'}`
+    }${out.ConsoleExecution ? `; started from the console as execution ${out.ConsoleExecution}` : ''}${out.ExternalRef ? ` (external reference ${out.ExternalRef})` : ''}`,
   }),
 });
