@@ -236,7 +236,22 @@ function actionButtons(finding: Finding, fingerprint?: string): ActionsBlock {
     const who = finding.resource.instance?.name
       ? `${target.instanceId} (${finding.resource.instance.name})`
       : target.instanceId;
-    elements.push(button('Analyze', FINDING_ACTIONS.analyze, value, 'primary'));
+    // Analyze is not read-only: it changes instance attributes and runs a capture on the instance.
+    elements.push({
+      ...button('Analyze', FINDING_ACTIONS.analyze, value, 'primary'),
+      confirm: {
+        title: { type: 'plain_text', text: 'Analyze this instance?' },
+        text: {
+          type: 'mrkdwn',
+          text: truncate(
+            `Analysis changes *${escapeMrkdwn(who)}* (${target.account}, ${target.region}): termination protection on, shutdown stops it, volumes kept; memory is captured through SSM (a process runs on the instance) and the disks are snapshotted. The network is left as it is.`,
+            LIMITS.confirmText,
+          ),
+        },
+        confirm: { type: 'plain_text', text: 'Start the analysis' },
+        deny: { type: 'plain_text', text: 'Cancel' },
+      },
+    });
     elements.push({
       ...button('Contain', FINDING_ACTIONS.contain, value, 'danger'),
       confirm: {

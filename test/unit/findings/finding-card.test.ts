@@ -72,6 +72,8 @@ describe('Function: findingCardBlocks', () => {
     ]);
     expect(button(blocks, 'case.analyze').style).toBe('primary');
     expect(button(blocks, 'case.contain')).toMatchObject({ style: 'danger', confirm: { style: 'danger' } });
+    // Analyze changes the instance (attributes, an SSM capture): it asks too
+    expect(button(blocks, 'case.analyze').confirm.text.text).toMatch(/termination protection.*SSM/);
     expect(parseFindingButtonValue(button(blocks, 'case.contain').value)).toEqual({
       f: 'fp123',
       a: '123456789012',
