@@ -4,6 +4,7 @@ import { esc } from './case-text.js';
 /** The usage help of `/forensics`, shown for `help` and for anything it cannot act on. */
 export const FORENSICS_USAGE = [
   '`/forensics status CASE-ID` — the case: status, target, people, timeline, artifacts',
+  '`/forensics audit CASE-ID` — who did what on the case, when, with what outcome',
   '`/forensics list` — open cases',
   '`/forensics analyze <instance-id> [account] [region]` — open a case and acquire evidence',
   '`/forensics contain <instance-id> [account] [region]` — open a case and contain (commander approval)',

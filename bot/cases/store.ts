@@ -323,7 +323,9 @@ export async function audit(event: AuditEvent): Promise<void> {
   const at = event.at ?? nowIso();
   const seq = `${at}#${process.pid}-${++auditSeq}-${Math.random().toString(36).slice(2, 8)}`;
   const key = event.caseId
-    ? { pk: `CASE#${event.caseId}`, sk: `AUDIT#${seq}` }
+    ? // A partition of its own (not the case's), so IAM can refuse updates and deletes of audit items
+      // by their leading key while the case record stays writable.
+      { pk: `AUDIT#${event.caseId}`, sk: `AUDIT#${seq}` }
     : { pk: `AUDIT#${at.slice(0, 10)}`, sk: seq };
   await db().send(
     new PutCommand({
@@ -340,7 +342,7 @@ export async function listAudit(caseId: string): Promise<AuditEvent[]> {
     new QueryCommand({
       TableName: tableName(),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :audit)',
-      ExpressionAttributeValues: { ':pk': `CASE#${caseId}`, ':audit': 'AUDIT#' },
+      ExpressionAttributeValues: { ':pk': `AUDIT#${caseId}`, ':audit': 'AUDIT#' },
     }),
   );
   return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as AuditEvent);

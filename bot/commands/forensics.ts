@@ -5,7 +5,8 @@ import { usageBlocks } from '../blocks/case-usage.js';
 import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/status.js';
 import { closeCase, releaseCase, startCase } from '../cases/service.js';
 import { commandSettings } from '../cases/settings.js';
-import { audit, getCase, listOpenCases } from '../cases/store.js';
+import { audit, getCase, listAudit, listOpenCases } from '../cases/store.js';
+import { auditBlocks } from '../blocks/audit.js';
 import { CaseConflictError, describeError } from '../errors.js';
 import { logger } from '../logger.js';
 import { type ForensicsCommand, parseForensicsCommand } from './parse.js';
@@ -25,6 +26,7 @@ const ROLE: Record<ForensicsCommand['kind'], Role | undefined> = {
   usage: undefined,
   list: 'responder',
   status: 'responder',
+  audit: 'responder',
   analyze: 'responder',
   contain: 'responder',
   release: 'commander',
@@ -96,6 +98,13 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
               .catch(() => undefined)
           : undefined;
       return { text: caseStatusText(record), blocks: caseStatusBlocks(record, link) };
+    }
+    case 'audit': {
+      const record = await getCase(cmd.caseId);
+      if (!record) return { text: `No case ${cmd.caseId}.` };
+      const trail = await listAudit(cmd.caseId);
+      await audit({ caseId: cmd.caseId, actor: userId, action: 'command.audit', outcome: 'ok' });
+      return { text: `Audit trail of ${cmd.caseId}`, blocks: auditBlocks(cmd.caseId, trail) };
     }
     case 'analyze':
     case 'contain': {

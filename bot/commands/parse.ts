@@ -8,11 +8,11 @@ import { isAccountId, isCaseId, isInstanceId, isRegion } from '../ids.js';
 export type ForensicsCommand =
   | { kind: 'help' }
   | { kind: 'list' }
-  | { kind: 'status' | 'release' | 'close'; caseId: string }
+  | { kind: 'status' | 'release' | 'close' | 'audit'; caseId: string }
   | { kind: 'analyze' | 'contain'; instanceId: string; account?: string; region: string }
   | { kind: 'usage'; problem: string };
 
-const CASE_COMMANDS = new Set(['status', 'release', 'close']);
+const CASE_COMMANDS = new Set(['status', 'release', 'close', 'audit']);
 
 export function parseForensicsCommand(text: string, defaults: { region?: string } = {}): ForensicsCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -24,7 +24,7 @@ export function parseForensicsCommand(text: string, defaults: { region?: string 
     if (args.length !== 1) return usage(`\`${verb}\` needs exactly one case id`);
     const caseId = args[0]!.toUpperCase();
     if (!isCaseId(caseId)) return usage(`"${args[0]}" is not a case id (CASE-YYYYMMDD-XXXX)`);
-    return { kind: verb as 'status' | 'release' | 'close', caseId };
+    return { kind: verb as 'status' | 'release' | 'close' | 'audit', caseId };
   }
   if (verb === 'analyze' || verb === 'contain') {
     if (args.length < 1 || args.length > 3)

@@ -9,10 +9,11 @@ import { tableSettings } from '../config.js';
  * | item                   | pk                                   | sk                 |
  * |------------------------|--------------------------------------|--------------------|
  * | case record            | `CASE#<caseId>`                      | `CASE`             |
- * | audit event (of a case)| `CASE#<caseId>`                      | `AUDIT#<iso>#<n>`  |
+ * | audit event (of a case)| `AUDIT#<caseId>`                     | `AUDIT#<iso>#<n>`  |
  * | audit event (no case)  | `AUDIT#<yyyy-mm-dd>`                 | `<iso>#<n>`        |
  * | open-case guard        | `INSTANCE#<account>#<region>#<id>`   | `OPEN`             |
  * | alert fingerprint      | `FP#<fingerprint>`                   | `FP`               |
+ * | console execution link | `EXEC#<executionArn>`                | `EXEC`             |
  *
  * `gsi1pk = 'OPEN'` is set on case records while a case is open (a sparse index for `/forensics list`).
  * `expiresAt` (epoch seconds) is the TTL attribute, used by alert fingerprints only; never by audit events.

@@ -215,6 +215,18 @@ export class BotFunctions extends Construct {
         resources: [table.tableArn, `${table.tableArn}/index/gsi1`],
       }),
     );
+    // The audit trail is append-only by IAM: no function may update or delete an item whose partition
+    // key is an audit partition (`AUDIT#…`). IAM cannot require the conditional put that refuses an
+    // overwrite (no condition key carries ConditionExpression): the code always sends it, and the
+    // manifest records the trail's hash, so a changed trail shows.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+      }),
+    );
   }
 
   /** Cross-account reach of the steps: assume the roles the other stacks create, use the evidence bucket. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { CaseRecord } from '../../bot/cases/model.js';
-import { requireCase, updateCase } from '../../bot/cases/store.js';
+import type { AuditEvent, CaseRecord } from '../../bot/cases/model.js';
+import { listAudit, requireCase, updateCase } from '../../bot/cases/store.js';
 import { own } from '../aws/member.js';
 import { forensicsSettings } from '../settings.js';
 import { caseIdField, count, defineStep } from './step.js';
@@ -10,7 +10,7 @@ import { z } from 'zod';
 export const MANIFEST_SCHEMA = 'forensics-bot/manifest@1';
 
 /** The chain-of-custody document of a case (pure: a function of the record). */
-export function buildManifest(record: CaseRecord, generatedAt: string) {
+export function buildManifest(record: CaseRecord, generatedAt: string, auditTrail: AuditEvent[] = []) {
   return {
     schema: MANIFEST_SCHEMA,
     caseId: record.id,
@@ -43,7 +43,16 @@ export function buildManifest(record: CaseRecord, generatedAt: string) {
         details: a.details ?? {},
       })),
     timeline: record.steps.map((s) => ({ step: s.step, outcome: s.outcome, at: s.at })),
+    // The audit trail as it stood when the manifest was written: its events' count and the SHA-256 of
+    // their canonical JSON, so `/forensics audit` (or a table export) can be checked against it later.
+    auditTrail: { events: auditTrail.length, sha256: auditTrailSha256(auditTrail) },
   };
+}
+
+/** SHA-256 of the trail's events in order, each as JSON with sorted keys, one per line. */
+export function auditTrailSha256(trail: AuditEvent[]): string {
+  const canonical = trail.map((e) => JSON.stringify(e, Object.keys(e).sort())).join('\n');
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /**
@@ -56,8 +65,8 @@ export const writeManifest = defineStep({
   label: 'Evidence manifest written',
   input: z.looseObject({ caseId: caseIdField }),
   async run(input) {
-    const record = await requireCase(input.caseId);
-    const body = `${JSON.stringify(buildManifest(record, new Date().toISOString()), null, 2)}\n`;
+    const [record, trail] = await Promise.all([requireCase(input.caseId), listAudit(input.caseId)]);
+    const body = `${JSON.stringify(buildManifest(record, new Date().toISOString(), trail), null, 2)}\n`;
     const sha256 = createHash('sha256').update(body).digest('hex');
     const bucket = forensicsSettings().EVIDENCE_BUCKET;
     const key = `${record.id}/manifest.json`;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expireApproval, remindApproval, requestApproval } from '../../../bot/cases/approval.js';
 import { postCaseLine } from '../../../bot/cases/notify.js';
 import { startCase } from '../../../bot/cases/service.js';
-import { addArtifact, getCase, transition } from '../../../bot/cases/store.js';
+import { addArtifact, audit, getCase, transition } from '../../../bot/cases/store.js';
 import { getFingerprint, recordDelivery } from '../../../bot/intake/fingerprints.js';
 import { slackWebClient } from '../../../bot/slack/client.js';
 import { handler as progress } from '../../../handlers/progress.js';
@@ -184,5 +184,33 @@ describe('Function: handlers/progress', () => {
       text: `close ${record.id}`,
     });
     expect(again.body).toContain('already closed');
+  });
+
+  it('/forensics audit (responders) shows who did what, escaped; an outsider is refused', async () => {
+    const record = await openFromCommandLine('contain');
+    await audit({
+      caseId: record.id,
+      actor: 'U0ALICE',
+      action: 'note',
+      outcome: 'ok',
+      detail: '<!channel> <https://evil.example|x>',
+    });
+    const answer = await slack.command(handler, {
+      user: 'alice',
+      channel: 'C0ALERTS',
+      text: `audit ${record.id}`,
+    });
+    const text = JSON.stringify(JSON.parse(answer.body).blocks);
+    expect(text).toContain(`Audit trail of ${record.id}`);
+    expect(text).toContain('case.contain');
+    expect(text).toContain('&lt;!channel&gt;');
+    expect(text).not.toContain('<!channel>');
+    const refused = await slack.command(handler, {
+      user: 'mallory',
+      channel: 'C0ALERTS',
+      text: `audit ${record.id}`,
+    });
+    expect(refused.body).toBe('');
+    expect(slack.ephemerals('C0ALERTS', 'mallory').at(-1)?.text).toContain('responders');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval } from '../../../bot/cases/approval.js';
-import { openCaseOf, requireCase } from '../../../bot/cases/store.js';
+import { listAudit, openCaseOf, requireCase } from '../../../bot/cases/store.js';
+import { auditTrailSha256 } from '../../../workflows/steps/manifest.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
 import { forensicsSettings } from '../../../workflows/settings.js';
 import {
@@ -150,6 +151,17 @@ describe('Workflow: case', () => {
     expect(kept.length).toBeGreaterThan(0);
     await decideApproval({ caseId: record!.id, actor: carol, approve: false });
     expect((await world.sfn.waitFor(arn)).status).toBe('SUCCEEDED');
+    // the manifest, written last, holds the decision and the audit trail's hash as it stood then
+    const bucket = world.org.world.buckets.get(world.org.settings.evidenceBucket)!;
+    const manifest = JSON.parse(
+      bucket.objects.get(`${record!.id}/manifest.json`)!.at(-1)!.body.toString('utf8'),
+    );
+    const trail = await listAudit(record!.id);
+    expect(trail.map((e) => e.action)).toEqual(expect.arrayContaining(['approval.request', 'approval.deny']));
+    expect(manifest.auditTrail.events).toBeGreaterThan(1);
+    expect(manifest.auditTrail.sha256).toBe(auditTrailSha256(trail.slice(0, manifest.auditTrail.events)));
+    expect(manifest.decision).toMatchObject({ outcome: 'denied', by: { userId: carol.userId } });
+    expect(manifest.approver).toBeNull();
   });
 
   it('Analyze under the notify-only policy secures evidence and leaves the network alone', async () => {
