@@ -44,7 +44,7 @@ export default async function run(): Promise<BenchResult> {
   const events = stormEvents();
   let failed = 0;
   const errors = new Set<string>();
-  const { logger } = await import('../bot/logger.js');
+  const { logger } = await import('../bot/core/logger.js');
   const origError = logger.error.bind(logger);
   const origWarn = logger.warn.bind(logger);
   let deferred = 0;

@@ -2,9 +2,9 @@ import { App, AwsLambdaReceiver, LogLevel, type Logger as BoltLogger } from '@sl
 import { registerApprovalActions } from './actions/approval.js';
 import { registerFindingActions } from './actions/finding.js';
 import { registerForensicsCommand } from './commands/forensics.js';
-import { slackSettings } from './config.js';
-import { describeError } from './errors.js';
-import { logger } from './logger.js';
+import { slackSettings } from './core/config.js';
+import { describeError } from './core/errors.js';
+import { logger } from './core/logger.js';
 import {
   checkSignature,
   type FunctionUrlEventLike,

@@ -1,9 +1,9 @@
 import type { WebClient } from '@slack/web-api';
-import { audit } from './cases/store.js';
-import { authSettings } from './cases/settings.js';
-import { workspaceSettings } from './config.js';
-import { describeError } from './errors.js';
-import { logger } from './logger.js';
+import { audit } from './core/case-store.js';
+import { authSettings } from './core/settings.js';
+import { workspaceSettings } from './core/config.js';
+import { describeError } from './core/errors.js';
+import { logger } from './core/logger.js';
 
 /**
  * Roles come from Slack user groups (DESIGN.md "Who may do what"): responders analyze, request

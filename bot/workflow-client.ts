@@ -1,9 +1,9 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { createAwsClient, homeRegion } from './aws/clients.js';
-import { ConfigurationError, ForensicsBotError } from './errors.js';
-import { logger } from './logger.js';
-import { workflowSettings } from './cases/settings.js';
-import type { CaseRecord } from './cases/model.js';
+import { createAwsClient, homeRegion } from './core/aws-clients.js';
+import { ApprovalTaskGoneError, ConfigurationError, WorkflowStartError } from './core/errors.js';
+import { logger } from './core/logger.js';
+import { workflowSettings } from './core/settings.js';
+import type { CaseRecord } from './core/case-model.js';
 
 /**
  * The bot's side of Step Functions: start the case and release workflows, answer the approval task.
@@ -24,16 +24,6 @@ async function sfn() {
 /** For tests and benchmarks: forget the client (after hooks change). */
 export function resetWorkflowClient(): void {
   pending = undefined;
-}
-
-/** A workflow call failed (not "already exists", which is success for us). */
-export class WorkflowStartError extends ForensicsBotError {
-  override readonly code = 'WORKFLOW_START_FAILED';
-}
-
-/** The approval task is gone: the workflow timed out, was stopped, or the token was already used. */
-export class ApprovalTaskGoneError extends ForensicsBotError {
-  override readonly code = 'APPROVAL_TASK_GONE';
 }
 
 /** The case workflow's input (contract with the workflows helper). */

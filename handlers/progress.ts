@@ -1,5 +1,5 @@
 import { applyExecutionStatus, ExecutionStatusChangeSchema } from '../bot/cases/progress.js';
-import { logger } from '../bot/logger.js';
+import { logger } from '../bot/core/logger.js';
 
 /**
  * EventBridge "Step Functions Execution Status Change" -> the case's status, card and thread.

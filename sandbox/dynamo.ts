@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { caseTableDefinition } from '../bot/store/table.js';
+import { caseTableDefinition } from '../bot/core/table.js';
 
 const require = createRequire(import.meta.url);
 

@@ -11,7 +11,7 @@ import {
   type OrganizationLike,
   type StepFunctionsLike,
 } from './components.js';
-import { applyLogLevel } from '../bot/logger.js';
+import { applyLogLevel } from '../bot/core/logger.js';
 import { applyVariables, restoreVariables, SANDBOX, sandboxVariables } from './environment.js';
 import { startLocalDynamo } from './dynamo.js';
 import {
@@ -158,10 +158,10 @@ async function settle(
 
 /** Settings are memoized per cold start; a sandbox started in a process that read them must re-read. */
 async function resetCachedSettings(): Promise<void> {
-  const config = await import('../bot/config.js');
+  const config = await import('../bot/core/config.js');
   for (const settings of [config.tableSettings, config.slackSettings, config.workspaceSettings])
     settings.reset();
-  (await import('../bot/store/table.js')).resetDb();
+  (await import('../bot/core/table.js')).resetDb();
   (await import('../bot/slack/client.js')).resetSlackWebClient();
   (await import('../bot/slack/secrets.js')).resetSlackSecrets();
 }
@@ -262,11 +262,11 @@ function sandboxApp(
       return { ...(await app.deliverEvent(event)), event };
     },
     async cases() {
-      const { listOpenCases } = await import('../bot/cases/store.js');
+      const { listOpenCases } = await import('../bot/core/case-store.js');
       return (await listOpenCases(50)).map(withoutSecrets);
     },
     async caseRecord(id) {
-      const { getCase } = await import('../bot/cases/store.js');
+      const { getCase } = await import('../bot/core/case-store.js');
       const record = await getCase(id);
       return record && withoutSecrets(record);
     },

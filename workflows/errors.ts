@@ -1,4 +1,4 @@
-import { ForensicsBotError } from '../bot/errors.js';
+import { ForensicsBotError } from '../bot/core/errors.js';
 
 /**
  * Errors the steps throw. Their `name` is what Step Functions matches in `Retry`/`Catch` `ErrorEquals`

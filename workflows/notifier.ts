@@ -1,5 +1,5 @@
 import { expireApproval, remindApproval, requestApproval } from '../bot/cases/approval.js';
-import type { CaseRecord } from '../bot/cases/model.js';
+import type { CaseRecord } from '../bot/core/case-model.js';
 import { type CaseLine, postCaseLine } from '../bot/cases/notify.js';
 import { announceCase } from '../bot/cases/service.js';
 

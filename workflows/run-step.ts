@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { getCase } from '../bot/cases/store.js';
-import { CaseClosedError, describeError, ForensicsBotError, InvalidInputError } from '../bot/errors.js';
-import { logger } from '../bot/logger.js';
+import { getCase } from '../bot/core/case-store.js';
+import { CaseClosedError, describeError, ForensicsBotError, InvalidInputError } from '../bot/core/errors.js';
+import { logger } from '../bot/core/logger.js';
 import { isThrottling } from './errors.js';
 import { notifier } from './notifier.js';
 import { STEPS } from './steps/index.js';

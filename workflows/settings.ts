@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineSettings, env } from '../bot/config.js';
-import { ACCOUNT_ID_RE, BUCKET_RE, REGION_RE } from '../bot/ids.js';
+import { defineSettings, env } from '../bot/core/config.js';
+import { ACCOUNT_ID_RE, BUCKET_RE, REGION_RE } from '../bot/core/ids.js';
 
 const arn = (what: string) =>
   z
@@ -71,7 +71,7 @@ export function kmsKeyForRegion(setting: string | undefined, region: string): st
 
 /**
  * Settings of the forensic workflows (the steps Lambda). The approval reminder and expiry are the Slack
- * side's `APPROVAL_REMIND_MINUTES` / `APPROVAL_EXPIRE_MINUTES` (`bot/cases/settings.ts`), read from there so
+ * side's `APPROVAL_REMIND_MINUTES` / `APPROVAL_EXPIRE_MINUTES` (`bot/core/settings.ts`), read from there so
  * the card and the workflow agree. Only `EVIDENCE_BUCKET` and `FORENSICS_ACCOUNT`
  * are needed before any step can run; the others have defaults or are checked by the step that needs them,
  * so a missing upload role fails memory acquisition with a message naming the variable, not every step.

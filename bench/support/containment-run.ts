@@ -7,10 +7,10 @@
  * contained, and fully isolated.
  */
 import { decideApproval } from '../../bot/cases/approval.js';
-import { openCase } from '../../bot/cases/store.js';
-import { approvalSettings, workflowSettings } from '../../bot/cases/settings.js';
-import { slackSettings, tableSettings, workspaceSettings } from '../../bot/config.js';
-import { resetDb } from '../../bot/store/table.js';
+import { openCase } from '../../bot/core/case-store.js';
+import { approvalSettings, workflowSettings } from '../../bot/core/settings.js';
+import { slackSettings, tableSettings, workspaceSettings } from '../../bot/core/config.js';
+import { resetDb } from '../../bot/core/table.js';
 import { resetSlackWebClient } from '../../bot/slack/client.js';
 import { resetSlackSecrets } from '../../bot/slack/secrets.js';
 import { caseWorkflowInput, resetWorkflowClient } from '../../bot/workflow-client.js';

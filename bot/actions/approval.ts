@@ -2,11 +2,11 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { authorize, refuse } from '../auth.js';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../blocks/approval-card.js';
-import { ApprovalAlreadyDecidedError, decideApproval, FourEyesError } from '../cases/approval.js';
-import { audit } from '../cases/store.js';
-import { describeError } from '../errors.js';
-import { isCaseId } from '../ids.js';
-import { logger } from '../logger.js';
+import { decideApproval } from '../cases/approval.js';
+import { audit } from '../core/case-store.js';
+import { ApprovalAlreadyDecidedError, describeError, FourEyesError } from '../core/errors.js';
+import { isCaseId } from '../core/ids.js';
+import { logger } from '../core/logger.js';
 import { denyModal } from '../views/deny.js';
 import { type ButtonArgs, clickPlace, ephemeral } from './finding.js';
 

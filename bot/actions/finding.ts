@@ -7,11 +7,11 @@ import type {
 } from '@slack/bolt';
 import { authorize } from '../auth.js';
 import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX } from '../blocks/finding-card.js';
-import type { CaseAction } from '../cases/model.js';
+import type { CaseAction } from '../core/case-model.js';
 import { startCase } from '../cases/service.js';
-import { audit } from '../cases/store.js';
-import { describeError, InvalidInputError } from '../errors.js';
-import { logger } from '../logger.js';
+import { audit } from '../core/case-store.js';
+import { describeError, InvalidInputError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 import { dismissModal } from '../views/dismiss.js';
 import { readFindingClick } from './finding-click.js';
 

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { CaseRecord } from '../cases/model.js';
+import type { CaseRecord } from '../core/case-model.js';
 import { cut, esc, mention } from './case-text.js';
 
 /**

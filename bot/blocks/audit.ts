@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { AuditEvent } from '../cases/model.js';
+import type { AuditEvent } from '../core/case-model.js';
 import { cut, esc, mention } from './case-text.js';
 
 /** How many events one answer shows (Slack allows 50 blocks; the newest are the ones asked for). */

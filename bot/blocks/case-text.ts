@@ -1,4 +1,4 @@
-import type { CaseRecord, CaseStatus, Decision, StepRecord } from '../cases/model.js';
+import type { CaseRecord, CaseStatus, Decision, StepRecord } from '../core/case-model.js';
 import { truncate } from './common.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import { z } from 'zod';
-import { InvalidInputError } from '../errors.js';
-import { ACCOUNT_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../ids.js';
+import { InvalidInputError } from '../core/errors.js';
+import { ACCOUNT_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../core/ids.js';
 import { type Finding, findingTarget, SOURCE_NAMES } from '../findings/finding.js';
 import { formatPath } from '../findings/normalize.js';
 import {

@@ -8,16 +8,23 @@ import {
   type ApprovalDecision,
 } from '../blocks/approval-card.js';
 import { cut, esc, mention } from '../blocks/case-text.js';
-import { workspaceSettings } from '../config.js';
-import { CaseConflictError, describeError, ForensicsBotError } from '../errors.js';
-import { logger } from '../logger.js';
+import { workspaceSettings } from '../core/config.js';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalTaskGoneError,
+  CaseConflictError,
+  describeError,
+  FourEyesError,
+} from '../core/errors.js';
+import { approvalExpired } from '../core/approval-expiry.js';
+import { logger } from '../core/logger.js';
 import { slackWebClient } from '../slack/client.js';
-import { db, isConditionFailed, tableName } from '../store/table.js';
-import { ApprovalTaskGoneError, sendApproval, sendDenial } from '../workflow-client.js';
-import type { Actor, CaseRecord, Decision } from './model.js';
+import { db, isConditionFailed, tableName } from '../core/table.js';
+import { sendApproval, sendDenial } from '../workflow-client.js';
+import type { Actor, CaseRecord, Decision } from '../core/case-model.js';
 import { postInThread, refreshCard } from './notify.js';
-import { approvalSettings } from './settings.js';
-import { audit, recordApprovalRequest, requireCase, setSlackRefs, transition } from './store.js';
+import { approvalSettings } from '../core/settings.js';
+import { audit, recordApprovalRequest, requireCase, setSlackRefs, transition } from '../core/case-store.js';
 
 /**
  * The approval gate. The workflow's approval step (`.waitForTaskToken`) calls `requestApproval`; the
@@ -25,16 +32,6 @@ import { audit, recordApprovalRequest, requireCase, setSlackRefs, transition } f
  * `awaiting-approval` with a conditional write first, so of two racing presses exactly one answers
  * the workflow, and a second press is harmless.
  */
-
-/** The requester may not approve their own containment (four-eyes rule). */
-export class FourEyesError extends ForensicsBotError {
-  override readonly code = 'FOUR_EYES';
-}
-
-/** The approval was already decided (or expired); the press changed nothing. */
-export class ApprovalAlreadyDecidedError extends ForensicsBotError {
-  override readonly code = 'APPROVAL_ALREADY_DECIDED';
-}
 
 async function link(slack: WebClient, channel?: string, ts?: string): Promise<string | undefined> {
   if (!channel || !ts) return undefined;
@@ -192,12 +189,6 @@ export async function decideApproval(input: {
     }),
   ]);
   return record;
-}
-
-/** True once `APPROVAL_EXPIRE_MINUTES` have passed since the cycle's first request. */
-export function approvalExpired(record: CaseRecord, now: number = Date.now()): boolean {
-  if (!record.approvalRequestedAt) return false;
-  return now >= Date.parse(record.approvalRequestedAt) + approvalSettings().APPROVAL_EXPIRE_MINUTES * 60_000;
 }
 
 function cardDecision(decision: Decision): ApprovalDecision {

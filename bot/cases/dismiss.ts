@@ -2,11 +2,11 @@ import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { securityHubIdentifiers } from '../actions/finding-click.js';
 import { dismissedCardBlocks } from '../blocks/case-card.js';
-import { createAwsClient, homeRegion } from '../aws/clients.js';
-import { describeError } from '../errors.js';
-import { logger } from '../logger.js';
+import { createAwsClient, homeRegion } from '../core/aws-clients.js';
+import { describeError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
-import { audit } from './store.js';
+import { audit } from '../core/case-store.js';
 
 /**
  * Dismissing a finding: the card is marked dismissed by whom (and why), and its Security Hub workflow

@@ -2,11 +2,11 @@ import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { caseCardBlocks, caseCardText } from '../blocks/case-card.js';
 import { stepLine } from '../blocks/case-text.js';
-import { describeError } from '../errors.js';
-import { logger } from '../logger.js';
+import { describeError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 import { slackWebClient } from '../slack/client.js';
-import type { CaseRecord, StepRecord } from './model.js';
-import { appendStep } from './store.js';
+import type { CaseRecord, StepRecord } from '../core/case-model.js';
+import { appendStep } from '../core/case-store.js';
 
 /**
  * Everything the bot says about a case after it opened: one line per step in the case thread, and the

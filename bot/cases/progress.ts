@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { esc, mention, stepName } from '../blocks/case-text.js';
-import { CASE_ID_RE } from '../ids.js';
-import { logger } from '../logger.js';
-import type { CaseRecord, CaseStatus } from './model.js';
-import { canTransition } from './model.js';
+import { CASE_ID_RE } from '../core/ids.js';
+import { logger } from '../core/logger.js';
+import type { CaseRecord, CaseStatus } from '../core/case-model.js';
+import { canTransition } from '../core/case-model.js';
 import { postInThread, refreshCard } from './notify.js';
-import { caseOfExecution, endRelease, getCase, transition, updateCase } from './store.js';
+import { caseOfExecution, endRelease, getCase, transition, updateCase } from '../core/case-store.js';
 
 /**
  * "Step Functions Execution Status Change" events -> case record, root card, thread. The execution

@@ -7,14 +7,14 @@ import {
   withoutFindingActions,
 } from '../blocks/case-card.js';
 import { actionWords, mention } from '../blocks/case-text.js';
-import { workspaceSettings } from '../config.js';
-import { CaseConflictError, describeError } from '../errors.js';
-import { logger } from '../logger.js';
+import { workspaceSettings } from '../core/config.js';
+import { CaseConflictError, describeError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
 import { slackWebClient } from '../slack/client.js';
 import { startCaseWorkflow, startReleaseWorkflow, stopExecution } from '../workflow-client.js';
 import { closeApprovalCard } from './approval.js';
-import type { Actor, CaseAction, CaseRecord, Target, Trigger } from './model.js';
+import type { Actor, CaseAction, CaseRecord, Target, Trigger } from '../core/case-model.js';
 import { postInThread, refreshCard } from './notify.js';
 import {
   audit,
@@ -25,7 +25,7 @@ import {
   setSlackRefs,
   transition,
   updateCase,
-} from './store.js';
+} from '../core/case-store.js';
 
 /**
  * The case lifecycle as the outside sees it: open (once per instance), start the workflow (once per

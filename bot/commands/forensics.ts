@@ -4,11 +4,11 @@ import { authorize, type Role } from '../auth.js';
 import { usageBlocks } from '../blocks/case-usage.js';
 import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/status.js';
 import { closeCase, releaseCase, startCase } from '../cases/service.js';
-import { commandSettings } from '../cases/settings.js';
-import { audit, getCase, listAudit, listOpenCases } from '../cases/store.js';
+import { commandSettings } from '../core/settings.js';
+import { audit, getCase, listAudit, listOpenCases } from '../core/case-store.js';
 import { auditBlocks } from '../blocks/audit.js';
-import { CaseConflictError, describeError } from '../errors.js';
-import { logger } from '../logger.js';
+import { CaseConflictError, describeError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 import { type ForensicsCommand, parseForensicsCommand } from './parse.js';
 
 /**

@@ -1,9 +1,9 @@
-import { homeRegion } from '../aws/clients.js';
-import { isAccountId, isCaseId, isInstanceId, isRegion } from '../ids.js';
+import { homeRegion } from '../core/aws-clients.js';
+import { isAccountId, isCaseId, isInstanceId, isRegion } from '../core/ids.js';
 
 /**
  * `/forensics <text>` parsed into one command, or usage help with the reason. Pure; every id is
- * checked by its one regular expression (bot/ids.ts) before anything uses it.
+ * checked by its one regular expression (bot/core/ids.ts) before anything uses it.
  */
 export type ForensicsCommand =
   | { kind: 'help' }

@@ -1,4 +1,4 @@
-import { INSTANCE_ID_RE } from '../ids.js';
+import { INSTANCE_ID_RE } from '../core/ids.js';
 import type { AsffFinding, AsffResource } from './events.js';
 import type { Finding, InstanceDetails } from './finding.js';
 import { ec2InstanceLink, securityHubLink, sourceLink } from './links.js';

@@ -1,4 +1,4 @@
-import { INSTANCE_ID_RE } from '../ids.js';
+import { INSTANCE_ID_RE } from '../core/ids.js';
 import type { GuardDutyDetail } from './events.js';
 import type { Finding, InstanceDetails } from './finding.js';
 import { ec2InstanceLink, guardDutyLink } from './links.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ACCOUNT_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../ids.js';
+import { ACCOUNT_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../core/ids.js';
 import { normalizeAsff } from './asff.js';
 import {
   AsffFindingSchema,

@@ -1,10 +1,10 @@
 import { findingCardBlocks, findingCardText } from '../blocks/finding-card.js';
 import { escapeMrkdwn } from '../blocks/common.js';
 import type { StartCaseRequest, StartCaseResult } from '../cases/service.js';
-import { describeError } from '../errors.js';
+import { describeError } from '../core/errors.js';
 import { findingTarget } from '../findings/finding.js';
 import type { CaseRequestIntent } from '../findings/normalize.js';
-import { logger } from '../logger.js';
+import { logger } from '../core/logger.js';
 import { fingerprintOf, getFingerprint } from './fingerprints.js';
 import { postMessage } from './slack-posts.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../findings/finding.js';
-import { db, isConditionFailed, tableName, updateIf } from '../store/table.js';
+import { db, isConditionFailed, tableName, updateIf } from '../core/table.js';
 
 /**
  * Alert fingerprints in the case table (pk `FP#<fingerprint>`, sk `FP`, TTL `expiresAt`): one item per

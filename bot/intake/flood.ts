@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SeverityLabel } from '../findings/severity.js';
 import { SEVERITY_LABELS } from '../findings/severity.js';
-import { db, isConditionFailed, tableName, updateIf } from '../store/table.js';
+import { db, isConditionFailed, tableName, updateIf } from '../core/table.js';
 
 /**
  * Flood control, shared by every concurrent Lambda through the case table:

@@ -1,7 +1,7 @@
 import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { createAwsClient } from '../aws/clients.js';
-import { describeError } from '../errors.js';
-import { logger } from '../logger.js';
+import { createAwsClient } from '../core/aws-clients.js';
+import { describeError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 
 /**
  * Marks posted Security Hub findings NOTIFIED with a note linking the Slack card. One BatchUpdateFindings

@@ -6,12 +6,12 @@ import {
   stormSummaryText,
   type StormSummary,
 } from '../blocks/finding-card.js';
-import { workspaceSettings } from '../config.js';
-import { describeError, ForensicsBotError } from '../errors.js';
+import { workspaceSettings } from '../core/config.js';
+import { describeError, IntakeIncompleteError } from '../core/errors.js';
 import { type Finding, findingTarget, SOURCE_NAMES } from '../findings/finding.js';
-import { openCaseOf } from '../cases/store.js';
+import { openCaseOf } from '../core/case-store.js';
 import { normalizeEvent } from '../findings/normalize.js';
-import { logger } from '../logger.js';
+import { logger } from '../core/logger.js';
 import { defaultStartCase, requestCase, type StartCaseFn } from './case-request.js';
 import {
   claimRender,
@@ -61,11 +61,6 @@ import { permalinkOf, postMessage, updateMessage } from './slack-posts.js';
 const WAIT_BUDGET_MS = 40_000;
 /** Longer than any invocation can live: a renderer is only replaced once its invocation is surely over. */
 const RENDER_LEASE_MS = 90_000;
-
-/** Some findings could not be posted; thrown after the rest were handled so that Lambda retries the event. */
-export class IntakeIncompleteError extends ForensicsBotError {
-  override readonly code = 'INTAKE_INCOMPLETE';
-}
 
 export type FindingOutcome =
   | 'posted'

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineSettings, env } from '../config.js';
+import { defineSettings, env } from '../core/config.js';
 import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel } from '../findings/severity.js';
 
 /**

@@ -1,5 +1,5 @@
 import { LogLevel, WebClient } from '@slack/web-api';
-import { slackSettings } from '../config.js';
+import { slackSettings } from '../core/config.js';
 import { slackSecrets } from './secrets.js';
 
 let pending: Promise<WebClient> | undefined;

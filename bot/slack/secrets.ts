@@ -1,6 +1,6 @@
-import { slackSettings } from '../config.js';
-import { ConfigurationError } from '../errors.js';
-import { createAwsClient, homeRegion } from '../aws/clients.js';
+import { slackSettings } from '../core/config.js';
+import { ConfigurationError } from '../core/errors.js';
+import { createAwsClient, homeRegion } from '../core/aws-clients.js';
 
 export interface SlackSecrets {
   botToken: string;

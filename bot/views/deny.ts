@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { View } from '@slack/types';
 import { decideApprovalAs } from '../actions/approval.js';
-import { isCaseId } from '../ids.js';
+import { isCaseId } from '../core/ids.js';
 import { inputValue } from './dismiss.js';
 
 /** The deny modal: an optional reason, the case id in private_metadata (validated by the one regex). */

@@ -5,9 +5,9 @@ import { readFindingClick, type FindingClick } from '../actions/finding-click.js
 import { authorize } from '../auth.js';
 import { withoutFindingActions } from '../blocks/case-card.js';
 import { dismissFinding } from '../cases/dismiss.js';
-import { audit } from '../cases/store.js';
-import { describeError } from '../errors.js';
-import { logger } from '../logger.js';
+import { audit } from '../core/case-store.js';
+import { describeError } from '../core/errors.js';
+import { logger } from '../core/logger.js';
 
 /**
  * The dismiss modal. It shows the card being dismissed (its blocks come back in the submission, so

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { caseTableDefinition, TABLE_KEYS } from '../../bot/store/table.js';
+import { caseTableDefinition, TABLE_KEYS } from '../../bot/core/table.js';
 
 export interface CaseTableProps {
   /** Keep the table when the stack is deleted (default true: cases and audit events are records). */

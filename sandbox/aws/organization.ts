@@ -7,7 +7,7 @@
  * Clients of services not simulated here (DynamoDB, Step Functions) pass through untouched.
  */
 import type { DeserializeHandlerOutput, MetadataBearer } from '@smithy/types';
-import { onAwsClientCreated, type HookableClient } from '../../bot/aws/clients.js';
+import { onAwsClientCreated, type HookableClient } from '../../bot/core/aws-clients.js';
 import { type Credentials, actionOf, resolveCaller, sessionAllows } from './access.js';
 import { type ClockMode, SimClock } from './clock.js';
 import { DENIED, THROTTLE, awsError, serviceOfClient } from './errors.js';

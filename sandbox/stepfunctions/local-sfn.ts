@@ -9,7 +9,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { type HookableClient, onAwsClientCreated } from '../../bot/aws/clients.js';
+import { type HookableClient, onAwsClientCreated } from '../../bot/core/aws-clients.js';
 import { eachState } from '../../workflows/definitions/files.js';
 import { loadDefinitions, substitute } from './definitions.js';
 

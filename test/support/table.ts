@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll } from 'vitest';
-import { caseTableDefinition, resetDb } from '../../bot/store/table.js';
-import { tableSettings } from '../../bot/config.js';
+import { caseTableDefinition, resetDb } from '../../bot/core/table.js';
+import { tableSettings } from '../../bot/core/config.js';
 
 /** Creates a table of the real shape in the run's dynalite. */
 export async function createCaseTable(name = `cases-${randomUUID().slice(0, 8)}`): Promise<string> {

@@ -8,9 +8,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { createAwsClient, type HookableClient, homeRegion } from '../../bot/aws/clients.js';
-import { describeError } from '../../bot/errors.js';
-import { isAccountId, isRegion } from '../../bot/ids.js';
+import { createAwsClient, type HookableClient, homeRegion } from '../../bot/core/aws-clients.js';
+import { describeError } from '../../bot/core/errors.js';
+import { isAccountId, isRegion } from '../../bot/core/ids.js';
 import { AccessDeniedInMemberAccountError, isAccessDenied, isThrottling } from '../errors.js';
 import { forensicsSettings } from '../settings.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { approvalExpired } from '../../bot/cases/approval.js';
-import { requireCase } from '../../bot/cases/store.js';
+import { approvalExpired } from '../../bot/core/approval-expiry.js';
+import { requireCase } from '../../bot/core/case-store.js';
 import { member } from '../aws/member.js';
 import { notifier } from '../notifier.js';
 import { INSTANCE_STATUS, tagInstance } from './instance.js';

@@ -1,7 +1,7 @@
 import { DetachInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DeregisterInstancesFromLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { requireCase } from '../../bot/cases/store.js';
+import { requireCase } from '../../bot/core/case-store.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { NothingToRestoreError } from '../errors.js';
 import type { OriginalConfig } from './record-configuration.js';

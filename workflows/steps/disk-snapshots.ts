@@ -7,7 +7,7 @@ import {
   type Snapshot,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
-import { addArtifact, requireCase } from '../../bot/cases/store.js';
+import { addArtifact, requireCase } from '../../bot/core/case-store.js';
 import { forensics, member } from '../aws/member.js';
 import { PollLimitReachedError, SnapshotFailedError, StepNotConfiguredError } from '../errors.js';
 import { forensicsSettings, kmsKeyForRegion } from '../settings.js';

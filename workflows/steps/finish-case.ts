@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Artifact, CaseStatus } from '../../bot/cases/model.js';
-import { requireCase, updateCase } from '../../bot/cases/store.js';
-import { describeError } from '../../bot/errors.js';
+import type { Artifact, CaseStatus } from '../../bot/core/case-model.js';
+import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import { describeError } from '../../bot/core/errors.js';
 import { member } from '../aws/member.js';
 import { isInstanceGone } from '../errors.js';
 import { notifier } from '../notifier.js';

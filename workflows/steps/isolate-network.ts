@@ -4,9 +4,9 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
-import { requireCase, updateCase } from '../../bot/cases/store.js';
-import { describeError } from '../../bot/errors.js';
-import { logger } from '../../bot/logger.js';
+import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import { describeError } from '../../bot/core/errors.js';
+import { logger } from '../../bot/core/logger.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { describeInstance } from './instance.js';
 import type { OriginalConfig } from './record-configuration.js';

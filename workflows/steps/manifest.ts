@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { AuditEvent, CaseRecord } from '../../bot/cases/model.js';
-import { listAudit, requireCase, updateCase } from '../../bot/cases/store.js';
+import type { AuditEvent, CaseRecord } from '../../bot/core/case-model.js';
+import { listAudit, requireCase, updateCase } from '../../bot/core/case-store.js';
 import { own } from '../aws/member.js';
 import { forensicsSettings } from '../settings.js';
 import { caseIdField, count, defineStep } from './step.js';

@@ -1,4 +1,4 @@
-import { updateCase } from '../../bot/cases/store.js';
+import { updateCase } from '../../bot/core/case-store.js';
 import { member } from '../aws/member.js';
 import { INSTANCE_STATUS, tagInstance } from './instance.js';
 import { advanceCase, defineStep, scopeOf, TargetInput } from './step.js';

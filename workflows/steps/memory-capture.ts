@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { homeRegion } from '../../bot/aws/clients.js';
-import { addArtifact } from '../../bot/cases/store.js';
+import { homeRegion } from '../../bot/core/aws-clients.js';
+import { addArtifact } from '../../bot/core/case-store.js';
 import { assumeRole, member, own, sessionName } from '../aws/member.js';
 import {
   MemoryCaptureFailedError,

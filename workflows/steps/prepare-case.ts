@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { getCase, linkExecution, openCase, updateCase } from '../../bot/cases/store.js';
-import { isCaseId } from '../../bot/ids.js';
-import { CaseConflictError, InvalidInputError } from '../../bot/errors.js';
-import { approvalSettings } from '../../bot/cases/settings.js';
+import { getCase, linkExecution, openCase, updateCase } from '../../bot/core/case-store.js';
+import { isCaseId } from '../../bot/core/ids.js';
+import { CaseConflictError, InvalidInputError } from '../../bot/core/errors.js';
+import { approvalSettings } from '../../bot/core/settings.js';
 import { notifier } from '../notifier.js';
 import { forensicsSettings } from '../settings.js';
 import { accountField, defineStep, instanceIdField, regionField } from './step.js';

@@ -14,9 +14,9 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
-import { requireCase, updateCase } from '../../bot/cases/store.js';
-import { describeError } from '../../bot/errors.js';
-import { logger } from '../../bot/logger.js';
+import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import { describeError } from '../../bot/core/errors.js';
+import { logger } from '../../bot/core/logger.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { AccessDeniedInMemberAccountError, isAccessDenied, isThrottling } from '../errors.js';
 import { describeInstance } from './instance.js';

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { requireCase, updateCase } from '../../bot/cases/store.js';
+import { requireCase, updateCase } from '../../bot/core/case-store.js';
 import { member } from '../aws/member.js';
 import { NothingToRestoreError } from '../errors.js';
 import { INSTANCE_STATUS, tagInstance } from './instance.js';

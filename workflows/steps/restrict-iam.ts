@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
-import { requireCase, updateCase } from '../../bot/cases/store.js';
+import { requireCase, updateCase } from '../../bot/core/case-store.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { forensicsSettings } from '../settings.js';
 import type { OriginalConfig } from './record-configuration.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { CaseStatus } from '../../bot/cases/model.js';
-import { canTransition } from '../../bot/cases/model.js';
-import { requireCase, transition } from '../../bot/cases/store.js';
-import { CaseConflictError } from '../../bot/errors.js';
-import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../../bot/ids.js';
+import type { CaseStatus } from '../../bot/core/case-model.js';
+import { canTransition } from '../../bot/core/case-model.js';
+import { requireCase, transition } from '../../bot/core/case-store.js';
+import { CaseConflictError } from '../../bot/core/errors.js';
+import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../../bot/core/ids.js';
 import type { Scope } from '../aws/member.js';
 
 /**

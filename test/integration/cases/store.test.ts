@@ -8,9 +8,9 @@ import {
   openCase,
   openCaseOf,
   transition,
-} from '../../../bot/cases/store.js';
-import type { NewCase } from '../../../bot/cases/model.js';
-import { CaseConflictError } from '../../../bot/errors.js';
+} from '../../../bot/core/case-store.js';
+import type { NewCase } from '../../../bot/core/case-model.js';
+import { CaseConflictError } from '../../../bot/core/errors.js';
 import { useCaseTable } from '../../support/table.js';
 
 useCaseTable();

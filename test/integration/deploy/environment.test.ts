@@ -101,7 +101,7 @@ describe('Function: the functions environment', () => {
       // Prepare: which settings modules went into each bundle (esbuild metafile), and what they declare
       const modules = settingsModules();
       expect(modules).toEqual(
-        expect.arrayContaining(['bot/config.ts', 'bot/cases/settings.ts', 'workflows/settings.ts']),
+        expect.arrayContaining(['bot/core/config.ts', 'bot/core/settings.ts', 'workflows/settings.ts']),
       );
       for (const handler of HANDLERS) {
         const inputs = bundleHandler(handler).metafile.inputs;

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { caseTableDefinition, TABLE_KEYS } from '../../../bot/store/table.js';
+import { caseTableDefinition, TABLE_KEYS } from '../../../bot/core/table.js';
 import { loadDefinitions } from '../../../deploy/asl.js';
 import { NAMES } from '../../../deploy/names.js';
 import { asList, MULTI_ACCOUNT, resources, SINGLE_ACCOUNT, statements, synth } from './synth.js';

@@ -1,7 +1,7 @@
 import type { InitializeHandler, InitializeHandlerArguments } from '@smithy/types';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { onAwsClientCreated, type HookableClient } from '../../../bot/aws/clients.js';
-import { slackSettings, workspaceSettings } from '../../../bot/config.js';
+import { onAwsClientCreated, type HookableClient } from '../../../bot/core/aws-clients.js';
+import { slackSettings, workspaceSettings } from '../../../bot/core/config.js';
 import { intakeSettings } from '../../../bot/intake/settings.js';
 import { resetSlackPosts } from '../../../bot/intake/slack-posts.js';
 import { resetSlackWebClient } from '../../../bot/slack/client.js';

@@ -9,7 +9,7 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { createAwsClient } from '../../../bot/aws/clients.js';
+import { createAwsClient } from '../../../bot/core/aws-clients.js';
 import { DEFAULT_EXTERNAL_ID } from '../../../sandbox/aws/index.js';
 
 /** Real SDK clients made through `createAwsClient`, as the steps make them. */

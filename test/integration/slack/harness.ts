@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { FunctionUrlEvent } from '../../../sandbox/slack/function-url.js';
 import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
 import { formEncode, interactionBody } from '../../../sandbox/slack/payloads.js';
-import { onAwsClientCreated } from '../../../bot/aws/clients.js';
+import { onAwsClientCreated } from '../../../bot/core/aws-clients.js';
 import { resetRoleCache } from '../../../bot/auth.js';
 import { findingCardBlocks, findingCardText } from '../../../bot/blocks/finding-card.js';
 import {
@@ -15,8 +15,8 @@ import {
   authSettings,
   commandSettings,
   workflowSettings,
-} from '../../../bot/cases/settings.js';
-import { slackSettings, workspaceSettings } from '../../../bot/config.js';
+} from '../../../bot/core/settings.js';
+import { slackSettings, workspaceSettings } from '../../../bot/core/config.js';
 import type { Finding } from '../../../bot/findings/finding.js';
 import { resetSlackWebClient, slackWebClient } from '../../../bot/slack/client.js';
 import { resetSlackSecrets } from '../../../bot/slack/secrets.js';

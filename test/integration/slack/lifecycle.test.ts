@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { requestApproval } from '../../../bot/cases/approval.js';
 import { postCaseLine } from '../../../bot/cases/notify.js';
-import { getCase, listAudit } from '../../../bot/cases/store.js';
+import { getCase, listAudit } from '../../../bot/core/case-store.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { loadEvent } from '../../support/events.js';
 import {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expireApproval, remindApproval, requestApproval } from '../../../bot/cases/approval.js';
 import { postCaseLine } from '../../../bot/cases/notify.js';
 import { startCase } from '../../../bot/cases/service.js';
-import { addArtifact, audit, getCase, transition } from '../../../bot/cases/store.js';
+import { addArtifact, audit, getCase, transition } from '../../../bot/core/case-store.js';
 import { getFingerprint, recordDelivery } from '../../../bot/intake/fingerprints.js';
 import { slackWebClient } from '../../../bot/slack/client.js';
 import { handler as progress } from '../../../handlers/progress.js';

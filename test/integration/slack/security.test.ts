@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { listDayAudit } from '../../../bot/cases/store.js';
+import { listDayAudit } from '../../../bot/core/case-store.js';
 import {
   deliver,
   ec2Finding,

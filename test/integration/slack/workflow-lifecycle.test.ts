@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resetRoleCache } from '../../../bot/auth.js';
-import { authSettings, commandSettings } from '../../../bot/cases/settings.js';
-import { listAudit, openCaseOf, requireCase } from '../../../bot/cases/store.js';
+import { authSettings, commandSettings } from '../../../bot/core/settings.js';
+import { listAudit, openCaseOf, requireCase } from '../../../bot/core/case-store.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { handler, resetSlackHandler } from '../../../handlers/slack.js';
 import { MEMBER, REGION, SEEDED, useWorkflowWorld } from '../workflows/harness.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { requireCase } from '../../../bot/cases/store.js';
+import { requireCase } from '../../../bot/core/case-store.js';
 import {
   eventually,
   inputOf,

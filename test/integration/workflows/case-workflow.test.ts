@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval } from '../../../bot/cases/approval.js';
-import { listAudit, openCaseOf, requireCase } from '../../../bot/cases/store.js';
+import { listAudit, openCaseOf, requireCase } from '../../../bot/core/case-store.js';
 import { auditTrailSha256 } from '../../../workflows/steps/manifest.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
 import { forensicsSettings } from '../../../workflows/settings.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideApproval } from '../../../bot/cases/approval.js';
-import { openCaseOf } from '../../../bot/cases/store.js';
+import { openCaseOf } from '../../../bot/core/case-store.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { MEMBER, REGION, SEEDED, startCase, useWorkflowWorld } from './harness.js';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decideApproval } from '../../../bot/cases/approval.js';
-import type { CaseAction } from '../../../bot/cases/model.js';
+import type { CaseAction } from '../../../bot/core/case-model.js';
 import { announceCase, closeCase } from '../../../bot/cases/service.js';
-import { openCaseOf, requireCase } from '../../../bot/cases/store.js';
+import { openCaseOf, requireCase } from '../../../bot/core/case-store.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { runStep } from '../../../workflows/run-step.js';
 import { forensicsSettings } from '../../../workflows/settings.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
-import { approvalSettings, workflowSettings as caseWorkflowSettings } from '../../../bot/cases/settings.js';
-import { openCase } from '../../../bot/cases/store.js';
-import type { CaseAction, CaseRecord } from '../../../bot/cases/model.js';
-import { slackSettings, workspaceSettings } from '../../../bot/config.js';
+import { approvalSettings, workflowSettings as caseWorkflowSettings } from '../../../bot/core/settings.js';
+import { openCase } from '../../../bot/core/case-store.js';
+import type { CaseAction, CaseRecord } from '../../../bot/core/case-model.js';
+import { slackSettings, workspaceSettings } from '../../../bot/core/config.js';
 import { resetSlackWebClient } from '../../../bot/slack/client.js';
 import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
 import { resetWorkflowClient } from '../../../bot/workflow-client.js';

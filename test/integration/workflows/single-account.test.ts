@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { requireCase } from '../../../bot/cases/store.js';
+import { requireCase } from '../../../bot/core/case-store.js';
 import { KEYS } from '../../../sandbox/aws/index.js';
 import { CASE_TAG } from '../../../workflows/steps/instance.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { requireCase } from '../../../bot/cases/store.js';
+import { requireCase } from '../../../bot/core/case-store.js';
 import { handler } from '../../../handlers/steps.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
 import { REVOKE_POLICY_NAME } from '../../../workflows/steps/restrict-iam.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configuredLogLevel } from '../../../bot/logger.js';
+import { configuredLogLevel } from '../../../bot/core/logger.js';
 
 describe('Function: configuredLogLevel', () => {
   it('POWERTOOLS_LOG_LEVEL decides, then LOG_LEVEL, then INFO (SILENT under vitest)', () => {

@@ -10,7 +10,7 @@ import {
   stormSummaryText,
 } from '../../../bot/blocks/finding-card.js';
 import { hasLeakedValue, LIMITS } from '../../../bot/blocks/common.js';
-import { InvalidInputError } from '../../../bot/errors.js';
+import { InvalidInputError } from '../../../bot/core/errors.js';
 import type { Finding } from '../../../bot/findings/finding.js';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
 import { loadEvent } from '../../support/events.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide, matchesPattern, type PolicySettings, routeChannel } from '../../../bot/intake/policy.js';
 import { intakeSettings } from '../../../bot/intake/settings.js';
-import { ConfigurationError } from '../../../bot/errors.js';
+import { ConfigurationError } from '../../../bot/core/errors.js';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
 import { loadEvent } from '../../support/events.js';
 

@@ -4,7 +4,7 @@ import { caseCardBlocks, withoutFindingActions } from '../../../bot/blocks/case-
 import { caseStatusLine, duration, stepLine, stepName } from '../../../bot/blocks/case-text.js';
 import { caseStatusBlocks } from '../../../bot/blocks/status.js';
 import { findingCardBlocks } from '../../../bot/blocks/finding-card.js';
-import type { CaseRecord } from '../../../bot/cases/model.js';
+import type { CaseRecord } from '../../../bot/core/case-model.js';
 
 const record = (over: Partial<CaseRecord> = {}): CaseRecord => ({
   id: 'CASE-20250101-ABCD',

@@ -5,7 +5,7 @@ import {
   failureText,
   parseExecutionName,
 } from '../../../bot/cases/progress.js';
-import type { CaseRecord } from '../../../bot/cases/model.js';
+import type { CaseRecord } from '../../../bot/core/case-model.js';
 import { loadEvent } from '../../support/events.js';
 
 describe('Function: parseExecutionName', () => {

@@ -1,7 +1,7 @@
 import { DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { createAwsClient, homeRegion } from '../aws/clients.js';
-import { tableSettings } from '../config.js';
+import { createAwsClient, homeRegion } from './aws-clients.js';
+import { tableSettings } from './config.js';
 
 /**
  * One table holds everything (single-table design):

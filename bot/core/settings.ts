@@ -1,4 +1,4 @@
-import { defineSettings, env } from '../config.js';
+import { defineSettings, env } from './config.js';
 
 /**
  * Settings of the case lifecycle: the state machines the bot starts, and the approval rules.

@@ -28,11 +28,6 @@ export class InvalidInputError extends ForensicsBotError {
   }
 }
 
-/** The user is not in the Slack user group the action needs. */
-export class NotAuthorizedError extends ForensicsBotError {
-  override readonly code = 'NOT_AUTHORIZED';
-}
-
 export class CaseNotFoundError extends ForensicsBotError {
   override readonly code = 'CASE_NOT_FOUND';
 }
@@ -47,9 +42,29 @@ export class CaseConflictError extends ForensicsBotError {
   override readonly code = 'CASE_CONFLICT';
 }
 
-/** A Slack Web API call failed after its retries. */
-export class SlackApiError extends ForensicsBotError {
-  override readonly code = 'SLACK_API_ERROR';
+/** The requester may not approve their own containment (four-eyes rule). */
+export class FourEyesError extends ForensicsBotError {
+  override readonly code = 'FOUR_EYES';
+}
+
+/** The approval was already decided (or expired); the press changed nothing. */
+export class ApprovalAlreadyDecidedError extends ForensicsBotError {
+  override readonly code = 'APPROVAL_ALREADY_DECIDED';
+}
+
+/** A workflow call failed (not "already exists", which is success for us). */
+export class WorkflowStartError extends ForensicsBotError {
+  override readonly code = 'WORKFLOW_START_FAILED';
+}
+
+/** The approval task is gone: the workflow timed out, was stopped, or the token was already used. */
+export class ApprovalTaskGoneError extends ForensicsBotError {
+  override readonly code = 'APPROVAL_TASK_GONE';
+}
+
+/** Some findings could not be posted; thrown after the rest were handled so that Lambda retries the event. */
+export class IntakeIncompleteError extends ForensicsBotError {
+  override readonly code = 'INTAKE_INCOMPLETE';
 }
 
 /** Short text of any thrown value, for logs and Slack; never "[object Object]". */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CASE_ID_RE, isCaseId, isInstanceId, newCaseId } from '../../../bot/ids.js';
+import { CASE_ID_RE, isCaseId, isInstanceId, newCaseId } from '../../../bot/core/ids.js';
 
 describe('Function: newCaseId', () => {
   it('makes CASE-YYYYMMDD-XXXX with the UTC day and Crockford characters', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../ids.js';
+import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from './ids.js';
 
 /**
  * The case: one per incident on one instance. Statuses follow DESIGN.md:

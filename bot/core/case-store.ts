@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { CaseConflictError, CaseNotFoundError, InvalidInputError } from '../errors.js';
-import { isCaseId, newCaseId } from '../ids.js';
-import { db, isConditionFailed, tableName, updateIf } from '../store/table.js';
+import { CaseConflictError, CaseNotFoundError, InvalidInputError } from './errors.js';
+import { isCaseId, newCaseId } from './ids.js';
+import { db, isConditionFailed, tableName, updateIf } from './table.js';
 import {
   type Artifact,
   type AuditEvent,
@@ -13,7 +13,7 @@ import {
   type StepRecord,
   type Target,
   TargetSchema,
-} from './model.js';
+} from './case-model.js';
 
 /**
  * The case store. Opening a case is two conditional writes (dynalite, like the sandbox, has no
