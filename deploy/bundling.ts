@@ -61,7 +61,9 @@ export function bundleHandler(handler: HandlerName): HandlerBundle {
       });
     }
   });
-  const fresh = reuse(handler);
+  // Just built (or built by the process that held the lock) from the tree as it was: taken as it is, even if
+  // a source file changed since (an editor saving during a test run must not fail the build it started).
+  const fresh = reuse(handler) ?? load(handler);
   if (!fresh) throw new Error(`The ${handler} bundle is missing after the build (${CACHE_DIR})`);
   built.set(handler, fresh);
   return fresh;
@@ -123,6 +125,15 @@ function reuse(handler: HandlerName): HandlerBundle | undefined {
   } catch {
     return undefined; // an input is gone, or the metafile is unreadable: rebuild
   }
+}
+
+/** The bundle on disk, whatever its age (undefined when there is none). */
+function load(handler: HandlerName): HandlerBundle | undefined {
+  const dir = join(CACHE_DIR, handler);
+  const metaPath = join(CACHE_DIR, `${handler}.meta.json`);
+  if (!existsSync(join(dir, 'index.mjs')) || !existsSync(metaPath)) return undefined;
+  const metafile = JSON.parse(readFileSync(metaPath, 'utf8')) as Metafile;
+  return { handler, dir, metafile, bytes: totalBytes(metafile) };
 }
 
 /** Bytes of the entry and its lazy chunks. */
