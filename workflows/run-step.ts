@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getCase } from '../bot/core/case-store.js';
-import { CaseClosedError, describeError, ForensicsBotError, InvalidInputError } from '../bot/core/errors.js';
+import { failureDetail } from '../bot/core/case-story.js';
+import { CaseClosedError, InvalidInputError } from '../bot/core/errors.js';
 import { logger } from '../bot/core/logger.js';
 import { isThrottling } from './errors.js';
 import { notifier } from './notifier.js';
@@ -46,9 +47,8 @@ export async function runStep(event: unknown): Promise<unknown> {
     logger.warn('Step failed', {
       step: module.name,
       caseId,
-      error: (error as Error)?.name,
-      // `message` is the logger's own key (a field of that name is dropped).
-      reason: describeError(error),
+      // An Error object: the logger writes its name, message, stack and cause chain.
+      error,
     });
     // Throttling is retried (in the step, then by the state machine): not a failure worth a line.
     if (caseId && module.reportFailure !== false && !isThrottling(error))
@@ -66,17 +66,6 @@ async function say(caseId: string, line: Parameters<ReturnType<typeof notifier>[
   try {
     await notifier().postCaseLine(caseId, line);
   } catch (error) {
-    logger.error('Could not report a step', { caseId, step: line.step, error: describeError(error) });
+    logger.error('Could not report a step', { caseId, step: line.step, error });
   }
-}
-
-/**
- * A failed step's line in plain words: our own errors are written for responders already; an AWS or other
- * error keeps its name after the message, since that is what one searches for in the AWS documentation.
- */
-export function failureDetail(error: unknown): string {
-  const text = describeError(error);
-  const name = (error as Error)?.name;
-  const plain = error instanceof ForensicsBotError || !name || name === 'Error' || text.includes(name);
-  return (plain ? text : `${text} (${name})`).slice(0, 500);
 }

@@ -123,6 +123,72 @@ export const StepRecordSchema = z.object({
 });
 export type StepRecord = z.infer<typeof StepRecordSchema>;
 
+/** Per VPC: the endpoints memory acquisition can use once the instance is isolated. */
+export const VpcEndpointsSchema = z.object({
+  /** Security groups of interface endpoints for SSM (ssm, ssmmessages, ec2messages) and S3. */
+  interfaceGroups: z.array(z.string()),
+  /** Prefix lists of S3 gateway endpoints. */
+  prefixLists: z.array(z.string()),
+  ssm: z.boolean(),
+  s3: z.boolean(),
+});
+export type VpcEndpoints = z.infer<typeof VpcEndpointsSchema>;
+
+/** The instance as it was before the bot touched it: what release restores. Written once. */
+export const OriginalConfigSchema = z.object({
+  recordedAt: z.string(),
+  instanceId: z.string(),
+  vpcId: z.string().optional(),
+  networkInterfaces: z.array(
+    z.object({
+      id: z.string(),
+      groups: z.array(z.string()),
+      vpcId: z.string().optional(),
+      subnetId: z.string().optional(),
+      deviceIndex: z.number().optional(),
+    }),
+  ),
+  elasticIps: z.array(
+    z.object({
+      allocationId: z.string(),
+      publicIp: z.string().optional(),
+      networkInterfaceId: z.string().optional(),
+      privateIp: z.string().optional(),
+    }),
+  ),
+  instanceProfile: z.object({ arn: z.string(), name: z.string(), roles: z.array(z.string()) }).optional(),
+  autoScalingGroup: z.string().optional(),
+  targetGroups: z.array(z.object({ arn: z.string(), port: z.number().optional() })),
+  classicLoadBalancers: z.array(z.string()),
+  /** Unknown (undefined) when it could not be read: release then leaves the preserved value. */
+  terminationProtection: z.boolean().optional(),
+  shutdownBehavior: z.string().optional(),
+  volumes: z.array(z.object({ volumeId: z.string(), device: z.string(), deleteOnTermination: z.boolean() })),
+  endpoints: VpcEndpointsSchema,
+});
+export type OriginalConfig = z.infer<typeof OriginalConfigSchema>;
+
+export const GROUP_KINDS = ['allow-all', 'isolation', 'isolation-endpoints'] as const;
+export type GroupKind = (typeof GROUP_KINDS)[number];
+
+/**
+ * Each ENI's network state: `restored` is back in its own recorded groups after the move into isolation
+ * failed; `allow-all` only while a move is under way (never at the end).
+ */
+export const ENI_STATES = ['unchanged', 'allow-all', 'isolated', 'restored'] as const;
+export type EniState = (typeof ENI_STATES)[number];
+
+/** What the case records about isolation while and after it happens (release and people read it). */
+export const IsolationSchema = z.object({
+  status: z.enum(['in-progress', 'isolated', 'isolated-with-endpoints', 'partial', 'released']),
+  groups: z.partialRecord(z.enum(GROUP_KINDS), z.string().optional()),
+  enis: z.record(z.string(), z.enum(ENI_STATES)),
+  elasticIpsDisassociated: z.array(z.string()),
+  updatedAt: z.string(),
+  error: z.string().optional(),
+});
+export type IsolationRecord = z.infer<typeof IsolationSchema>;
+
 export const CaseRecordSchema = z.looseObject({
   id: z.string().regex(CASE_ID_RE),
   status: z.enum(CASE_STATUSES),
@@ -150,7 +216,21 @@ export const CaseRecordSchema = z.looseObject({
   /** When approval was first asked for; reminders keep it, so expiry counts from the first request. */
   approvalRequestedAt: z.string().optional(),
   /** The instance's original configuration, recorded before containment (release restores it). */
-  originalConfig: z.record(z.string(), z.unknown()).optional(),
+  originalConfig: OriginalConfigSchema.optional(),
+  /** Isolation as it happens and as it ended (written by the isolation step only). */
+  isolation: IsolationSchema.optional(),
+  /** When containment completed (the mark-contained step). */
+  containedAt: z.string().optional(),
+  /** Roles whose older sessions were revoked, and when (the IAM restriction step). */
+  sessionsRevokedAt: z.string().optional(),
+  sessionsRevokedRoles: z.array(z.string()).optional(),
+  /** How each planned acquisition ended ("succeeded", "skipped", "failed: …"), and the case's outcome in words. */
+  evidence: z.record(z.string(), z.string()).optional(),
+  outcome: z.string().optional(),
+  /** Releases: how many were started, the one running now (one at a time), the last one's execution. */
+  releaseCount: z.number().int().nonnegative().optional(),
+  releaseInFlight: z.string().optional(),
+  releaseExecutionArn: z.string().optional(),
   artifacts: z.array(ArtifactSchema),
   manifest: z.object({ uri: z.string(), sha256: z.string() }).optional(),
   steps: z.array(StepRecordSchema),

@@ -9,7 +9,11 @@ import {
   CaseRecordSchema,
   type CaseStatus,
   canTransition,
+  type IsolationRecord,
+  IsolationSchema,
   type NewCase,
+  type OriginalConfig,
+  OriginalConfigSchema,
   type StepRecord,
   type Target,
   TargetSchema,
@@ -136,6 +140,47 @@ export async function updateCase(id: string, patch: Patch): Promise<CaseRecord> 
     return `#f${i} = :v${i}`;
   });
   return update(id, `SET ${sets.join(', ')}`, names, values);
+}
+
+/** The instance's original configuration; written once (a re-run keeps the first). */
+export async function recordConfiguration(id: string, config: OriginalConfig): Promise<CaseRecord> {
+  return updateCase(id, { originalConfig: OriginalConfigSchema.parse(config) });
+}
+
+/** Isolation as it stands now (before the first move, after each, and at the end). */
+export async function recordIsolation(id: string, isolation: IsolationRecord): Promise<CaseRecord> {
+  return updateCase(id, { isolation: IsolationSchema.parse(isolation) });
+}
+
+/** Containment completed at `at` (kept by the manifest and the outcome). */
+export async function recordContained(id: string, at: string): Promise<CaseRecord> {
+  return updateCase(id, { containedAt: at });
+}
+
+/** The roles whose older sessions were revoked. */
+export async function recordSessionsRevoked(id: string, at: string, roles: string[]): Promise<CaseRecord> {
+  return updateCase(id, { sessionsRevokedAt: at, sessionsRevokedRoles: roles });
+}
+
+/** How each acquisition ended and the outcome in words (the workflow's last step, through the case story). */
+export async function recordOutcome(
+  id: string,
+  outcome: { evidence: Record<string, string>; outcome: string; failure?: string },
+): Promise<CaseRecord> {
+  return updateCase(id, outcome);
+}
+
+/** The execution that runs the case's workflow. */
+export async function recordExecution(id: string, executionArn: string): Promise<CaseRecord> {
+  return updateCase(id, { executionArn });
+}
+
+/** The manifest as written: where, and its SHA-256. */
+export async function recordManifest(
+  id: string,
+  manifest: { uri: string; sha256: string },
+): Promise<CaseRecord> {
+  return updateCase(id, { manifest });
 }
 
 /**

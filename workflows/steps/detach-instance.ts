@@ -4,7 +4,6 @@ import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing
 import { requireCase } from '../../bot/core/case-store.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { NothingToRestoreError } from '../errors.js';
-import type { OriginalConfig } from './record-configuration.js';
 import { advanceCase, count, defineStep, scopeOf, TargetInput } from './step.js';
 
 /**
@@ -19,7 +18,7 @@ export const detachInstance = defineStep({
   input: TargetInput,
   async run(input) {
     await advanceCase(input.caseId, 'containing');
-    const config = (await requireCase(input.caseId)).originalConfig as OriginalConfig | undefined;
+    const config = (await requireCase(input.caseId)).originalConfig;
     if (!config)
       throw new NothingToRestoreError(`${input.caseId} has no recorded configuration; record it first`);
     const clients = member(scopeOf(input));

@@ -1,91 +1,30 @@
 import { z } from 'zod';
-import type { Artifact, CaseStatus } from '../../bot/core/case-model.js';
-import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import { requireCase } from '../../bot/core/case-store.js';
+import {
+  caseFailureText,
+  caseOutcome,
+  errorLine,
+  type Failure,
+  networkWords,
+  settleFailure,
+  settleOutcome,
+  unwrapFailure,
+} from '../../bot/core/case-story.js';
 import { describeError } from '../../bot/core/errors.js';
+import { logger } from '../../bot/core/logger.js';
 import { member } from '../aws/member.js';
 import { isInstanceGone } from '../errors.js';
 import { notifier } from '../notifier.js';
-import { caseFailureText, type Failure, failureText, plainError, unwrapFailure } from './failure.js';
 import { INSTANCE_STATUS, STATUS_TAG, tagInstance } from './instance.js';
-import { type EniState, type IsolationRecord, isolateNetwork } from './isolate-network.js';
+import { isolateNetwork } from './isolate-network.js';
 import { restrictIam } from './restrict-iam.js';
-import { advanceCase, defineStep, scopeOf, TargetInput } from './step.js';
+import { defineStep, scopeOf, TargetInput } from './step.js';
 
 const AcquisitionResult = z.looseObject({
   kind: z.enum(['memory', 'disk']),
   status: z.enum(['succeeded', 'failed', 'skipped']),
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).loose().optional(),
 });
-type AcquisitionResult = z.infer<typeof AcquisitionResult>;
-
-/** Where a case ends when its workflow finishes, and the words for it. */
-export interface CaseOutcome {
-  status: Extract<CaseStatus, 'evidence-secured' | 'evidence-incomplete' | 'contained' | 'failed' | 'denied'>;
-  /** "contained; evidence incomplete: 1 disk snapshot secured; memory not acquired: …" */
-  text: string;
-  /** Each planned piece of evidence that is missing, with why. */
-  missing: string[];
-}
-
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-
-/** "a memory image and 2 disk snapshots", from the artifacts the acquisitions recorded. */
-function securedWords(artifacts: Artifact[]): string {
-  const memory = artifacts.filter((a) => a.kind === 'memory').length;
-  const disk = artifacts.filter((a) => a.kind === 'disk-snapshot').length;
-  const parts = [
-    ...(memory ? [memory === 1 ? 'a memory image' : plural(memory, 'memory image', 'memory images')] : []),
-    ...(disk ? [plural(disk, 'disk snapshot', 'disk snapshots')] : []),
-  ];
-  return parts.join(' and ');
-}
-
-/**
- * The case's outcome from how each acquisition ended. "Evidence secured" only when every acquisition
- * that was planned succeeded; some missing is `evidence-incomplete` (saying which and why); nothing
- * achieved at all (not contained, no evidence) is `failed`; a denial stays `denied`, with what evidence
- * an analysis secured before it.
- */
-export function caseOutcome(input: {
-  outcome: 'contained' | 'analyzed' | 'denied';
-  contained: boolean;
-  evidence: AcquisitionResult[];
-  artifacts: Artifact[];
-  expired?: boolean;
-}): CaseOutcome {
-  const planned = input.evidence.filter((e) => e.status !== 'skipped');
-  const missing = planned
-    .filter((e) => e.status === 'failed')
-    .map((e) => `${e.kind} not acquired: ${plainError(unwrapFailure(e.error)).replace(/\.+$/, '')}`);
-  const secured = securedWords(input.artifacts);
-  const containment =
-    input.outcome === 'denied'
-      ? input.expired
-        ? 'not contained (the approval expired)'
-        : 'not contained (the commander denied containment)'
-      : input.contained
-        ? 'contained'
-        : 'not contained (a responder can request Contain)';
-  if (planned.length === 0)
-    return {
-      status: input.outcome === 'denied' ? 'denied' : input.contained ? 'contained' : 'failed',
-      text: `${containment}; no evidence was acquired`,
-      missing,
-    };
-  const status: CaseOutcome['status'] =
-    input.outcome === 'denied'
-      ? 'denied'
-      : missing.length === 0
-        ? 'evidence-secured'
-        : !secured && !input.contained
-          ? 'failed'
-          : 'evidence-incomplete';
-  const evidence =
-    missing.length === 0
-      ? `evidence secured: ${secured || 'nothing to record'}`
-      : `${secured ? `evidence incomplete: ${secured} secured` : 'no evidence secured'}; ${missing.join('; ')}`;
-  return { status, text: `${containment}; ${evidence}`, missing };
-}
 
 /**
  * The last step of a case: the instance's tag says where it stands, the case records how each
@@ -102,9 +41,9 @@ export const finishCase = defineStep({
   async run(input) {
     const evidence: Record<string, string> = {};
     for (const e of input.evidence)
-      evidence[e.kind] = e.status === 'failed' ? `failed: ${failureText(unwrapFailure(e.error))}` : e.status;
+      evidence[e.kind] = e.status === 'failed' ? `failed: ${errorLine(unwrapFailure(e.error))}` : e.status;
     const record = await requireCase(input.caseId);
-    const contained = input.outcome === 'contained' || !!(record as { containedAt?: string }).containedAt;
+    const contained = input.outcome === 'contained' || !!record.containedAt;
     const tag =
       input.outcome === 'denied'
         ? INSTANCE_STATUS.containmentDenied
@@ -119,15 +58,7 @@ export const finishCase = defineStep({
       artifacts: record.artifacts,
       expired: record.failure === 'expired',
     });
-    await updateCase(input.caseId, {
-      evidence,
-      outcome: outcome.text,
-      // The card and /forensics status show `failure`: what is missing, and why.
-      ...(outcome.missing.length && outcome.status !== 'denied'
-        ? { failure: outcome.missing.join('; ') }
-        : {}),
-    });
-    if (outcome.status !== 'denied') await advanceCase(input.caseId, outcome.status);
+    await settleOutcome(input.caseId, outcome, evidence);
     return { tag, evidence, status: outcome.status, outcome: outcome.text };
   },
   report: (out) => ({
@@ -150,20 +81,6 @@ export const skipContainment = defineStep({
       'the policy for analyses is notify-only: the instance was not isolated; a responder can request Contain',
   }),
 });
-
-const ENI_WORDS: Record<EniState, string> = {
-  isolated: 'isolated',
-  restored: 'back in its own security groups (the move into isolation failed)',
-  unchanged: 'unchanged, in its own security groups',
-  'allow-all': 'STILL IN THE ALLOW-ALL GROUP: move it by hand now',
-};
-
-/** Each ENI's network state at the end, for the closing line: "network: eni-1 isolated; eni-2 …". */
-export function networkWords(isolation: IsolationRecord | undefined): string | undefined {
-  const enis = Object.entries(isolation?.enis ?? {});
-  if (!enis.length) return undefined;
-  return `network: ${enis.map(([id, state]) => `${id} ${ENI_WORDS[state]}`).join('; ')}`;
-}
 
 /** Whether a later error repeats the one that failed the workflow (said once, not twice). */
 const sameAs = (error: unknown, failure: Failure) =>
@@ -204,7 +121,7 @@ export const secureAfterFailure = defineStep({
         );
       }
     } else after.push('containment was not authorized, so it was not attempted');
-    const network = networkWords((await requireCase(input.caseId)).isolation as IsolationRecord | undefined);
+    const network = networkWords((await requireCase(input.caseId)).isolation);
     if (network) after.push(network);
     const tag = secured ? INSTANCE_STATUS.failedContained : INSTANCE_STATUS.failed;
     try {
@@ -220,7 +137,8 @@ export const secureAfterFailure = defineStep({
       );
     }
     const text = caseFailureText(record, failure, after);
-    await advanceCase(input.caseId, 'failed', { failure: text }).catch(() => false);
+    await settleFailure(input.caseId, text);
+    // The handler's line is a courtesy: the closing line (progress handler) says the same from `failure`.
     if (attempted)
       await notifier()
         .postCaseLine(input.caseId, {
@@ -228,7 +146,12 @@ export const secureAfterFailure = defineStep({
           outcome: secured ? 'succeeded' : 'failed',
           detail: after.join('; '),
         })
-        .catch(() => undefined);
+        .catch((error: unknown) =>
+          logger.warn('Could not post the line of the containment after a failure', {
+            caseId: input.caseId,
+            error,
+          }),
+        );
     return { Error: failure.error, Cause: text.slice(0, 30_000), secured };
   },
   report: () => undefined,

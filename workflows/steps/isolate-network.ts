@@ -4,31 +4,17 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
-import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import type { EniState, GroupKind, IsolationRecord } from '../../bot/core/case-model.js';
+import { recordIsolation, requireCase } from '../../bot/core/case-store.js';
 import { describeError } from '../../bot/core/errors.js';
 import { logger } from '../../bot/core/logger.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { describeInstance } from './instance.js';
-import type { OriginalConfig } from './record-configuration.js';
-import { ensureGroups, type GroupKind } from './security-groups.js';
+import { ensureGroups } from './security-groups.js';
 import { count, defineStep, scopeOf, TargetInput } from './step.js';
 import { ignore } from './detach-instance.js';
 
-export type EniState = 'unchanged' | 'allow-all' | 'isolated' | 'restored';
-
-/** What the case records about isolation while and after it happens (release and people read it). */
-export interface IsolationRecord {
-  status: 'in-progress' | 'isolated' | 'isolated-with-endpoints' | 'partial';
-  groups: Partial<Record<GroupKind, string>>;
-  /**
-   * Each ENI's network state: `restored` is back in its own recorded groups after the move into
-   * isolation failed; `allow-all` only while a move is under way (never at the end, see `isolateEni`).
-   */
-  enis: Record<string, EniState>;
-  elasticIpsDisassociated: string[];
-  updatedAt: string;
-  error?: string;
-}
+export type { EniState, IsolationRecord } from '../../bot/core/case-model.js';
 
 /**
  * Isolates every network interface of the instance in two moves — first the allow-all group (tracked
@@ -46,7 +32,7 @@ export const isolateNetwork = defineStep({
   async run(input) {
     const clients = member(scopeOf(input));
     const record = await requireCase(input.caseId);
-    const config = record.originalConfig as OriginalConfig | undefined;
+    const config = record.originalConfig;
     const endpoints = config?.endpoints;
     const keep = input.keepEndpoints && !!endpoints && endpoints.ssm && endpoints.s3;
     const instance = await describeInstance(clients, input.instanceId, input.account, input.region);
@@ -63,8 +49,7 @@ export const isolateNetwork = defineStep({
       elasticIpsDisassociated: [],
       updatedAt: new Date().toISOString(),
     };
-    const save = () =>
-      updateCase(input.caseId, { isolation: { ...iso, updatedAt: new Date().toISOString() } });
+    const save = () => recordIsolation(input.caseId, { ...iso, updatedAt: new Date().toISOString() });
     try {
       const vpcs = [...new Set(enis.map((e) => e.vpcId))];
       const groupsByVpc = new Map(
@@ -75,7 +60,7 @@ export const isolateNetwork = defineStep({
         ),
       );
       iso.groups = groupsByVpc.get(vpcs[0] ?? '') ?? {};
-      const previous = (record as { isolation?: IsolationRecord }).isolation?.groups ?? {};
+      const previous = record.isolation?.groups ?? {};
       const botIsolationGroups = new Set(
         [previous.isolation, previous['isolation-endpoints']].filter((g): g is string => !!g),
       );

@@ -1,4 +1,4 @@
-import { updateCase } from '../../bot/core/case-store.js';
+import { recordContained } from '../../bot/core/case-store.js';
 import { member } from '../aws/member.js';
 import { INSTANCE_STATUS, tagInstance } from './instance.js';
 import { advanceCase, defineStep, scopeOf, TargetInput } from './step.js';
@@ -12,7 +12,7 @@ export const markContained = defineStep({
     await tagInstance(member(scopeOf(input)), input.instanceId, INSTANCE_STATUS.contained, input.caseId);
     const containedAt = new Date().toISOString();
     await advanceCase(input.caseId, 'contained');
-    await updateCase(input.caseId, { containedAt });
+    await recordContained(input.caseId, containedAt);
     return { containedAt };
   },
   report: () => ({ outcome: 'succeeded', detail: 'isolated, out of service, permissions restricted' }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getCase, linkExecution, openCase, updateCase } from '../../bot/core/case-store.js';
+import { getCase, linkExecution, openCase, recordExecution } from '../../bot/core/case-store.js';
 import { isCaseId } from '../../bot/core/ids.js';
 import { CaseConflictError, InvalidInputError } from '../../bot/core/errors.js';
 import { approvalSettings } from '../../bot/core/settings.js';
@@ -115,7 +115,7 @@ export const prepareCase = defineStep({
     const executionName = executionArn?.split(':').pop();
     const consoleName = executionName && executionName !== record.id ? executionName : undefined;
     if (executionArn) {
-      await updateCase(record.id, { executionArn });
+      await recordExecution(record.id, executionArn);
       if (consoleName) await linkExecution(executionArn, record.id);
     }
 

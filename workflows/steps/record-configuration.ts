@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
-import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import type { OriginalConfig, VpcEndpoints } from '../../bot/core/case-model.js';
+import { recordConfiguration as recordOriginalConfig, requireCase } from '../../bot/core/case-store.js';
 import { describeError } from '../../bot/core/errors.js';
 import { logger } from '../../bot/core/logger.js';
 import { type MemberClients, member } from '../aws/member.js';
@@ -22,39 +23,7 @@ import { AccessDeniedInMemberAccountError, isAccessDenied, isThrottling } from '
 import { describeInstance } from './instance.js';
 import { count, defineStep, scopeOf, TargetInput } from './step.js';
 
-/** The instance as it was before the bot touched it: what release restores. */
-export interface OriginalConfig {
-  recordedAt: string;
-  instanceId: string;
-  vpcId?: string;
-  networkInterfaces: {
-    id: string;
-    groups: string[];
-    vpcId?: string;
-    subnetId?: string;
-    deviceIndex?: number;
-  }[];
-  elasticIps: { allocationId: string; publicIp?: string; networkInterfaceId?: string; privateIp?: string }[];
-  instanceProfile?: { arn: string; name: string; roles: string[] };
-  autoScalingGroup?: string;
-  targetGroups: { arn: string; port?: number }[];
-  classicLoadBalancers: string[];
-  /** Unknown (undefined) when it could not be read: release then leaves the preserved value. */
-  terminationProtection?: boolean;
-  shutdownBehavior?: string;
-  volumes: { volumeId: string; device: string; deleteOnTermination: boolean }[];
-  /** Per VPC: the endpoints memory acquisition can use once the instance is isolated. */
-  endpoints: VpcEndpoints;
-}
-
-export interface VpcEndpoints {
-  /** Security groups of interface endpoints for SSM (ssm, ssmmessages, ec2messages) and S3. */
-  interfaceGroups: string[];
-  /** Prefix lists of S3 gateway endpoints. */
-  prefixLists: string[];
-  ssm: boolean;
-  s3: boolean;
-}
+export type { OriginalConfig, VpcEndpoints } from '../../bot/core/case-model.js';
 
 /** What the case workflow needs from the record to choose its order. */
 export interface Plan {
@@ -75,10 +44,9 @@ export const recordConfiguration = defineStep({
   async run(
     input,
   ): Promise<Plan & { Recorded: { enis: number; elasticIps: number; loadBalancers: number } }> {
-    const existing = (await requireCase(input.caseId)).originalConfig as OriginalConfig | undefined;
+    const existing = (await requireCase(input.caseId)).originalConfig;
     const config = existing ?? (await readConfiguration(member(scopeOf(input)), input));
-    if (!existing)
-      await updateCase(input.caseId, { originalConfig: config as unknown as Record<string, unknown> });
+    if (!existing) await recordOriginalConfig(input.caseId, config);
     const hasEndpoints = config.endpoints.ssm && config.endpoints.s3;
     return {
       VpcId: config.vpcId ?? null,

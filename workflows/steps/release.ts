@@ -8,11 +8,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import { recordIsolation, requireCase } from '../../bot/core/case-store.js';
 import { member } from '../aws/member.js';
 import { NothingToRestoreError } from '../errors.js';
 import { INSTANCE_STATUS, tagInstance } from './instance.js';
-import type { OriginalConfig } from './record-configuration.js';
+import type { OriginalConfig } from '../../bot/core/case-model.js';
 import { useProfile } from './restrict-iam.js';
 import { advanceCase, count, defineStep, scopeOf, TargetInput } from './step.js';
 
@@ -23,7 +23,7 @@ import { advanceCase, count, defineStep, scopeOf, TargetInput } from './step.js'
  * only refuses credentials issued before containment, which may have been stolen.
  */
 async function originalOf(caseId: string): Promise<OriginalConfig> {
-  const config = (await requireCase(caseId)).originalConfig as OriginalConfig | undefined;
+  const config = (await requireCase(caseId)).originalConfig;
   if (!config) throw new NothingToRestoreError(`${caseId} has no recorded configuration to restore`);
   return config;
 }
@@ -58,8 +58,14 @@ export const restoreNetwork = defineStep({
           ),
         ),
     );
-    await updateCase(input.caseId, {
-      isolation: { status: 'released', updatedAt: new Date().toISOString() },
+    const { isolation } = await requireCase(input.caseId);
+    await recordIsolation(input.caseId, {
+      groups: {},
+      enis: {},
+      elasticIpsDisassociated: [],
+      ...isolation,
+      status: 'released',
+      updatedAt: new Date().toISOString(),
     });
     return { enis: config.networkInterfaces.length, elasticIps: config.elasticIps.length };
   },

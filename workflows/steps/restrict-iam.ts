@@ -5,10 +5,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { z } from 'zod';
-import { requireCase, updateCase } from '../../bot/core/case-store.js';
+import { recordSessionsRevoked, requireCase } from '../../bot/core/case-store.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { forensicsSettings } from '../settings.js';
-import type { OriginalConfig } from './record-configuration.js';
 import { defineStep, scopeOf, TargetInput } from './step.js';
 
 /** Inline policy name on the original role that revokes its older sessions. */
@@ -30,13 +29,13 @@ export const restrictIam = defineStep({
     const profile = input.mode === 'quarantine' ? settings.QUARANTINE_PROFILE : settings.DENY_ALL_PROFILE;
     await useProfile(clients, input.instanceId, profile);
     const record = await requireCase(input.caseId);
-    const config = record.originalConfig as OriginalConfig | undefined;
-    const already = (record as { sessionsRevokedAt?: string }).sessionsRevokedAt;
+    const config = record.originalConfig;
+    const already = record.sessionsRevokedAt;
     let revoked: string[] = [];
     if (!already && config?.instanceProfile?.roles.length) {
       const now = new Date().toISOString();
       revoked = await revokeOlderSessions(clients, config.instanceProfile.roles, now);
-      await updateCase(input.caseId, { sessionsRevokedAt: now, sessionsRevokedRoles: revoked });
+      await recordSessionsRevoked(input.caseId, now, revoked);
     }
     return { profile, revoked, originalProfile: config?.instanceProfile?.name ?? null };
   },

@@ -16,7 +16,9 @@ import type { VpcEndpoints } from './record-configuration.js';
  * - `isolation`: no rule at all;
  * - `isolation-endpoints`: only HTTPS out to the VPC's SSM and S3 endpoints (memory acquisition).
  */
-export type GroupKind = 'allow-all' | 'isolation' | 'isolation-endpoints';
+import type { GroupKind } from '../../bot/core/case-model.js';
+
+export type { GroupKind } from '../../bot/core/case-model.js';
 
 export const GROUP_NAMES: Record<GroupKind, string> = {
   'allow-all': 'forensics-bot-allow-all',

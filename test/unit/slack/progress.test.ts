@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  errorWords,
-  ExecutionStatusChangeSchema,
-  failureText,
-  parseExecutionName,
-} from '../../../bot/cases/progress.js';
+import { ExecutionStatusChangeSchema, parseExecutionName } from '../../../bot/cases/progress.js';
+import { errorWords, executionFailureText as failureText } from '../../../bot/core/case-story.js';
 import type { CaseRecord } from '../../../bot/core/case-model.js';
 import { loadEvent } from '../../support/events.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SsmAgentOfflineError } from '../../../workflows/errors.js';
-import { failureDetail } from '../../../workflows/run-step.js';
+import { failureDetail } from '../../../bot/core/case-story.js';
 
 describe('Unit: failureDetail (a failed step line)', () => {
   it('gives our own errors as they are written, without the class name', () => {
