@@ -38,6 +38,7 @@ export class ForensicsStack extends Stack {
       retentionMode: config.evidenceRetentionMode,
       glacierAfterDays: config.glacierAfterDays,
       stepsRoleArn,
+      organizationId,
     });
     this.snapshotKey = new SnapshotKey(this, 'SnapshotKey', {
       organizationId,

@@ -4,7 +4,8 @@
  * simulated organization. Only the signing secret and the log level may come from the caller.
  */
 import type { SimulatedOrganization } from './aws/organization.js';
-import { KEYS } from './aws/seed.js';
+import { evidenceKeyArn, KEYS } from './aws/seed.js';
+import { SANDBOX_AVML } from './aws/services/ssm.js';
 
 export const SANDBOX = {
   region: 'us-east-1',
@@ -123,6 +124,13 @@ export function workflowVariables(org: SimulatedOrganization, slackApiUrl: strin
     FORENSICS_ACCOUNT: forensicsAccount,
     SNAPSHOT_KMS_KEY_ARN: keys,
     FORENSICS_KMS_KEY_ARN: keys,
+    // Memory capture (issue 15): the evidence buckets' keys, the tools prefix and its pinned AVML builds.
+    EVIDENCE_KMS_KEY_ARN: ['us-east-1', 'eu-west-1']
+      .map((r) => evidenceKeyArn(forensicsAccount, r))
+      .join(','),
+    TOOLS_URI: `s3://forensics-bot-tools-${forensicsAccount}/avml/`,
+    AVML_SHA256_X86_64: SANDBOX_AVML.x86_64,
+    AVML_SHA256_AARCH64: SANDBOX_AVML.aarch64,
     FOUR_EYES: 'false',
   };
 }

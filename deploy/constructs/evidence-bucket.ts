@@ -12,13 +12,28 @@ export interface EvidenceBucketProps {
   readonly glacierAfterDays: number;
   /** The security account's steps role: writes manifests, reads back what it wrote (under `CASE-*`). */
   readonly stepsRoleArn: string;
+  /**
+   * The organization whose member accounts' quarantine instance profiles upload memory images
+   * (`aws:PrincipalOrgID`); without one (a single account), only this account's quarantine role may.
+   */
+  readonly organizationId?: string;
+  /** Role of the quarantine instance profile in every member account (default `ForensicsBot-Quarantine`). */
+  readonly quarantineRoleName?: string;
 }
 
 /**
  * Where evidence is kept: Object Lock with a default retention (an object version cannot be deleted or
  * overwritten before it ends), versioning, its own KMS key (rotated), TLS only, no public access, server
  * access logs in a separate bucket, and a lifecycle to Glacier. Objects live under `<caseId>/`.
- * The bucket policy refuses uploads under any other key than the bucket's own.
+ *
+ * The bucket policy (evaluated by the sandbox's S3 from this very document, `sandbox/aws/evidence-policy.json`):
+ * - refuses an upload that names another encryption than SSE-KMS or another key than the bucket's; an upload
+ *   that names none gets the bucket's default encryption (this key). AWS evaluates the policy before default
+ *   encryption applies, so `StringNotEqualsIfExists` on the key-id header denied every upload that did not
+ *   send the header (issue 15): the Deny now needs the header to be present (`Null: false`);
+ * - lets the quarantine instance profile of the organization's accounts write memory images under
+ *   `CASE-…/memory/` and nothing else: no read, no list, no delete, no other prefix. The capture
+ *   authenticates with that profile's own credentials, so no credential ever travels in SSM parameters.
  */
 export class EvidenceBucket extends Construct {
   readonly bucket: s3.Bucket;
@@ -41,8 +56,9 @@ export class EvidenceBucket extends Construct {
       new iam.PolicyStatement({
         sid: 'StepsRoleThroughS3',
         principals: [stepsRole],
-        // SSE-KMS of the manifest the steps upload (`workflows/steps/manifest.ts`)
-        actions: ['kms:GenerateDataKey'],
+        // SSE-KMS of the manifest the steps upload (`workflows/steps/manifest.ts`); Decrypt: the memory
+        // image read back and hashed (`workflows/steps/verify-evidence.ts`)
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: ['*'], // in a key policy, "*" is this key
         conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.amazonaws.com` } },
       }),
@@ -95,15 +111,90 @@ export class EvidenceBucket extends Construct {
         },
       ],
     });
+    const objects = this.bucket.arnForObjects('*');
+    // PutObject also authorizes CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyOtherEncryptionKeys',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects('*')],
+        resources: [objects],
         conditions: {
-          StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': this.key.keyArn },
+          // S3 compares the header as sent: the key's ARN or its alias's ARN (what the steps are configured with)
+          StringNotEquals: {
+            's3:x-amz-server-side-encryption-aws-kms-key-id': [
+              this.key.keyArn,
+              `arn:${stack.partition}:kms:${stack.region}:${stack.account}:${NAMES.evidenceKeyAlias}`,
+            ],
+          },
+          Null: { 's3:x-amz-server-side-encryption-aws-kms-key-id': 'false' },
+        },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyOtherEncryption',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [objects],
+        conditions: {
+          StringNotEquals: { 's3:x-amz-server-side-encryption': 'aws:kms' },
+          Null: { 's3:x-amz-server-side-encryption': 'false' },
+        },
+      }),
+    );
+    const quarantineRole = props.quarantineRoleName ?? NAMES.quarantineProfile;
+    const quarantine = {
+      ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::*:role/${quarantineRole}` },
+      StringEquals: props.organizationId
+        ? { 'aws:PrincipalOrgID': props.organizationId }
+        : { 'aws:PrincipalAccount': stack.account },
+    };
+    const memoryObjects = this.bucket.arnForObjects('CASE-*/memory/*');
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'QuarantineProfilesWriteMemoryImages',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [memoryObjects],
+        conditions: quarantine,
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'QuarantineProfilesNothingElse',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        notActions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [this.bucket.bucketArn, objects],
+        conditions: { ArnLike: quarantine.ArnLike },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'QuarantineProfilesOnlyMemoryPrefix',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        notResources: [memoryObjects],
+        conditions: { ArnLike: quarantine.ArnLike },
+      }),
+    );
+    // S3 encrypts the upload with the caller's own KMS permissions (a multipart upload decrypts too).
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'QuarantineProfilesThroughS3',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          ...quarantine,
+          StringEquals: {
+            ...quarantine.StringEquals,
+            'kms:ViaService': `s3.${stack.region}.amazonaws.com`,
+          },
         },
       }),
     );
@@ -111,7 +202,9 @@ export class EvidenceBucket extends Construct {
       new iam.PolicyStatement({
         sid: 'StepsRoleCaseObjects',
         principals: [stepsRole],
-        actions: ['s3:PutObject', 's3:GetObject'],
+        // GetObjectVersion: the verification re-reads the exact version the capture uploaded;
+        // GetObjectRetention: without it S3 leaves the Object Lock headers out of the answer
+        actions: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:GetObjectRetention'],
         resources: [this.bucket.arnForObjects('CASE-*')],
       }),
     );
@@ -119,7 +212,8 @@ export class EvidenceBucket extends Construct {
       new iam.PolicyStatement({
         sid: 'StepsRoleCaseListing',
         principals: [stepsRole],
-        actions: ['s3:ListBucket'],
+        // ListBucketVersions: a memory image must be the only version under its key
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
         resources: [this.bucket.bucketArn],
         conditions: { StringLike: { 's3:prefix': ['CASE-*'] } },
       }),

@@ -12,6 +12,10 @@
  * - `fail`: call-level failures `{operation, error, after?, times?, account?}`: the first `after` calls of
  *   that operation (class name without `Command`, e.g. `ModifyNetworkInterfaceAttribute`) succeed, then
  *   `times` calls (default: all that follow) fail with that error name, as the service would answer it.
+ * - `memoryCapture`: `{failure, instanceId?}` — the capture document fails as it fails in AWS:
+ *   `tool-missing` (the AVML of the instance's architecture is not in the tools prefix), `tool-fails` (AVML
+ *   dies half-way; the multipart upload is aborted), `upload-refused` (S3 answers AccessDenied),
+ *   `region-unreachable` (no route to the bucket's region). Without `instanceId`, every capture fails so.
  */
 import { z } from 'zod';
 
@@ -22,6 +26,13 @@ export const faultsSchema = z.looseObject({
   terminate: z.array(z.string()).optional(),
   snapshotError: z.array(z.string()).optional(),
   latencyMs: z.number().int().min(0).max(60_000).optional(),
+  /** The EBS direct APIs' latency per call and the account's GetSnapshotBlock limit per second. */
+  ebs: z
+    .object({
+      latencyMs: z.number().int().min(0).max(60_000).optional(),
+      accountLimit: z.number().int().min(1).max(100_000).optional(),
+    })
+    .optional(),
   fail: z
     .array(
       z.object({
@@ -36,6 +47,17 @@ export const faultsSchema = z.looseObject({
           .regex(/^\d{12}$/)
           .optional(),
         message: z.string().max(500).optional(),
+      }),
+    )
+    .optional(),
+  memoryCapture: z
+    .array(
+      z.object({
+        failure: z.enum(['tool-missing', 'tool-fails', 'upload-refused', 'region-unreachable']),
+        instanceId: z
+          .string()
+          .regex(/^i-[0-9a-f]{8,17}$/)
+          .optional(),
       }),
     )
     .optional(),

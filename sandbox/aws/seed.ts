@@ -4,6 +4,9 @@
  * endpoints and an S3 gateway endpoint, and a VPC without any endpoint. Instances cover the cases the
  * workflows must handle; their ids are exported in `SEEDED`.
  */
+import { SECURITY_PRINCIPAL_ROLE } from './access.js';
+import { evidenceBucketPolicy } from './evidence-policy.js';
+import { seededVolumeContent } from './volume-trees.js';
 import type { OrgSettings } from './handler.js';
 import { isAllowAll } from './network.js';
 import type { KmsKey, RegionState, Rule, SecurityGroup, World } from './world.js';
@@ -30,6 +33,8 @@ export const SEEDED = {
     euWest: 'i-0f60718293a4b5c63',
     /** 444444444444/us-east-1 — the second member account. */
     secondAccount: 'i-01718293a4b5c6d74',
+    /** 333333333333/eu-west-1 — an aarch64 (Graviton) instance in the VPC with endpoints. */
+    arm: 'i-0a7b8c9d0e1f2a3b4',
   },
   autoScalingGroup: 'web-asg',
   targetGroupName: 'web-tg',
@@ -110,6 +115,7 @@ interface InstanceSpec {
   volumes: { sizeGiB: number; key?: string; deleteOnTermination: boolean }[];
   memoryBytes: number;
   ssmManaged?: boolean;
+  architecture?: 'x86_64' | 'arm64';
   autoPublicIp?: string;
   tags?: Record<string, string>;
 }
@@ -154,6 +160,7 @@ function addInstance(world: World, r: RegionState, spec: InstanceSpec, launchTim
       instanceId: spec.id,
       deviceName,
       tags: { Name: `${spec.name}-${index === 0 ? 'root' : 'data'}` },
+      content: seededVolumeContent(spec.id, index, v.sizeGiB),
     });
     return { deviceName, volumeId, deleteOnTermination: v.deleteOnTermination };
   });
@@ -173,8 +180,12 @@ function addInstance(world: World, r: RegionState, spec: InstanceSpec, launchTim
     rootDeviceName: '/dev/xvda',
     blockDevices: devices,
     memoryBytes: spec.memoryBytes,
-    kernelRelease: KERNELS[spec.memoryBytes % 2] ?? KERNELS[0]!,
+    kernelRelease:
+      spec.architecture === 'arm64'
+        ? '6.1.94-99.176.amzn2023.aarch64'
+        : (KERNELS[spec.memoryBytes % 2] ?? KERNELS[0]!),
     ssmManaged: spec.ssmManaged ?? true,
+    architecture: spec.architecture ?? 'x86_64',
   });
   if (spec.profile) {
     const profile = world.account(r.account).instanceProfiles.get(spec.profile)!;
@@ -231,14 +242,52 @@ function seedIam(world: World, org: OrgSettings, account: string, now: Date): vo
   role(SEEDED.roles.web, ec2);
   role(SEEDED.roles.app, ec2);
   role('ForensicsBot-DenyAll-Role', ec2, { actions: [], resources: [] });
-  role('ForensicsBot-Quarantine-Role', ec2, {
-    actions: ['ssm:*', 'ssmmessages:*', 'ec2messages:*'],
+  // As the deploy's quarantine role (deploy/constructs/quarantine-profiles.ts): the SSM agent's channel and
+  // PutObject of memory images into the evidence buckets; the buckets' policy fences it further.
+  role(QUARANTINE_ROLE, ec2, {
+    actions: ['ssm:*', 'ssmmessages:*', 'ec2messages:*', 's3:PutObject', 's3:AbortMultipartUpload'],
     resources: ['*'],
   });
   profile(SEEDED.profiles.web, SEEDED.roles.web);
   profile(SEEDED.profiles.app, SEEDED.roles.app);
   profile(SEEDED.profiles.denyAll, 'ForensicsBot-DenyAll-Role');
-  profile(SEEDED.profiles.quarantine, 'ForensicsBot-Quarantine-Role');
+  profile(SEEDED.profiles.quarantine, QUARANTINE_ROLE);
+}
+
+/** The quarantine profile's role: named as the profile, as the deploy names it. */
+export const QUARANTINE_ROLE = 'ForensicsBot-Quarantine';
+
+/** Evidence key of the forensics account in a region (the bucket's default encryption). */
+export const evidenceKeyArn = (forensicsAccount: string, region: string) =>
+  keyArn(forensicsAccount, region, 4);
+
+/**
+ * An evidence bucket of the forensics account in `region`, as the deploy makes it: versioned, Object Lock
+ * with the default retention (GOVERNANCE, 365 days), SSE-KMS under the region's evidence key, and the
+ * deploy's bucket policy (`evidence-policy.json`).
+ */
+export function addEvidenceBucket(world: World, org: OrgSettings, region: string, name: string): void {
+  const f = world.region(org.forensicsAccount, region);
+  if (![...f.kmsKeys.values()].some((k) => k.arn === evidenceKeyArn(org.forensicsAccount, region)))
+    addKey(f, 4, 'alias/forensics-bot-evidence', 'CUSTOMER', []);
+  world.buckets.set(name, {
+    name,
+    owner: org.forensicsAccount,
+    region,
+    objectLock: true,
+    versioning: true,
+    allowedAccounts: [org.securityAccount],
+    objects: new Map(),
+    kmsKeyArn: evidenceKeyArn(org.forensicsAccount, region),
+    defaultRetention: { mode: 'GOVERNANCE', days: 365 },
+    policy: evidenceBucketPolicy({
+      bucket: name,
+      owner: org.forensicsAccount,
+      region,
+      keyArn: evidenceKeyArn(org.forensicsAccount, region),
+      stepsRoleArn: `arn:aws:iam::${org.securityAccount}:role/${SECURITY_PRINCIPAL_ROLE}`,
+    }),
+  });
 }
 
 /** Networks of one member region: VPC `workload` (with endpoints) and VPC `legacy` (without). */
@@ -365,21 +414,15 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
     const f = world.region(org.forensicsAccount, region);
     addKey(f, 3, 'alias/forensics-snapshots', 'CUSTOMER', [...MEMBER_ACCOUNTS, org.securityAccount]);
   }
-  world.buckets.set(org.evidenceBucket, {
-    name: org.evidenceBucket,
-    owner: org.forensicsAccount,
-    region: 'us-east-1',
-    objectLock: true,
-    versioning: true,
-    allowedAccounts: [org.securityAccount],
-    objects: new Map(),
-  });
+  addEvidenceBucket(world, org, 'us-east-1', org.evidenceBucket);
+  const nets = new Map<string, ReturnType<typeof seedNetwork>>();
   MEMBER_ACCOUNTS.forEach((account, accountIndex) => {
     MEMBER_REGIONS.forEach((region, regionIndex) => {
       const r = world.region(account, region);
       addKey(r, 1, 'alias/aws/ebs', 'AWS', []);
       addKey(r, 2, 'alias/workload-data', 'CUSTOMER', [org.forensicsAccount]);
       const net = seedNetwork(world, r, 10 + accountIndex * 20 + regionIndex * 10);
+      nets.set(`${account}/${region}`, net);
       const ebs = KEYS.awsEbs(account, region);
       const data = KEYS.workload(account, region);
       const i = SEEDED.instances;
@@ -395,7 +438,7 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
             subnetIds: [net.a1],
             groupIds: [[net.web.groupId]],
             profile: SEEDED.profiles.web,
-            volumes: [{ sizeGiB: 8, key: ebs, deleteOnTermination: true }],
+            volumes: [{ sizeGiB: 1, key: ebs, deleteOnTermination: true }],
             memoryBytes: 512 * 1024,
           },
           launched,
@@ -410,13 +453,30 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
             subnetIds: [net.a2],
             groupIds: [[net.app.groupId]],
             profile: SEEDED.profiles.app,
-            volumes: [{ sizeGiB: 8, key: data, deleteOnTermination: true }],
+            volumes: [{ sizeGiB: 1, key: data, deleteOnTermination: true }],
             memoryBytes: 384 * 1024,
           },
           launched,
         );
     });
   });
+  // Added last so the ids of everything seeded before it stay as they were.
+  const eu = nets.get('333333333333/eu-west-1')!;
+  addInstance(
+    world,
+    world.region('333333333333', 'eu-west-1'),
+    {
+      id: SEEDED.instances.arm,
+      name: 'eu-graviton-1',
+      subnetIds: [eu.a1],
+      groupIds: [[eu.web.groupId]],
+      profile: SEEDED.profiles.web,
+      volumes: [{ sizeGiB: 1, key: KEYS.awsEbs('333333333333', 'eu-west-1'), deleteOnTermination: true }],
+      memoryBytes: 320 * 1024,
+      architecture: 'arm64',
+    },
+    launched,
+  );
 }
 
 function seedMainRegion(
@@ -438,7 +498,7 @@ function seedMainRegion(
       groupIds: [[net.web.groupId]],
       profile: SEEDED.profiles.web,
       volumes: [
-        { sizeGiB: 8, key: ebs, deleteOnTermination: true },
+        { sizeGiB: 1, key: ebs, deleteOnTermination: true },
         { sizeGiB: 20, key: data, deleteOnTermination: true },
       ],
       memoryBytes: 1024 * 1024,
@@ -455,7 +515,7 @@ function seedMainRegion(
       subnetIds: [net.a1, net.a2, net.a2],
       groupIds: [[net.app.groupId], [net.app.groupId, net.mgmt.groupId], [net.mgmt.groupId]],
       profile: SEEDED.profiles.app,
-      volumes: [{ sizeGiB: 8, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, deleteOnTermination: true }],
       memoryBytes: 768 * 1024,
     },
     launched,
@@ -469,7 +529,7 @@ function seedMainRegion(
       subnetIds: [net.a1],
       groupIds: [[net.web.groupId]],
       profile: SEEDED.profiles.web,
-      volumes: [{ sizeGiB: 8, key: ebs, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, key: ebs, deleteOnTermination: true }],
       memoryBytes: 256 * 1024,
       tags: { 'aws:autoscaling:groupName': SEEDED.autoScalingGroup },
     },
@@ -484,7 +544,7 @@ function seedMainRegion(
       subnetIds: [net.a2],
       groupIds: [[net.web.groupId]],
       profile: SEEDED.profiles.web,
-      volumes: [{ sizeGiB: 8, key: ebs, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, key: ebs, deleteOnTermination: true }],
       memoryBytes: 256 * 1024,
       tags: { 'aws:autoscaling:groupName': SEEDED.autoScalingGroup },
     },
@@ -498,7 +558,7 @@ function seedMainRegion(
       name: 'legacy-1',
       subnetIds: [net.b1],
       groupIds: [[net.legacy.groupId]],
-      volumes: [{ sizeGiB: 8, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, deleteOnTermination: true }],
       memoryBytes: 2 * 1024 * 1024,
       autoPublicIp: '54.90.12.34',
     },
@@ -512,7 +572,7 @@ function seedMainRegion(
       name: 'appliance-1',
       subnetIds: [net.a2],
       groupIds: [[net.mgmt.groupId]],
-      volumes: [{ sizeGiB: 8, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, deleteOnTermination: true }],
       memoryBytes: 256 * 1024,
       ssmManaged: false,
     },

@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IpPermission, Tag } from '@aws-sdk/client-ec2';
+import type { BucketPolicy } from './services/s3-policy.js';
+import type { VolumeContent } from './volume-content.js';
 
 export type Tags = Record<string, string>;
 
@@ -113,6 +115,8 @@ export interface Volume {
   instanceId?: string;
   deviceName?: string;
   tags: Tags;
+  /** The volume's blocks (absent: a volume never written, all zeros). */
+  content?: VolumeContent;
 }
 
 export interface ProfileAssociation {
@@ -143,6 +147,8 @@ export interface Instance {
   kernelRelease: string;
   /** Registered with SSM (agent installed and an instance profile allowing it). */
   ssmManaged: boolean;
+  /** CPU architecture as EC2 names it (default `x86_64`); the memory capture needs the matching AVML. */
+  architecture?: 'x86_64' | 'arm64';
 }
 
 export interface Snapshot {
@@ -167,6 +173,10 @@ export interface Snapshot {
   copiedFrom?: { snapshotId: string; account: string; region: string };
   instanceId?: string;
   deleted: boolean;
+  /** The blocks captured (the volume's at creation, the source's for a copy). */
+  content?: VolumeContent;
+  /** EBS Snapshot Lock (LockSnapshot): no deletion until `lockedUntil`. */
+  lock?: { mode: 'compliance' | 'governance'; lockedUntil: Date; createdOn: Date };
 }
 
 export interface KmsKey {
@@ -289,6 +299,22 @@ export interface S3ObjectVersion {
   retainUntil?: Date;
   deleteMarker: boolean;
   uploadedBy: string;
+  /** SSE-KMS key the version is encrypted under (the bucket's default when the request named none). */
+  kmsKeyArn?: string;
+}
+
+/** A multipart upload in progress: nothing is visible under its key until it completes. */
+export interface MultipartUpload {
+  uploadId: string;
+  key: string;
+  initiatedBy: string;
+  initiated: Date;
+  parts: Map<number, Buffer>;
+  metadata: Record<string, string>;
+  contentType?: string;
+  lockMode?: 'GOVERNANCE' | 'COMPLIANCE';
+  retainUntil?: Date;
+  kmsKeyArn?: string;
 }
 
 export interface Bucket {
@@ -297,9 +323,16 @@ export interface Bucket {
   region: string;
   objectLock: boolean;
   versioning: boolean;
-  /** Accounts the bucket policy lets read and write (besides the owner). */
+  /** Accounts the bucket policy lets read and write (besides the owner); used only without `policy`. */
   allowedAccounts: string[];
   objects: Map<string, S3ObjectVersion[]>;
+  /** The bucket policy S3 evaluates (`services/s3-policy.ts`); replaces `allowedAccounts` when set. */
+  policy?: BucketPolicy;
+  /** Default encryption key (SSE-KMS). */
+  kmsKeyArn?: string;
+  /** Object Lock default retention, applied to a version put without its own. */
+  defaultRetention?: { mode: 'GOVERNANCE' | 'COMPLIANCE'; days: number };
+  uploads?: Map<string, MultipartUpload>;
 }
 
 export interface AccountState {

@@ -40,6 +40,7 @@ const FaultsSchema = z.looseObject({
   ssmOffline: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/)).optional(),
   terminate: z.array(z.string().regex(/^i-[0-9a-f]{8,17}$/)).optional(),
   fail: faultsSchema.shape.fail,
+  memoryCapture: faultsSchema.shape.memoryCapture,
 });
 
 /** A console start: which workflow, an execution name as Step Functions allows it, and the input. */

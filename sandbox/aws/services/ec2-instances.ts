@@ -54,7 +54,7 @@ export function instanceView(region: RegionState, instance: Instance): EC2.Insta
     SubnetId: live ? instance.subnetId : undefined,
     VpcId: live ? instance.vpcId : undefined,
     Placement: { AvailabilityZone: instance.availabilityZone, Tenancy: 'default' },
-    Architecture: 'x86_64',
+    Architecture: instance.architecture ?? 'x86_64',
     Hypervisor: 'xen',
     VirtualizationType: 'hvm',
     PlatformDetails: 'Linux/UNIX',

@@ -2,27 +2,74 @@
  * SSM: managed instances (Online while the agent runs and its primary ENI's security groups let HTTPS
  * out to the SSM endpoints or, without endpoints, to the internet), and Run Command. An invocation moves
  * Pending -> InProgress -> Success|Failed over three GetCommandInvocation polls, and only while the agent
- * can reach SSM; otherwise it stays put until its timeout (TimedOut).
+ * can reach SSM; otherwise it stays put until its timeout (TimedOut). CancelCommand cancels it.
  *
- * `ForensicsBot-CaptureMemory` (parameters `CaseId`, `Bucket`, `Key`, `AccessKeyId`, `SecretAccessKey`,
- * `SessionToken`, optional `Tool` auto|avml|lime, `ExpectedBytes`) streams a deterministic image derived
- * from the instance id (size = the instance's simulated RAM) into the bucket as the given credentials —
- * so their session policy and expiry apply — with the SHA-256 and kernel release in the object metadata,
- * and ends its output with `{"sha256","bytes","kernel","tool"}`. The upload needs HTTPS to S3 (endpoint
- * or internet); without credentials it runs as the instance, which the evidence bucket refuses.
+ * `ForensicsBot-CaptureMemory` takes the memory capture contract's parameters (shared/DESIGN.md; SSM refuses
+ * any other, as it refuses parameters a document does not declare, and values outside their pattern) and
+ * does what `workflows/scripts/capture-memory.sh` does, as the instance would: it picks the AVML of the
+ * instance's architecture from `ToolsUri`, checks it against `AvmlSha256`, and streams a deterministic image
+ * derived from the instance id (size = the instance's simulated RAM) to `s3://Bucket/Key` **as the instance's
+ * own instance profile role** (no credential travels in the command), naming `KmsKeyId` for SSE-KMS — so the
+ * bucket's policy (the deploy's, `s3-policy.ts`) decides. The upload must reach the bucket's region: an S3
+ * endpoint serves only buckets of its own region, and another region needs an internet path. Its output
+ * ends with `{"sha256","bytes","kernel","arch","tool","toolSha256"}`. A failed capture (the faults'
+ * `memoryCapture` failures or a refusal) leaves nothing under `Key`: the script aborts its multipart upload.
  */
 import { createHash } from 'node:crypto';
 import type * as SSM from '@aws-sdk/client-ssm';
-import { resolveCaller } from '../access.js';
 import type { CallContext, Caller, HandlerTable } from '../handler.js';
 import { handler } from '../handler.js';
 import { agentReachesSsm, canReach } from '../network.js';
-import type { CommandInvocation, Instance } from '../world.js';
+import type { CommandInvocation, Instance, RegionState } from '../world.js';
 import { putObject } from './s3.js';
 
 export const MEMORY_DOCUMENT = 'ForensicsBot-CaptureMemory';
 const DOCUMENTS = new Set([MEMORY_DOCUMENT, 'AWS-RunShellScript']);
-const TOOLS: Record<string, string> = { auto: 'avml 0.14.0', avml: 'avml 0.14.0', lime: 'lime 1.9.1' };
+
+/**
+ * The pinned AVML builds the sandbox's tools prefix holds (what the deploy's tools delivery puts there):
+ * the capture refuses a binary whose SHA-256 is not the one the command names.
+ */
+export const SANDBOX_AVML = {
+  version: '0.14.0',
+  x86_64: createHash('sha256').update('forensics-bot sandbox avml 0.14.0 x86_64').digest('hex'),
+  aarch64: createHash('sha256').update('forensics-bot sandbox avml 0.14.0 aarch64').digest('hex'),
+} as const;
+
+/** The contract's parameters and the patterns the document allows (shared/DESIGN.md). */
+const CAPTURE_PARAMETERS: Record<string, { pattern: RegExp; optional?: boolean }> = {
+  CaseId: { pattern: /^CASE-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$/ },
+  Bucket: { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ },
+  Key: { pattern: /^CASE-\d{8}-[0-9A-HJKMNP-TV-Z]{4}\/[A-Za-z0-9._/-]{1,900}$/ },
+  Region: { pattern: /^[a-z]{2}(-gov)?-[a-z]+-\d{1,2}$/ },
+  KmsKeyId: { pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/ },
+  ToolsUri: { pattern: /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9._/-]*\/)?$/ },
+  AvmlSha256: { pattern: /^[0-9a-f]{64}$/ },
+  Tool: { pattern: /^(avml|lime|auto)?$/, optional: true },
+  LimeModuleUri: {
+    pattern: /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._/-]{0,900})?)?$/,
+    optional: true,
+  },
+};
+
+/** The SSM errors SendCommand answers for parameters the document would refuse. */
+function checkCaptureParameters(ctx: CallContext, parameters: Record<string, string[]>): void {
+  for (const name of Object.keys(parameters))
+    if (!CAPTURE_PARAMETERS[name])
+      ctx.fail('InvalidParameters', `Parameter "${name}" is not defined in the document ${MEMORY_DOCUMENT}.`);
+  for (const [name, spec] of Object.entries(CAPTURE_PARAMETERS)) {
+    const values = parameters[name];
+    if (!values) {
+      if (!spec.optional) ctx.fail('InvalidParameters', `Parameter "${name}" is required.`);
+      continue;
+    }
+    if (values.length !== 1 || !spec.pattern.test(values[0]!))
+      ctx.fail(
+        'InvalidParameters',
+        `Parameter "${name}" "${values.join(',')}" failed to satisfy constraint: the value does not match its allowed pattern.`,
+      );
+  }
+}
 
 /** The simulated memory image of an instance: `bytes` deterministic bytes derived from its id. */
 export function memoryImage(instanceId: string, bytes: number): Buffer {
@@ -42,6 +89,31 @@ export function agentOnline(ctx: CallContext, instance: Instance): boolean {
   );
 }
 
+/**
+ * Whether the instance can open HTTPS to a bucket in `bucketRegion`. An S3 endpoint (gateway or
+ * interface) serves only buckets of its own region; a bucket elsewhere is reached over the internet, which
+ * the simulated VPCs with S3 endpoints do not have (they have no NAT).
+ */
+export function reachesBucket(region: RegionState, instance: Instance, bucketRegion: string): boolean {
+  if (bucketRegion === region.region) return canReach(region, instance, 's3');
+  const hasS3Endpoint = [...region.endpoints.values()].some(
+    (e) => e.vpcId === instance.vpcId && e.serviceName.endsWith('.s3'),
+  );
+  return !hasS3Endpoint && canReach(region, instance, 's3');
+}
+
+/** The role of the instance profile associated with the instance now (what its credentials are). */
+function instanceRole(ctx: CallContext, instance: Instance): string | undefined {
+  const association = [...ctx.here.associations.values()].find(
+    (a) => a.instanceId === instance.instanceId && a.state === 'associated',
+  );
+  const profileName = association?.profileArn.split('/').pop();
+  const profile = profileName
+    ? ctx.world.account(ctx.here.account).instanceProfiles.get(profileName)
+    : undefined;
+  return profile?.roleNames[0];
+}
+
 function uuid(ctx: CallContext): string {
   const hex = ctx.world.token(32, '0123456789abcdef');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -49,62 +121,88 @@ function uuid(ctx: CallContext): string {
 
 const param = (inv: CommandInvocation, name: string) => inv.parameters[name]?.[0];
 
+/** The failure the faults ask of this instance's capture, if any. */
+function injectedFailure(ctx: CallContext, instanceId: string) {
+  return (ctx.faults.memoryCapture ?? []).find((f) => !f.instanceId || f.instanceId === instanceId)?.failure;
+}
+
 /** Runs the capture document at completion; sets status, output and exit code. */
 function captureMemory(ctx: CallContext, inv: CommandInvocation, instance: Instance): void {
-  const tool = TOOLS[param(inv, 'Tool') ?? 'auto'] ?? TOOLS.auto!;
-  const bucket = param(inv, 'Bucket') ?? '';
+  const bucketName = param(inv, 'Bucket') ?? '';
   const key = param(inv, 'Key') ?? '';
-  const fail = (message: string) =>
-    Object.assign(inv, { status: 'Failed', responseCode: 1, stderr: `${message}\n` });
-  inv.stdout = `forensics-bot capture: case ${param(inv, 'CaseId') ?? '?'}, ${tool}, kernel ${instance.kernelRelease}\n`;
-  if (!canReach(ctx.here, instance, 's3'))
+  const arch = instance.architecture === 'arm64' ? 'aarch64' : 'x86_64';
+  const toolsUri = param(inv, 'ToolsUri') ?? '';
+  const fail = (code: number, message: string) =>
+    Object.assign(inv, { status: 'Failed', responseCode: code, stderr: `${inv.stderr}${message}\n` });
+  const fault = injectedFailure(ctx, instance.instanceId);
+  inv.stdout = `forensics-bot capture: case ${param(inv, 'CaseId') ?? '?'}, ${arch}, kernel ${instance.kernelRelease}\n`;
+  const wanted = param(inv, 'Tool') || 'auto';
+  if (wanted === 'lime' && !param(inv, 'LimeModuleUri'))
+    return void fail(2, 'lime requested but no LimeModuleUri given');
+  if (fault === 'tool-missing')
     return void fail(
-      `upload failed: Could not connect to the endpoint URL: "https://${bucket}.s3.amazonaws.com/${key}"`,
+      2,
+      `fetch failed: ${toolsUri}avml-${arch}: An error occurred (404) when calling the HeadObject operation: Not Found`,
     );
-  const accessKeyId = param(inv, 'AccessKeyId');
-  let uploader: Caller = {
-    account: ctx.here.account,
-    region: ctx.here.region,
-    arn: `arn:aws:sts::${ctx.here.account}:assumed-role/instance-role/${instance.instanceId}`,
-  };
-  if (accessKeyId) {
-    const resolved = resolveCaller(
-      ctx.world,
-      ctx.org,
-      { accessKeyId, secretAccessKey: param(inv, 'SecretAccessKey') },
-      ctx.here.region,
-      ctx.clock.now(),
+  const toolSha256 = SANDBOX_AVML[arch];
+  if (param(inv, 'AvmlSha256') !== toolSha256)
+    return void fail(
+      3,
+      `avml-${arch}: SHA-256 ${toolSha256} is not the expected ${param(inv, 'AvmlSha256')}; refusing to run it`,
     );
-    if ('error' in resolved)
-      return void fail(
-        `upload failed: An error occurred (${resolved.error}) when calling the PutObject operation`,
-      );
-    uploader = resolved;
-  }
+  const tool = `avml ${SANDBOX_AVML.version}`;
+  const bucket = ctx.world.buckets.get(bucketName);
+  const bucketRegion = bucket?.region ?? param(inv, 'Region') ?? ctx.here.region;
+  if (fault === 'region-unreachable' || !reachesBucket(ctx.here, instance, bucketRegion))
+    return void fail(
+      4,
+      `upload failed: Could not connect to the endpoint URL: "https://${bucketName}.s3.${bucketRegion}.amazonaws.com/${key}?uploads"`,
+    );
   const image = memoryImage(instance.instanceId, instance.memoryBytes);
+  if (fault === 'tool-fails')
+    return void fail(
+      5,
+      `avml failed after ${Math.floor(image.length / 2)} of ${image.length} bytes; multipart upload aborted, nothing kept under ${key}`,
+    );
+  const role = instanceRole(ctx, instance);
+  if (!role) return void fail(4, 'upload failed: Unable to locate credentials');
+  const uploader: Caller = {
+    account: ctx.here.account,
+    region: bucketRegion,
+    roleName: role,
+    arn: `arn:aws:sts::${ctx.here.account}:assumed-role/${role}/${instance.instanceId}`,
+  };
   const sha256 = createHash('sha256').update(image).digest('hex');
+  // The upload is an S3 call: its errors carry S3's codes (as the AWS CLI prints them), not SSM's.
+  const s3 = {
+    ...ctx,
+    service: 's3' as const,
+    fail: (code: string, message: string): never => {
+      throw Object.assign(new Error(message), { name: code });
+    },
+  };
   try {
-    putObject(ctx, uploader, {
-      bucket,
+    if (fault === 'upload-refused') s3.fail('AccessDenied', 'Access Denied (injected by the sandbox faults)');
+    putObject(s3, uploader, {
+      bucket: bucketName,
       key,
       body: image,
-      metadata: {
-        'kernel-release': instance.kernelRelease,
-        sha256,
-        'case-id': param(inv, 'CaseId') ?? '',
-        tool,
-      },
+      metadata: { 'case-id': param(inv, 'CaseId') ?? '', tool, 'tool-sha256': toolSha256 },
       contentType: 'application/octet-stream',
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: param(inv, 'KmsKeyId'),
+      ifNoneMatch: '*',
     });
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
     return void fail(
-      `upload failed: An error occurred (${name}) when calling the PutObject operation: ${message}`,
+      4,
+      `upload failed: An error occurred (${name}) when calling the CreateMultipartUpload operation: ${message}; nothing kept under ${key}`,
     );
   }
-  inv.stdout += `streamed ${image.length} bytes to s3://${bucket}/${key}\n`;
-  inv.stdout += `${JSON.stringify({ sha256, bytes: image.length, kernel: instance.kernelRelease, tool })}\n`;
+  inv.stdout += `streamed ${image.length} bytes to s3://${bucketName}/${key}\n`;
+  inv.stdout += `${JSON.stringify({ sha256, bytes: image.length, kernel: instance.kernelRelease, arch, tool, toolSha256 })}\n`;
   inv.status = 'Success';
   inv.responseCode = 0;
 }
@@ -183,9 +281,10 @@ export const ssmHandlers: HandlerTable = {
           `Instances [[${id}]] not in a valid state for account ${ctx.caller.account}`,
         );
     }
+    const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
+    if (input.DocumentName === MEMORY_DOCUMENT) checkCaptureParameters(ctx, parameters);
     const commandId = uuid(ctx);
     const requestedAt = ctx.now();
-    const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
     for (const instanceId of ids) {
       const inv: CommandInvocation = {
         commandId,
@@ -213,6 +312,41 @@ export const ssmHandlers: HandlerTable = {
         TimeoutSeconds: input.TimeoutSeconds,
         TargetCount: ids.length,
       },
+    };
+  }),
+
+  CancelCommandCommand: handler<SSM.CancelCommandCommandInput, SSM.CancelCommandCommandOutput>(
+    (ctx, input) => {
+      const invocations = [...ctx.here.invocations.values()].filter(
+        (inv) =>
+          inv.commandId === input.CommandId &&
+          (!input.InstanceIds?.length || input.InstanceIds.includes(inv.instanceId)),
+      );
+      if (invocations.length === 0) ctx.fail('InvalidCommandId', 'The command ID is not valid.');
+      for (const inv of invocations)
+        if (inv.status === 'Pending' || inv.status === 'InProgress') {
+          inv.status = 'Cancelled';
+          inv.stderr += 'Command cancelled: the agent stopped the script (its traps cleaned up).\n';
+        }
+      return {};
+    },
+  ),
+
+  ListCommandsCommand: handler<SSM.ListCommandsCommandInput, SSM.ListCommandsCommandOutput>((ctx, input) => {
+    const byId = new Map<string, CommandInvocation[]>();
+    for (const inv of ctx.here.invocations.values())
+      if (!input.CommandId || inv.commandId === input.CommandId)
+        byId.set(inv.commandId, [...(byId.get(inv.commandId) ?? []), inv]);
+    return {
+      Commands: [...byId.values()].map((invs) => ({
+        CommandId: invs[0]!.commandId,
+        DocumentName: invs[0]!.documentName,
+        InstanceIds: invs.map((i) => i.instanceId),
+        // What anyone with ssm:ListCommands in the member account reads: the parameters as sent.
+        Parameters: invs[0]!.parameters,
+        RequestedDateTime: invs[0]!.requestedAt,
+        Status: invs.every((i) => i.status === 'Success') ? 'Success' : invs[0]!.status,
+      })),
     };
   }),
 

@@ -5,15 +5,21 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  ReplaceIamInstanceProfileAssociationCommand,
+} from '@aws-sdk/client-ec2';
 import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
-import { memoryImage } from '../../../sandbox/aws/services/ssm.js';
+import { evidenceKeyArn } from '../../../sandbox/aws/seed.js';
+import { memoryImage, SANDBOX_AVML } from '../../../sandbox/aws/services/ssm.js';
 import { assume, clients, memberClients, rejection } from './support.js';
 
 const BUCKET = 'forensics-evidence-222222222222';
 const CASE = 'CASE-20250101-ABCD';
 
+/** A session policy allowing PutObject of one key pattern only. */
 function onlyKey(key: string) {
   return JSON.stringify({
     Version: '2012-10-17',
@@ -21,21 +27,48 @@ function onlyKey(key: string) {
   });
 }
 
-async function capture(instanceId: string, key: string, policyKey = key) {
-  const upload = await assume('222222222222', 'ForensicsBot-EvidenceUpload', { Policy: onlyKey(policyKey) });
+/** The contract's parameters (shared/DESIGN.md) for the seeded evidence bucket. */
+function parameters(
+  key: string,
+  arch: 'x86_64' | 'aarch64' = 'x86_64',
+  extra: Record<string, string[]> = {},
+) {
+  return {
+    CaseId: [CASE],
+    Bucket: [BUCKET],
+    Key: [key],
+    Region: ['us-east-1'],
+    KmsKeyId: [evidenceKeyArn('222222222222', 'us-east-1')],
+    ToolsUri: ['s3://forensics-bot-tools-222222222222/avml/'],
+    AvmlSha256: [SANDBOX_AVML[arch]],
+    ...extra,
+  };
+}
+
+/** Puts the quarantine profile on the instance, as containment (or the capture step) does. */
+async function quarantine(instanceId: string) {
+  const c = await memberClients();
+  const current = await c.ec2.send(
+    new DescribeIamInstanceProfileAssociationsCommand({
+      Filters: [{ Name: 'instance-id', Values: [instanceId] }],
+    }),
+  );
+  const association = current.IamInstanceProfileAssociations?.find((a) => a.State === 'associated');
+  await c.ec2.send(
+    new ReplaceIamInstanceProfileAssociationCommand({
+      AssociationId: association!.AssociationId,
+      IamInstanceProfile: { Name: 'ForensicsBot-Quarantine' },
+    }),
+  );
+}
+
+async function capture(instanceId: string, key: string, params: Record<string, string[]> = parameters(key)) {
   const c = await memberClients();
   const sent = await c.ssm.send(
     new SendCommandCommand({
       DocumentName: 'ForensicsBot-CaptureMemory',
       InstanceIds: [instanceId],
-      Parameters: {
-        CaseId: [CASE],
-        Bucket: [BUCKET],
-        Key: [key],
-        AccessKeyId: [upload.accessKeyId],
-        SecretAccessKey: [upload.secretAccessKey],
-        SessionToken: [upload.sessionToken ?? ''],
-      },
+      Parameters: params,
     }),
   );
   const statuses: string[] = [];
@@ -54,7 +87,8 @@ describe('Function: memory capture through SSM into the evidence bucket', () => 
   afterAll(() => org.uninstall());
   beforeEach(() => org.setFaults({}));
 
-  it('streams the deterministic image to S3 with its SHA-256 and kernel release, and reports them last', async () => {
+  it('streams the deterministic image to S3 as the quarantine profile, with SHA-256, kernel and arch last', async () => {
+    await quarantine(SEEDED.instances.demo);
     const key = `${CASE}/memory/${SEEDED.instances.demo}.lime`;
     const { statuses, out } = await capture(SEEDED.instances.demo, key);
 
@@ -66,27 +100,43 @@ describe('Function: memory capture through SSM into the evidence bucket', () => 
       sha256,
       bytes: image.length,
       kernel: expect.stringMatching(/amzn/),
+      arch: 'x86_64',
       tool: 'avml 0.14.0',
+      toolSha256: SANDBOX_AVML.x86_64,
     });
     const object = org.state().buckets[0]!.objects.find((o) => o.key === key)!;
-    expect(object).toMatchObject({
-      sha256,
-      bytes: image.length,
-      metadata: { 'kernel-release': last.kernel, sha256 },
-    });
+    expect(object).toMatchObject({ sha256, bytes: image.length });
     const got = await clients().s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(Buffer.from(await got.Body!.transformToByteArray()).equals(image)).toBe(true);
+    expect(got.SSEKMSKeyId).toBe(evidenceKeyArn('222222222222', 'us-east-1'));
   });
 
-  it('fails the command when the session policy does not cover the key', async () => {
-    const { out } = await capture(
-      SEEDED.instances.multiEni,
-      `${CASE}/memory/elsewhere.lime`,
-      `${CASE}/memory/other.lime`,
-    );
+  it("fails the command when the instance still has the workload's profile: the bucket policy refuses it", async () => {
+    const key = `${CASE}/memory/workload.lime`;
+    const { out } = await capture(SEEDED.instances.multiEni, key);
     expect(out!.Status).toBe('Failed');
-    expect(out!.StandardErrorContent).toMatch(/AccessDenied/);
-    expect(org.state().buckets[0]!.objects.some((o) => o.key.endsWith('elsewhere.lime'))).toBe(false);
+    expect(out!.StandardErrorContent).toMatch(/\(AccessDenied\).*assumed-role\/app-role\//);
+    expect(org.state().buckets[0]!.objects.some((o) => o.key === key)).toBe(false);
+  });
+
+  it('refuses parameters the document does not declare (credentials) and values outside their pattern', async () => {
+    const key = `${CASE}/memory/params.lime`;
+    const secret = await rejection(
+      capture(SEEDED.instances.demo, key, parameters(key, 'x86_64', { SecretAccessKey: ['abc'] })),
+    );
+    const badHash = await rejection(
+      capture(SEEDED.instances.demo, key, parameters(key, 'x86_64', { AvmlSha256: ['not-a-hash'] })),
+    );
+    expect(secret.name).toBe('InvalidParameters');
+    expect(badHash.name).toBe('InvalidParameters');
+  });
+
+  it('refuses to run an AVML whose SHA-256 is not the pinned one for the architecture', async () => {
+    await quarantine(SEEDED.instances.demo);
+    const key = `${CASE}/memory/wrong-arch.lime`;
+    const { out } = await capture(SEEDED.instances.demo, key, parameters(key, 'aarch64'));
+    expect(out!.Status).toBe('Failed');
+    expect(out!.StandardErrorContent).toMatch(/avml-x86_64: SHA-256 .* refusing to run it/);
   });
 
   it('refuses SendCommand to an instance whose agent is offline', async () => {
@@ -144,7 +194,8 @@ describe('Function: memory capture through SSM into the evidence bucket', () => 
     expect(original.ObjectLockMode).toBe('COMPLIANCE');
     expect(head.ContentLength).toBe(7);
     const versions = org.state().buckets[0]!.objects.filter((o) => o.key === key);
-    expect(versions.map((v) => v.lock?.mode ?? null)).toEqual(['COMPLIANCE', null]);
+    // the second version gets the bucket's default retention (GOVERNANCE, as the deploy sets it)
+    expect(versions.map((v) => v.lock?.mode ?? null)).toEqual(['COMPLIANCE', 'GOVERNANCE']);
   });
 
   it('keeps member accounts out of the evidence bucket', async () => {
@@ -154,7 +205,7 @@ describe('Function: memory capture through SSM into the evidence bucket', () => 
     );
     expect(error.name).toBe('AccessDenied');
     const missing = await rejection(
-      clients().s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'nothing' })),
+      clients().s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${CASE}/nothing` })),
     );
     expect(missing.name).toBe('NotFound');
   });
