@@ -99,6 +99,7 @@ export class MemberStack extends Stack {
     const limePath = Fn.select(1, Fn.split('s3://', limeModulePrefix.valueAsString));
     new QuarantineProfiles(this, 'Profiles', {
       condition: isHomeRegion,
+      evidence: { forensicsAccount: forensicsAccount.valueAsString },
       limeModules: {
         objectsArn: `arn:${Aws.PARTITION}:s3:::${limePath}/*`,
         condition: readsLimeModules,

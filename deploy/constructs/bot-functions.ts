@@ -268,16 +268,18 @@ export class BotFunctions extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EvidenceObjects',
-        // PutObject: the case manifest; GetObject: HeadObject of a memory image (its size)
-        actions: ['s3:PutObject', 's3:GetObject'],
+        // PutObject: the case manifest; GetObject(Version): the memory image's exact version re-read and
+        // hashed (workflows/steps/verify-evidence.ts); GetObjectRetention: S3 shows its lock only with it
+        actions: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:GetObjectRetention'],
         resources: [`${bucketArn}/CASE-*`],
       }),
     );
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EvidenceListing',
-        // without it, HeadObject of a missing image answers 403 instead of 404
-        actions: ['s3:ListBucket'],
+        // without it, HeadObject of a missing image answers 403 instead of 404; versions: a memory image
+        // must be the only version under its key
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
         resources: [bucketArn],
         conditions: { StringLike: { 's3:prefix': ['CASE-*'] } },
       }),
@@ -285,8 +287,8 @@ export class BotFunctions extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EvidenceKeyThroughS3',
-        // SSE-KMS of the manifest upload (one PutObject); HeadObject of an image needs no key
-        actions: ['kms:GenerateDataKey'],
+        // SSE-KMS of the manifest upload (one PutObject); Decrypt: reading a memory image back to hash it
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         // The key id is not known here (another account's stack makes it); across accounts the key
         // policy must also allow the call, and the forensics stack's evidence key policy names this role.
         resources: [`arn:aws:kms:${region}:${forensics}:key/*`],

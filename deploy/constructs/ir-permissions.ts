@@ -13,7 +13,8 @@ import { NAMES } from '../names.js';
  * - tags written on instances only with the bot's two keys; other tags only at creation;
  * - snapshots shared only with the forensics account, and only the bot's (tagged with a case id);
  *   deleted only when the bot made them;
- * - `SendCommand` only with the bot's memory-capture document;
+ * - `SendCommand` only with the bot's memory-capture document; `CancelCommand` (no resource-level
+ *   permissions) to stop a capture the workflow gave up on;
  * - instance profiles' roles passed only to EC2; inline policies never on the bot's own or AWS roles.
  * The suspect instance and its network interfaces carry no tag of ours before the first change (the
  * case tag is written alongside it), so actions on them are scoped to the account, not by tag.
@@ -217,6 +218,12 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
         `arn:aws:ssm:*:${account}:document/${NAMES.captureMemoryDocument}`,
         ec2(account, 'instance'),
       ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'CancelCaptureWhenPollingGivesUp',
+      // CancelCommand has no resource-level permissions; a command id is all it takes
+      actions: ['ssm:CancelCommand'],
+      resources: ['*'],
     }),
   ];
 }

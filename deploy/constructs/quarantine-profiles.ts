@@ -1,4 +1,4 @@
-import type { CfnCondition } from 'aws-cdk-lib';
+import { Aws, type CfnCondition, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { NAMES } from '../names.js';
@@ -11,6 +11,14 @@ export interface QuarantineProfilesProps {
    * Objects the memory capture reads with the instance's own credentials (LiME modules, `arn:…/prefix/*`),
    * and the condition under which there are any (a LiME prefix is configured, in the home region).
    */
+  /**
+   * The forensics account whose evidence buckets (`forensics-bot-evidence-<account>-<region>`, one per
+   * region) receive memory images uploaded with this profile's own credentials (issue 15). Each bucket's
+   * policy admits this role only under `CASE-…/memory/`, PutObject and AbortMultipartUpload only.
+   */
+  readonly evidence?: { readonly forensicsAccount: string };
+  /** Objects of the tools prefix (pinned AVML builds) the capture copies into RAM, `arn:…/prefix/*`. */
+  readonly toolsObjectsArn?: string;
   readonly limeModules?: {
     readonly objectsArn: string;
     readonly condition: CfnCondition;
@@ -23,8 +31,9 @@ export interface QuarantineProfilesProps {
  * The two instance profiles containment swaps onto a suspect instance:
  * - `ForensicsBot-DenyAll`: a role that can do nothing (explicit deny of everything), so stolen instance
  *   credentials are worthless;
- * - `ForensicsBot-Quarantine`: only what the SSM agent needs to take commands (memory capture) and
- *   nothing else; uploads use short-lived credentials the workflow hands over.
+ * - `ForensicsBot-Quarantine`: what the SSM agent needs to take commands, and the memory capture's own
+ *   upload: PutObject of memory images into the evidence buckets (fenced by their policy to
+ *   `CASE-…/memory/`), with the evidence key through S3. No credential is ever handed over in a command.
  */
 export class QuarantineProfiles extends Construct {
   readonly denyAll: iam.InstanceProfile;
@@ -100,6 +109,42 @@ export class QuarantineProfiles extends Construct {
       // conditioned after applyCondition below, which would give it the profiles' condition
       this.limePolicy = lime;
     }
+    if (props.evidence) {
+      const account = props.evidence.forensicsAccount;
+      quarantineRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteMemoryImages',
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          resources: [`arn:${Aws.PARTITION}:s3:::forensics-bot-evidence-${account}-*/CASE-*/memory/*`],
+        }),
+      );
+      quarantineRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'EvidenceKeyThroughS3',
+          // SSE-KMS of the upload is done with the uploader's permissions (multipart also decrypts)
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [`arn:${Aws.PARTITION}:kms:*:${account}:key/*`],
+          conditions: { StringLike: { 'kms:ViaService': 's3.*.amazonaws.com' } },
+        }),
+      );
+      // cdk-nag prints a parameter's Ref as <LogicalId>
+      const ref = Stack.of(this).resolve(account) as string | { Ref?: string };
+      const shown = typeof ref === 'string' ? ref : `<${ref.Ref}>`;
+      acknowledge(quarantineRole, {
+        [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::forensics-bot-evidence-${shown}-*/CASE-*/memory/*]`]:
+          'one evidence bucket per region (forensics-bot-evidence-<account>-<region>), each image a new key under its case; the bucket policy fences this role to CASE-*/memory/, PutObject and AbortMultipartUpload only',
+        [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:*:${shown}:key/*]`]:
+          "the evidence keys' ids are made in the forensics account's stacks, unknown here; use is limited to S3 (kms:ViaService) and each key's policy names this role",
+      });
+    }
+    if (props.toolsObjectsArn)
+      quarantineRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadCaptureTools',
+          actions: ['s3:GetObject'],
+          resources: [props.toolsObjectsArn],
+        }),
+      );
     acknowledge(quarantineRole, {
       'AwsSolutions-IAM5[Resource::*]':
         'the SSM agent channel APIs (ssm:UpdateInstanceInformation, ssmmessages:*, ec2messages:*) do not support resource-level permissions; this is the documented minimum for Run Command',

@@ -3,7 +3,6 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { bundleHandler, HANDLERS, REPO_ROOT } from '../../../deploy/bundling.js';
 import { NAMES } from '../../../deploy/names.js';
-import { uploadPolicy } from '../../../workflows/steps/memory-capture.js';
 import { actionsIn, STEP_SERVICES, sdkActionsOf } from '../../unit/deploy/sdk-calls.js';
 import { asList, MULTI_ACCOUNT, resources, SINGLE_ACCOUNT, synth } from './synth.js';
 
@@ -94,17 +93,23 @@ describe('Function: buildForensicsBot (IAM against the calls the steps make)', (
     }
   });
 
-  it('lets the upload role do everything the upload session policy asks, on the evidence bucket', () => {
-    // Prepare: the session policy the memory-capture step attaches to the upload session
-    const session = uploadPolicy('bucket', 'CASE-20250101-ABCD/memory/i-0abc.lime').Statement;
-    const role = roleStatements(forensics, NAMES.evidenceUploadRole);
+  it('lets the quarantine profile write memory images under CASE-*/memory/ of the evidence buckets, with the key through S3 only', () => {
+    // Prepare: the capture authenticates with the quarantine profile's own credentials (issue 15)
+    const { member } = synth(MULTI_ACCOUNT);
+    const role = roleStatements(member, NAMES.quarantineProfile);
 
-    // Assess: an action the role does not allow would be refused whatever the session policy says
-    const granted = allowedActions(role);
-    for (const s of session) for (const action of asList(s.Action)) expect(granted, action).toContain(action);
-    // and the role's KMS use is the evidence key's, through S3 only
-    for (const s of role.filter((r) => asList(r.Action).some((a) => a.startsWith('kms:'))))
-      expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
+    // Act: the statements on the evidence buckets (the LiME and tools reads are elsewhere)
+    const evidence = role.filter((r) => JSON.stringify(r.Resource).includes('forensics-bot-evidence-'));
+    const kms = role.filter((r) => asList(r.Action).some((a) => a.startsWith('kms:')));
+
+    // Assess
+    expect(evidence.flatMap((r) => asList(r.Action)).sort()).toEqual([
+      's3:AbortMultipartUpload',
+      's3:PutObject',
+    ]);
+    expect(JSON.stringify(evidence.map((r) => r.Resource))).toContain('/CASE-*/memory/*');
+    expect(kms.length).toBeGreaterThan(0);
+    for (const s of kms) expect(JSON.stringify(s.Condition)).toContain('kms:ViaService');
   });
 });
 

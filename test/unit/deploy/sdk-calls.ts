@@ -39,7 +39,10 @@ const SERVICE: Record<string, string> = {
 };
 
 /** Commands whose IAM action is not their name. */
-const ACTION_OF: Record<string, string> = { 's3:HeadObject': 's3:GetObject' };
+const ACTION_OF: Record<string, string> = {
+  's3:HeadObject': 's3:GetObject',
+  's3:ListObjectVersions': 's3:ListBucketVersions',
+};
 
 export const STEP_SOURCES = [
   ...readdirSync(join(REPO_ROOT, 'workflows', 'steps'))
@@ -158,7 +161,8 @@ const UNDERNEATH: Record<string, string[]> = {
     'kms:CreateGrant',
   ],
   's3:PutObject': ['kms:GenerateDataKey'],
-  's3:GetObject': ['s3:ListBucket'],
+  // a read of an SSE-KMS object decrypts; of a given version, is GetObjectVersion; lock headers need retention
+  's3:GetObject': ['s3:ListBucket', 'kms:Decrypt', 's3:GetObjectVersion', 's3:GetObjectRetention'],
 };
 
 /** The IAM actions the calls sent in one account need: the calls, and what AWS checks underneath them. */
