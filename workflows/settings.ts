@@ -69,6 +69,40 @@ export function kmsKeyForRegion(setting: string | undefined, region: string): st
   return multiRegion ? `${multiRegion.prefix}${region}${multiRegion.rest}` : undefined;
 }
 
+/** `region=value` entries of a per-region setting (`us-east-1=a,eu-west-1=b`); checked by `regionMap`. */
+export function regionEntries(setting: string | undefined): Map<string, string> {
+  return new Map(
+    entries(setting).map((entry) => {
+      const at = entry.indexOf('=');
+      return [entry.slice(0, at).trim(), entry.slice(at + 1).trim()] as const;
+    }),
+  );
+}
+
+/** A comma-separated `region=value` list, each value matching `value`, at most one per region. */
+const regionMap = (value: RegExp, what: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .superRefine((setting, ctx) => {
+      const seen = new Set<string>();
+      for (const entry of entries(setting)) {
+        const at = entry.indexOf('=');
+        const region = entry.slice(0, at).trim();
+        const v = entry.slice(at + 1).trim();
+        if (at < 0 || !REGION_RE.test(region) || !value.test(v))
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not region=${what}` });
+        else if (seen.has(region))
+          ctx.addIssue({ code: 'custom', message: `more than one value for ${region}: give one per region` });
+        seen.add(region);
+      }
+    });
+
+const S3_PREFIX_RE = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9._-]+\/)*$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
 /**
  * Settings of the forensic workflows (the steps Lambda). The approval reminder and expiry are the Slack
  * side's `APPROVAL_REMIND_MINUTES` / `APPROVAL_EXPIRE_MINUTES` (`bot/core/settings.ts`), read from there so
@@ -102,8 +136,8 @@ export const forensicsSettings = defineSettings('Forensic workflows', {
    */
   FORENSICS_KMS_KEY_ARN: keyList(),
   /**
-   * Role in the forensics account whose short-lived sessions upload memory images (PutObject only).
-   * Default `arn:aws:iam::<FORENSICS_ACCOUNT>:role/ForensicsBot-EvidenceUpload`.
+   * No longer used: memory images are uploaded with the quarantine instance profile's own credentials
+   * (issue 15). Still accepted, so a deployment that sets it keeps starting.
    */
   EVIDENCE_UPLOAD_ROLE_ARN: arn('an IAM role ARN'),
   /** Role in the forensics account the bot assumes to copy shared snapshots there (default: its IR role). */
@@ -131,6 +165,43 @@ export const forensicsSettings = defineSettings('Forensic workflows', {
     .string()
     .regex(/^[\w.-]{3,128}$/)
     .default('ForensicsBot-CaptureMemory'),
+  /**
+   * Evidence buckets in other regions than `EVIDENCE_BUCKET`'s (`eu-west-1=bucket,…`): a memory image goes to
+   * the bucket of its instance's region, which an isolated instance reaches through its VPC's S3 endpoint (an
+   * endpoint serves only its own region's buckets). A region without one uploads to `EVIDENCE_BUCKET`, which
+   * only an internet path reaches: memory is then captured before isolation (`memoryPlan`).
+   */
+  EVIDENCE_BUCKETS: regionMap(BUCKET_RE, 'bucket'),
+  /**
+   * The evidence buckets' default encryption keys (key or alias ARNs, one per bucket region; the form of
+   * `FORENSICS_KMS_KEY_ARN`, which is used when this is not set). The capture names it in its upload.
+   */
+  EVIDENCE_KMS_KEY_ARN: keyList(),
+  /** Region of `EVIDENCE_BUCKET` (default: the home region, where the forensics stack deploys it). */
+  EVIDENCE_BUCKET_REGION: z.string().regex(REGION_RE, 'not an AWS region').optional(),
+  /**
+   * The tools prefix (`s3://bucket/prefix/` holding `avml-x86_64` and `avml-aarch64`) the capture copies
+   * AVML from: one prefix for every region, or `region=s3://…/` entries (the prefix must be readable
+   * through the instance's VPC endpoint, so in its region). Needed by memory capture only.
+   */
+  TOOLS_URI: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || S3_PREFIX_RE.test(v) || entries(v).every((e) => e.includes('=')), {
+      message: 'not s3://bucket/prefix/ nor region=s3://bucket/prefix/ entries',
+    }),
+  /** SHA-256 of the pinned AVML builds in the tools prefix (the deploy's tools delivery prints them). */
+  AVML_SHA256_X86_64: z.string().regex(SHA256_RE, 'a SHA-256 is 64 lowercase hex digits').optional(),
+  AVML_SHA256_AARCH64: z.string().regex(SHA256_RE, 'a SHA-256 is 64 lowercase hex digits').optional(),
+  /**
+   * Order of volatility when containing: `isolate-first` isolates the network at once and captures memory
+   * through the VPC's SSM/S3 endpoints kept open for it (memory is still captured first where the instance
+   * could not reach its bucket once isolated); `memory-first` captures memory before any containment step
+   * (memory is the most volatile evidence; the attacker keeps the network meanwhile).
+   */
+  MEMORY_ORDER: z.enum(['isolate-first', 'memory-first']).default('isolate-first'),
   /** `approval`: Analyze ends by asking the commander to contain; `notify-only`: it only says so. */
   ANALYZE_CONTAINMENT: z.enum(['approval', 'notify-only']).default('approval'),
   /** Poll bounds: how long the workflows wait for SSM and for snapshots before giving up. */
@@ -138,8 +209,8 @@ export const forensicsSettings = defineSettings('Forensic workflows', {
   MEMORY_MAX_POLLS: env.int(240, 1, 10_000),
   SNAPSHOT_POLL_SECONDS: env.int(30, 1, 600),
   SNAPSHOT_MAX_POLLS: env.int(480, 1, 10_000),
-  /** Lifetime of the upload credentials handed to the capture script: STS allows 900 s to 3600 s for a chained role session, and a large image must finish uploading within it. */
-  UPLOAD_CREDENTIALS_SECONDS: env.int(3600, 900, 3600),
+  /** How long SSM lets the capture command run (queued and running) before it is timed out. */
+  MEMORY_COMMAND_TIMEOUT_SECONDS: env.int(7200, 300, 172_800),
 });
 
 export type ForensicsSettings = ReturnType<typeof forensicsSettings>;

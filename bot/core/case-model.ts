@@ -189,6 +189,20 @@ export const IsolationSchema = z.object({
 });
 export type IsolationRecord = z.infer<typeof IsolationSchema>;
 
+/**
+ * How memory is captured (issue 15): the order of volatility the case followed and where the image goes.
+ * `regional`: the bucket is in the instance's region, reachable through its VPC's S3 endpoint once isolated.
+ */
+export const MemoryPlanSchema = z.object({
+  order: z.enum(['isolate-first', 'memory-first']),
+  memoryFirst: z.boolean(),
+  reason: z.string(),
+  bucket: z.string(),
+  bucketRegion: z.string(),
+  regional: z.boolean(),
+});
+export type MemoryPlan = z.infer<typeof MemoryPlanSchema>;
+
 export const CaseRecordSchema = z.looseObject({
   id: z.string().regex(CASE_ID_RE),
   status: z.enum(CASE_STATUSES),
@@ -226,6 +240,8 @@ export const CaseRecordSchema = z.looseObject({
   sessionsRevokedRoles: z.array(z.string()).optional(),
   /** How each planned acquisition ended ("succeeded", "skipped", "failed: …"), and the case's outcome in words. */
   evidence: z.record(z.string(), z.string()).optional(),
+  /** The memory capture's order of volatility and destination (the memory step writes it). */
+  memoryPlan: MemoryPlanSchema.optional(),
   outcome: z.string().optional(),
   /** Releases: how many were started, the one running now (one at a time), the last one's execution. */
   releaseCount: z.number().int().nonnegative().optional(),

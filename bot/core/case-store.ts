@@ -10,6 +10,8 @@ import {
   type CaseStatus,
   canTransition,
   type IsolationRecord,
+  type MemoryPlan,
+  MemoryPlanSchema,
   IsolationSchema,
   type NewCase,
   type OriginalConfig,
@@ -168,6 +170,11 @@ export async function recordOutcome(
   outcome: { evidence: Record<string, string>; outcome: string; failure?: string },
 ): Promise<CaseRecord> {
   return updateCase(id, outcome);
+}
+
+/** The memory capture's plan: order of volatility, destination bucket and why (issue 15). */
+export async function recordMemoryPlan(id: string, plan: MemoryPlan): Promise<CaseRecord> {
+  return updateCase(id, { memoryPlan: MemoryPlanSchema.parse(plan) });
 }
 
 /** The execution that runs the case's workflow. */

@@ -432,7 +432,7 @@ export function acquireMemoryDefinition() {
   const onError = 'MemoryCaptureFailed';
   return {
     Comment:
-      'forensics-bot acquire-memory: SSM capture script streams to S3; bounded poll loop. Input {CaseId, InstanceId, Account, Region}.',
+      'forensics-bot acquire-memory: SSM capture script streams to S3 as the quarantine profile; bounded poll loop (cancelled at its end); the image re-read and hashed in the forensics account. Input {CaseId, InstanceId, Account, Region}.',
     StartAt: 'StartCapture',
     States: {
       StartCapture: step('startMemoryCapture', { resultPath: '$.Memory', next: 'WaitForCapture', onError }),
@@ -445,9 +445,16 @@ export function acquireMemoryDefinition() {
       }),
       CaptureDone: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.Memory.done', BooleanEquals: true, Next: 'Captured' }],
+        Choices: [{ Variable: '$.Memory.done', BooleanEquals: true, Next: 'VerifyImage' }],
         Default: 'WaitForCapture',
       },
+      VerifyImage: step('verifyEvidence', {
+        comment: 'Re-reads the uploaded version in the forensics account and hashes it; a mismatch fails.',
+        params: { 'memory.$': '$.Memory' },
+        resultPath: '$.Verified',
+        next: 'Captured',
+        onError,
+      }),
       Captured: { Type: 'Succeed' },
       [onError]: fail('Memory was not captured; the case says why.'),
     },

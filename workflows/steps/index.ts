@@ -17,6 +17,7 @@ import { preserveInstance } from './preserve-instance.js';
 import { recordConfiguration } from './record-configuration.js';
 import { finishRelease, reattachInstance, restoreIam, restoreNetwork } from './release.js';
 import { restrictIam } from './restrict-iam.js';
+import { verifyEvidence } from './verify-evidence.js';
 import type { StepModule } from './step.js';
 
 /** Every step the definitions call, by the `step` name of the Lambda payload. */
@@ -34,6 +35,7 @@ export const STEPS: Record<string, StepModule> = Object.fromEntries(
     markContained,
     startMemoryCapture,
     pollMemoryCapture,
+    verifyEvidence,
     snapshotVolumes,
     pollSnapshots,
     reencryptSnapshots,

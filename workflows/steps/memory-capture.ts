@@ -1,72 +1,142 @@
+import { randomBytes } from 'node:crypto';
 import {
-  GetCommandInvocationCommand,
+  CancelCommandCommand,
   DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { homeRegion } from '../../bot/core/aws-clients.js';
-import { addArtifact } from '../../bot/core/case-store.js';
-import { assumeRole, member, own, sessionName } from '../aws/member.js';
+import type { MemoryPlan } from '../../bot/core/case-model.js';
+import { recordMemoryPlan, requireCase } from '../../bot/core/case-store.js';
+import { describeError } from '../../bot/core/errors.js';
+import { logger } from '../../bot/core/logger.js';
+import { member } from '../aws/member.js';
 import {
   MemoryCaptureFailedError,
   PollLimitReachedError,
   SsmAgentOfflineError,
   StepNotConfiguredError,
 } from '../errors.js';
-import { forensicsSettings } from '../settings.js';
+import { type ForensicsSettings, forensicsSettings, kmsKeyForRegion, regionEntries } from '../settings.js';
+import { describeInstance } from './instance.js';
+import { useProfile } from './restrict-iam.js';
 import { advanceCase, defineStep, scopeOf, TargetInput } from './step.js';
 
 /** S3 keys the steps write; checked before they reach a command. */
 export const EVIDENCE_KEY_RE = /^CASE-\d{8}-[0-9A-HJKMNP-TV-Z]{4}\/[a-z-]+\/[A-Za-z0-9._-]{1,200}$/;
 
-/** The capture script's last line. */
-export const CaptureResultSchema = z.object({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+const SHA256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** The capture script's last line (memory capture contract, shared/DESIGN.md). */
+export const CaptureResultSchema = z.looseObject({
+  sha256: SHA256,
   bytes: z.number().int().positive(),
   kernel: z.string().max(200),
+  arch: z.enum(['x86_64', 'aarch64']),
   tool: z.string().max(100),
+  toolSha256: SHA256,
+  /** Not in the contract's line today; used when a script gives the upload's own VersionId. */
+  versionId: z.string().max(1024).optional(),
 });
+export type CaptureResult = z.infer<typeof CaptureResultSchema>;
 
-/** The poll state carried by the workflow between polls (never credentials). */
+/** The poll state carried by the workflow between polls (never credentials: there are none). */
 export const MemoryState = z.looseObject({
   commandId: z.string().regex(/^[0-9a-f-]{36}$/),
   bucket: z.string(),
+  bucketRegion: z.string(),
   key: z.string().regex(EVIDENCE_KEY_RE),
+  kmsKeyId: z.string(),
+  arch: z.enum(['x86_64', 'aarch64']),
+  avmlSha256: SHA256,
   polls: z.number().int().nonnegative(),
   maxPolls: z.number().int().positive(),
   pollSeconds: z.number().int().positive(),
   startedAt: z.string(),
   done: z.boolean(),
+  /** The script's result line, once the command succeeded (verified by `verifyEvidence`). */
+  result: CaptureResultSchema.optional(),
+  finishedAt: z.string().optional(),
 });
 export type MemoryState = z.infer<typeof MemoryState>;
 
-/**
- * The session policy of the upload credentials: PutObject of this one key and nothing else. The role
- * (`ForensicsBot-EvidenceUpload`) allows at most PutObject under the bucket; the intersection is this.
- * The bucket is SSE-KMS: S3 calls KMS with this session's own permissions (a multipart upload needs
- * Decrypt too), so KMS is allowed here; the role limits it to the evidence key, through S3 only.
- */
-export function uploadPolicy(bucket: string, key: string) {
+/** EC2's architecture name -> the name AVML's build and `uname -m` use. */
+const ARCH: Record<string, 'x86_64' | 'aarch64'> = { x86_64: 'x86_64', arm64: 'aarch64' };
+
+/** The evidence bucket for an instance in `region`: that region's, else the home one (`EVIDENCE_BUCKET`). */
+export function evidenceBucketFor(settings: ForensicsSettings, region: string) {
+  const regional = regionEntries(settings.EVIDENCE_BUCKETS).get(region);
+  const homeBucketRegion = settings.EVIDENCE_BUCKET_REGION ?? homeRegion();
+  if (regional) return { bucket: regional, bucketRegion: region, regional: true };
   return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-        Resource: `arn:aws:s3:::${bucket}/${key}`,
-      },
-      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*' },
-    ],
+    bucket: settings.EVIDENCE_BUCKET,
+    bucketRegion: homeBucketRegion,
+    regional: homeBucketRegion === region,
   };
 }
 
 /**
- * Starts the memory capture: checks the SSM agent is online, gets upload credentials for exactly one
- * evidence key, and runs the `ForensicsBot-CaptureMemory` document (AVML, LiME as fallback; streamed to
- * S3, hashed in the same stream). The credentials go only into the command's parameters (see the
- * workflows section of the README for why that channel and what it exposes); the step's output, which
- * Step Functions keeps in its history, holds the command id and the key, never credentials.
+ * The order of volatility for one case (also what the case workflow's `Plan.MemoryFirst` is). Memory goes
+ * first — before any isolation — when the setting says so, when the VPC has no SSM/S3 endpoints (isolation
+ * would cut the agent off), or when the instance's region has no evidence bucket: an S3 endpoint serves
+ * only its own region's buckets, so once isolated the instance could not reach the home bucket.
+ */
+export function memoryPlan(
+  settings: ForensicsSettings,
+  input: { region: string; hasEndpoints: boolean; acquireMemory?: boolean },
+): MemoryPlan {
+  const target = evidenceBucketFor(settings, input.region);
+  const order = settings.MEMORY_ORDER;
+  const base = { order, ...target };
+  if (input.acquireMemory === false)
+    return { ...base, memoryFirst: false, reason: 'memory is not acquired in this case' };
+  if (order === 'memory-first')
+    return { ...base, memoryFirst: true, reason: 'MEMORY_ORDER=memory-first: memory before any isolation' };
+  if (!input.hasEndpoints)
+    return {
+      ...base,
+      memoryFirst: true,
+      reason: 'the VPC has no SSM/S3 endpoints: isolating first would cut the SSM agent off',
+    };
+  if (!target.regional)
+    return {
+      ...base,
+      memoryFirst: true,
+      reason: `no evidence bucket in ${input.region} (EVIDENCE_BUCKETS): the VPC's S3 endpoint cannot reach ${target.bucket} in ${target.bucketRegion}, so memory is captured before isolation`,
+    };
+  return {
+    ...base,
+    memoryFirst: false,
+    reason: `isolation first, memory through the VPC's SSM/S3 endpoints kept open, to ${target.bucket} in ${input.region}`,
+  };
+}
+
+/** The tools prefix for a region (`TOOLS_URI`: one prefix, or `region=prefix` entries). */
+function toolsUriFor(settings: ForensicsSettings, region: string): string {
+  const setting = settings.TOOLS_URI;
+  if (!setting)
+    throw new StepNotConfiguredError('TOOLS_URI is missing: memory capture needs the AVML tools prefix');
+  if (!setting.includes('=')) return setting;
+  const uri = regionEntries(setting).get(region);
+  if (!uri) throw new StepNotConfiguredError(`TOOLS_URI has no tools prefix for ${region}`);
+  return uri;
+}
+
+function avmlSha256For(settings: ForensicsSettings, arch: 'x86_64' | 'aarch64'): string {
+  const sha = arch === 'aarch64' ? settings.AVML_SHA256_AARCH64 : settings.AVML_SHA256_X86_64;
+  const name = arch === 'aarch64' ? 'AVML_SHA256_AARCH64' : 'AVML_SHA256_X86_64';
+  if (!sha) throw new StepNotConfiguredError(`${name} is missing: the ${arch} AVML cannot be checked`);
+  return sha;
+}
+
+/**
+ * Starts the memory capture: checks the SSM agent is online and the instance runs Linux, puts the
+ * quarantine instance profile on it (the upload authenticates with that profile's own credentials, which
+ * the evidence bucket's policy admits only under `CASE-…/memory/`), and runs the `ForensicsBot-CaptureMemory`
+ * document with the contract's parameters: the AVML of the instance's architecture (from the tools prefix,
+ * checked against its pinned SHA-256), the bucket of the instance's region and its key. No parameter is a
+ * secret: anyone with `ssm:ListCommands` in the member account may read them all.
  */
 export const startMemoryCapture = defineStep({
   name: 'startMemoryCapture',
@@ -90,35 +160,52 @@ export const startMemoryCapture = defineStep({
       throw new MemoryCaptureFailedError(
         `${input.instanceId} runs ${agent.PlatformType}; memory capture supports Linux`,
       );
+    const instance = await describeInstance(clients, input.instanceId, input.account, input.region);
+    const arch = ARCH[instance.Architecture ?? ''];
+    if (!arch)
+      throw new MemoryCaptureFailedError(
+        `${input.instanceId} is ${instance.Architecture ?? 'of an unknown architecture'}; AVML is built for x86_64 and arm64`,
+      );
+    const avmlSha256 = avmlSha256For(settings, arch);
+    const toolsUri = toolsUriFor(settings, input.region);
+
+    const record = await requireCase(input.caseId);
+    const endpoints = record.originalConfig?.endpoints;
+    const plan = memoryPlan(settings, {
+      region: input.region,
+      hasEndpoints: !!endpoints && endpoints.ssm && endpoints.s3,
+    });
+    const keySetting = settings.EVIDENCE_KMS_KEY_ARN ? 'EVIDENCE_KMS_KEY_ARN' : 'FORENSICS_KMS_KEY_ARN';
+    const kmsKeyId = kmsKeyForRegion(
+      settings.EVIDENCE_KMS_KEY_ARN ?? settings.FORENSICS_KMS_KEY_ARN,
+      plan.bucketRegion,
+    );
+    if (!kmsKeyId)
+      throw new StepNotConfiguredError(
+        `${keySetting} has no key for ${plan.bucketRegion}, where ${plan.bucket} is: the upload must name the evidence key`,
+      );
+    await recordMemoryPlan(input.caseId, plan);
+
+    // The upload's credentials are the instance profile's: the quarantine one, whatever ran before.
+    await useProfile(clients, input.instanceId, settings.QUARANTINE_PROFILE);
 
     const stamp = new Date()
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d+Z$/, 'Z');
-    const key = `${input.caseId}/memory/${input.instanceId}-${stamp}.lime`;
+    // A fresh key per attempt: the upload is a conditional write (If-None-Match), so a retried start in
+    // the same second must not collide with the attempt before it.
+    const key = `${input.caseId}/memory/${input.instanceId}-${stamp}-${randomBytes(3).toString('hex')}.lime`;
     if (!EVIDENCE_KEY_RE.test(key)) throw new MemoryCaptureFailedError(`Refusing evidence key ${key}`);
-    const bucket = settings.EVIDENCE_BUCKET;
-    const roleArn =
-      settings.EVIDENCE_UPLOAD_ROLE_ARN ??
-      `arn:aws:iam::${settings.FORENSICS_ACCOUNT}:role/ForensicsBot-EvidenceUpload`;
-    if (!roleArn) throw new StepNotConfiguredError('EVIDENCE_UPLOAD_ROLE_ARN is missing');
-    const upload = await assumeRole({
-      roleArn,
-      account: settings.FORENSICS_ACCOUNT,
-      sessionName: sessionName(input.caseId, 'ForensicsBot-Memory'),
-      externalId: settings.IR_EXTERNAL_ID,
-      policy: uploadPolicy(bucket, key),
-      durationSeconds: settings.UPLOAD_CREDENTIALS_SECONDS,
-    });
-    // Names as the SSM document declares them (deploy/constructs/capture-memory-document.ts).
+    // Names as the SSM document declares them (memory capture contract, shared/DESIGN.md).
     const parameters: Record<string, string[]> = {
       CaseId: [input.caseId],
-      Bucket: [bucket],
+      Bucket: [plan.bucket],
       Key: [key],
-      Region: [homeRegion()],
-      AccessKeyId: [upload.credentials.accessKeyId],
-      SecretAccessKey: [upload.credentials.secretAccessKey],
-      SessionToken: [upload.credentials.sessionToken ?? ''],
+      Region: [plan.bucketRegion],
+      KmsKeyId: [kmsKeyId],
+      ToolsUri: [toolsUri],
+      AvmlSha256: [avmlSha256],
       Tool: ['auto'],
     };
     if (settings.LIME_MODULE_PREFIX) parameters.LimeModuleUri = [settings.LIME_MODULE_PREFIX];
@@ -127,7 +214,7 @@ export const startMemoryCapture = defineStep({
         DocumentName: settings.MEMORY_DOCUMENT,
         InstanceIds: [input.instanceId],
         Parameters: parameters,
-        TimeoutSeconds: settings.UPLOAD_CREDENTIALS_SECONDS,
+        TimeoutSeconds: settings.MEMORY_COMMAND_TIMEOUT_SECONDS,
         Comment: `forensics-bot ${input.caseId} memory capture`,
       }),
     );
@@ -135,8 +222,12 @@ export const startMemoryCapture = defineStep({
     if (!commandId) throw new MemoryCaptureFailedError('SendCommand returned no command id');
     return {
       commandId,
-      bucket,
+      bucket: plan.bucket,
+      bucketRegion: plan.bucketRegion,
       key,
+      kmsKeyId,
+      arch,
+      avmlSha256,
       polls: 0,
       maxPolls: settings.MEMORY_MAX_POLLS,
       pollSeconds: settings.MEMORY_POLL_SECONDS,
@@ -144,25 +235,29 @@ export const startMemoryCapture = defineStep({
       done: false,
     };
   },
-  report: (out) => ({ outcome: 'started', detail: `streaming to s3://${out.bucket}/${out.key}` }),
+  report: (out) => ({
+    outcome: 'started',
+    detail: `${out.arch} AVML, streaming to s3://${out.bucket}/${out.key} as the quarantine instance profile`,
+  }),
 });
 
 const WAITING = new Set(['Pending', 'InProgress', 'Delayed']);
 
 /**
- * One poll of the capture command (the workflow waits between polls). On success, the script's last
- * line gives the hash and size; the object's size is checked against it, and the image is recorded as an
- * artifact. A failed command raises `MemoryCaptureFailedError` with the script's own message.
+ * One poll of the capture command (the workflow waits between polls). A command still running when the
+ * polls run out is cancelled (the agent stops the script, whose traps abort the upload), so nothing keeps
+ * streaming after the workflow has given up. On success, the script's last line gives the hash, size,
+ * kernel, architecture and tool; `verifyEvidence` then checks them against the object itself.
  */
 export const pollMemoryCapture = defineStep({
   name: 'pollMemoryCapture',
   label: 'Memory captured',
   input: TargetInput.extend({ memory: MemoryState }),
-  async run(input) {
+  async run(input): Promise<MemoryState & { status: string }> {
     const m = input.memory;
     const polls = m.polls + 1;
-    const out = await member(scopeOf(input))
-      .ssm()
+    const ssm = member(scopeOf(input)).ssm();
+    const out = await ssm
       .send(new GetCommandInvocationCommand({ CommandId: m.commandId, InstanceId: input.instanceId }))
       .catch((error: unknown) => {
         // Right after SendCommand the invocation may not exist yet.
@@ -172,10 +267,20 @@ export const pollMemoryCapture = defineStep({
       });
     const status = out.Status ?? 'Pending';
     if (WAITING.has(status)) {
-      if (polls >= m.maxPolls)
+      if (polls >= m.maxPolls) {
+        const cancelled = await ssm
+          .send(new CancelCommandCommand({ CommandId: m.commandId, InstanceIds: [input.instanceId] }))
+          .then(
+            () => 'cancelled',
+            (error: unknown) => {
+              logger.warn('CancelCommand failed', { commandId: m.commandId, error: describeError(error) });
+              return `not cancelled (${error instanceof Error ? error.name : 'error'})`;
+            },
+          );
         throw new PollLimitReachedError(
-          `Memory capture of ${input.instanceId} still ${status} after ${polls} polls (command ${m.commandId})`,
+          `Memory capture of ${input.instanceId} still ${status} after ${polls} polls; command ${m.commandId} ${cancelled}`,
         );
+      }
       return { ...m, polls, done: false, status };
     }
     const stdout = 'StandardOutputContent' in out ? (out.StandardOutputContent ?? '') : '';
@@ -185,37 +290,21 @@ export const pollMemoryCapture = defineStep({
         `Memory capture of ${input.instanceId} ${status.toLowerCase()}: ${lastLine(stderr) || lastLine(stdout) || 'no output'}`,
       );
     const result = parseResult(stdout, input.instanceId);
-    const head = await own()
-      .s3()
-      .send(new HeadObjectCommand({ Bucket: m.bucket, Key: m.key }));
-    if (head.ContentLength !== undefined && head.ContentLength !== result.bytes)
+    if (result.arch !== m.arch)
       throw new MemoryCaptureFailedError(
-        `The image in S3 has ${head.ContentLength} bytes, the script streamed ${result.bytes}`,
+        `Memory capture of ${input.instanceId} reports ${result.arch}, but EC2 says ${m.arch}: the image is not trusted`,
       );
-    const finishedAt = new Date().toISOString();
-    await addArtifact(input.caseId, {
-      kind: 'memory',
-      uri: `s3://${m.bucket}/${m.key}`,
-      sha256: result.sha256,
-      bytes: result.bytes,
-      source: `${input.account}/${input.region}/${input.instanceId}`,
-      createdAt: finishedAt,
-      details: {
-        kernel: result.kernel,
-        tool: result.tool,
-        commandId: m.commandId,
-        startedAt: m.startedAt,
-        finishedAt,
-        versionId: head.VersionId,
-      },
-    });
-    return { ...m, polls, done: true, status, sha256: result.sha256, bytes: result.bytes, tool: result.tool };
+    if (result.tool.startsWith('avml') && result.toolSha256 !== m.avmlSha256)
+      throw new MemoryCaptureFailedError(
+        `Memory capture of ${input.instanceId} ran an AVML with SHA-256 ${result.toolSha256}, not the pinned ${m.avmlSha256}`,
+      );
+    return { ...m, polls, done: true, status, result, finishedAt: new Date().toISOString() };
   },
   report: (out) => {
     if (out.done)
       return {
         outcome: 'succeeded',
-        detail: `${(out as { bytes?: number }).bytes} bytes, sha256 ${(out as { sha256?: string }).sha256}`,
+        detail: `${out.result?.bytes} bytes, sha256 ${out.result?.sha256} (reported by the instance; verifying in the forensics account)`,
       };
     // Progress on the card every fourth poll, without filling the thread.
     return out.polls % 4 === 0
@@ -228,15 +317,11 @@ function lastLine(text: string): string {
   return text.trim().split('\n').pop()?.slice(0, 300) ?? '';
 }
 
-function parseResult(stdout: string, instanceId: string) {
-  const line = stdout
-    .trim()
-    .split('\n')
-    .reverse()
-    .find((l) => l.trim().startsWith('{'));
+function parseResult(stdout: string, instanceId: string): CaptureResult {
+  const line = stdout.trim().split('\n').pop()?.trim();
   let parsed: unknown;
   try {
-    parsed = line ? JSON.parse(line) : undefined;
+    parsed = line?.startsWith('{') ? JSON.parse(line) : undefined;
   } catch {
     parsed = undefined;
   }

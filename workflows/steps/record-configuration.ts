@@ -20,7 +20,9 @@ import { describeError } from '../../bot/core/errors.js';
 import { logger } from '../../bot/core/logger.js';
 import { type MemberClients, member } from '../aws/member.js';
 import { AccessDeniedInMemberAccountError, isAccessDenied, isThrottling } from '../errors.js';
+import { forensicsSettings } from '../settings.js';
 import { describeInstance } from './instance.js';
+import { memoryPlan } from './memory-capture.js';
 import { count, defineStep, scopeOf, TargetInput } from './step.js';
 
 export type { OriginalConfig, VpcEndpoints } from '../../bot/core/case-model.js';
@@ -51,7 +53,12 @@ export const recordConfiguration = defineStep({
     return {
       VpcId: config.vpcId ?? null,
       HasEndpoints: hasEndpoints,
-      MemoryFirst: input.acquireMemory && !hasEndpoints,
+      // Order of volatility (MEMORY_ORDER), endpoints and the evidence bucket's region decide (issue 15).
+      MemoryFirst: memoryPlan(forensicsSettings(), {
+        region: input.region,
+        hasEndpoints,
+        acquireMemory: input.acquireMemory,
+      }).memoryFirst,
       Recorded: {
         enis: config.networkInterfaces.length,
         elasticIps: config.elasticIps.length,

@@ -163,12 +163,13 @@ describe('Step: restrictIam', () => {
 });
 
 describe('Steps: startMemoryCapture and pollMemoryCapture', () => {
-  it('streams the image of an isolated instance through the VPC endpoints, with credentials for that key only', async () => {
+  it('streams the image of an isolated instance through the VPC endpoints as its quarantine profile, then verifies it', async () => {
     const target = await caseOn(SEEDED.instances.demo);
     await handler({ step: 'isolateNetwork', ...target, keepEndpoints: true });
 
     const started = (await handler({ step: 'startMemoryCapture', ...target })) as any;
     const done = await pollUntilDone('pollMemoryCapture', 'memory', target, started);
+    const verified = (await handler({ step: 'verifyEvidence', ...target, memory: done })) as any;
 
     const record = await requireCase(target.caseId);
     const artifact = record.artifacts.find((a) => a.kind === 'memory')!;
@@ -179,10 +180,18 @@ describe('Steps: startMemoryCapture and pollMemoryCapture', () => {
     expect(done.key).toMatch(new RegExp(`^${target.caseId}/memory/`));
     expect(artifact.sha256).toBe(createHash('sha256').update(object.body).digest('hex'));
     expect(artifact.bytes).toBe(object.body.length);
-    const upload = [...world.org.world.sessions.values()].find((s) =>
-      s.sessionName.startsWith('ForensicsBot-Memory-'),
-    )!;
-    expect(JSON.parse(upload.policy!).Statement[0].Resource).toBe(`arn:aws:s3:::${bucket.name}/${done.key}`);
+    expect(artifact.details).toMatchObject({
+      versionId: object.versionId,
+      objectLock: { mode: 'GOVERNANCE' },
+    });
+    expect(verified.versionId).toBe(object.versionId);
+    // written with the instance's own (quarantine) credentials: no upload session was ever issued
+    expect(object.uploadedBy).toBe(
+      `arn:aws:sts::${MEMBER}:assumed-role/ForensicsBot-Quarantine/${SEEDED.instances.demo}`,
+    );
+    expect(
+      [...world.org.world.sessions.values()].some((s) => s.sessionName.startsWith('ForensicsBot-Memory-')),
+    ).toBe(false);
   });
 
   it('says the SSM agent is offline, naming the instance', async () => {
