@@ -20,6 +20,7 @@ import {
 } from '../errors.js';
 import { type ForensicsSettings, forensicsSettings, kmsKeyForRegion, regionEntries } from '../settings.js';
 import { describeInstance } from './instance.js';
+import { restoreIam } from './release.js';
 import { useProfile } from './restrict-iam.js';
 import { advanceCase, defineStep, scopeOf, TargetInput } from './step.js';
 
@@ -241,6 +242,29 @@ export const startMemoryCapture = defineStep({
   }),
 });
 
+/**
+ * An analysis (no containment asked for) gets its instance profile back once the capture has ended, well or
+ * not: the quarantine profile was put on only for the upload's credentials. A contained instance keeps it
+ * (containment decides its profile). Best effort: a failure to restore is logged and said, never hides the
+ * capture's own outcome; release restores it too.
+ */
+export async function restoreProfileAfterCapture(
+  input: TargetInput,
+): Promise<'restored' | 'kept' | 'failed'> {
+  const record = await requireCase(input.caseId);
+  if (record.actions.includes('contain') || record.containedAt) return 'kept';
+  try {
+    await restoreIam.run(input);
+    return 'restored';
+  } catch (error) {
+    logger.warn('Instance profile not restored after the memory capture', {
+      caseId: input.caseId,
+      error: describeError(error),
+    });
+    return 'failed';
+  }
+}
+
 const WAITING = new Set(['Pending', 'InProgress', 'Delayed']);
 
 /**
@@ -277,6 +301,7 @@ export const pollMemoryCapture = defineStep({
               return `not cancelled (${error instanceof Error ? error.name : 'error'})`;
             },
           );
+        await restoreProfileAfterCapture(input);
         throw new PollLimitReachedError(
           `Memory capture of ${input.instanceId} still ${status} after ${polls} polls; command ${m.commandId} ${cancelled}`,
         );
@@ -285,10 +310,12 @@ export const pollMemoryCapture = defineStep({
     }
     const stdout = 'StandardOutputContent' in out ? (out.StandardOutputContent ?? '') : '';
     const stderr = 'StandardErrorContent' in out ? (out.StandardErrorContent ?? '') : '';
-    if (status !== 'Success')
+    if (status !== 'Success') {
+      await restoreProfileAfterCapture(input);
       throw new MemoryCaptureFailedError(
         `Memory capture of ${input.instanceId} ${status.toLowerCase()}: ${lastLine(stderr) || lastLine(stdout) || 'no output'}`,
       );
+    }
     const result = parseResult(stdout, input.instanceId);
     if (result.arch !== m.arch)
       throw new MemoryCaptureFailedError(

@@ -4,7 +4,7 @@ import { createAwsClient, homeRegion } from '../../bot/core/aws-clients.js';
 import { addArtifact, requireCase } from '../../bot/core/case-store.js';
 import { own, retrying } from '../aws/member.js';
 import { MemoryCaptureFailedError } from '../errors.js';
-import { MemoryState } from './memory-capture.js';
+import { MemoryState, restoreProfileAfterCapture } from './memory-capture.js';
 import { defineStep, TargetInput } from './step.js';
 
 const clients = new Map<string, S3Client>();
@@ -46,75 +46,83 @@ export const verifyEvidence = defineStep({
   label: 'Memory image verified',
   input: TargetInput.extend({ memory: MemoryState }),
   async run(input) {
-    const m = input.memory;
-    const result = m.result;
-    if (!m.done || !result) throw failed(`the capture of ${input.instanceId} has no result to verify`);
-    const s3 = m.bucketRegion === homeRegion() ? own().s3() : ownS3In(m.bucketRegion);
-    const uri = `s3://${m.bucket}/${m.key}`;
-    const listed = await s3.send(
-      new ListObjectVersionsCommand({ Bucket: m.bucket, Prefix: m.key, MaxKeys: 100 }),
-    );
-    const versions = (listed.Versions ?? []).filter((v) => v.Key === m.key);
-    const markers = (listed.DeleteMarkers ?? []).filter((v) => v.Key === m.key);
-    if (versions.length === 0) throw failed(`nothing is stored under ${uri}`);
-    if (versions.length > 1 || markers.length > 0)
-      throw failed(
-        `${uri} has ${versions.length} versions and ${markers.length} delete markers; the capture writes one, so which is its upload cannot be told`,
-      );
-    const versionId = result.versionId ?? versions[0]!.VersionId;
-    if (!versionId || versionId !== versions[0]!.VersionId)
-      throw failed(`the capture reports version ${result.versionId} of ${uri}, which is not the one stored`);
-
-    const got = await s3.send(
-      new GetObjectCommand({ Bucket: m.bucket, Key: m.key, VersionId: versionId, ChecksumMode: 'ENABLED' }),
-    );
-    const measured = await digest(got.Body as AsyncIterable<Uint8Array> | undefined);
-    if (measured.sha256 !== result.sha256 || measured.bytes !== result.bytes)
-      throw failed(
-        `version ${versionId} of ${uri} has SHA-256 ${measured.sha256} and ${measured.bytes} bytes; the instance reported ${result.sha256} and ${result.bytes} bytes`,
-      );
-    // S3's own full-object checksum, when it kept one, must agree with what was read.
-    if (got.ChecksumSHA256 && got.ChecksumType !== 'COMPOSITE') {
-      const s3Sha = Buffer.from(got.ChecksumSHA256, 'base64').toString('hex');
-      if (s3Sha !== measured.sha256)
-        throw failed(
-          `S3's SHA-256 of version ${versionId} of ${uri} is ${s3Sha}, the bytes read hash to ${measured.sha256}`,
-        );
+    try {
+      return await verify(input);
+    } finally {
+      await restoreProfileAfterCapture(input);
     }
-    const retainUntil = got.ObjectLockRetainUntilDate ? new Date(got.ObjectLockRetainUntilDate) : undefined;
-    if (!got.ObjectLockMode || !retainUntil || retainUntil <= new Date())
-      throw failed(`version ${versionId} of ${uri} is not under Object Lock`);
-
-    const plan = (await requireCase(input.caseId)).memoryPlan;
-    const verifiedAt = new Date().toISOString();
-    await addArtifact(input.caseId, {
-      kind: 'memory',
-      uri,
-      sha256: measured.sha256,
-      bytes: measured.bytes,
-      source: `${input.account}/${input.region}/${input.instanceId}`,
-      createdAt: verifiedAt,
-      details: {
-        versionId,
-        objectLock: { mode: got.ObjectLockMode, retainUntil: retainUntil.toISOString() },
-        verifiedAt,
-        verifiedBy: 'forensics account: exact version re-read and hashed by the steps',
-        kmsKeyId: got.SSEKMSKeyId,
-        kernel: result.kernel,
-        arch: result.arch,
-        tool: result.tool,
-        toolSha256: result.toolSha256,
-        commandId: m.commandId,
-        startedAt: m.startedAt,
-        finishedAt: m.finishedAt,
-        order: plan?.order,
-        memoryFirst: plan?.memoryFirst,
-      },
-    });
-    return { uri, versionId, sha256: measured.sha256, bytes: measured.bytes, lock: got.ObjectLockMode };
   },
   report: (out) => ({
     outcome: 'succeeded',
     detail: `${out.uri} version ${out.versionId}: ${out.bytes} bytes, sha256 ${out.sha256} re-read in the forensics account; ${out.lock} lock`,
   }),
 });
+
+async function verify(input: TargetInput & { memory: MemoryState }) {
+  const m = input.memory;
+  const result = m.result;
+  if (!m.done || !result) throw failed(`the capture of ${input.instanceId} has no result to verify`);
+  const s3 = m.bucketRegion === homeRegion() ? own().s3() : ownS3In(m.bucketRegion);
+  const uri = `s3://${m.bucket}/${m.key}`;
+  const listed = await s3.send(
+    new ListObjectVersionsCommand({ Bucket: m.bucket, Prefix: m.key, MaxKeys: 100 }),
+  );
+  const versions = (listed.Versions ?? []).filter((v) => v.Key === m.key);
+  const markers = (listed.DeleteMarkers ?? []).filter((v) => v.Key === m.key);
+  if (versions.length === 0) throw failed(`nothing is stored under ${uri}`);
+  if (versions.length > 1 || markers.length > 0)
+    throw failed(
+      `${uri} has ${versions.length} versions and ${markers.length} delete markers; the capture writes one, so which is its upload cannot be told`,
+    );
+  const versionId = result.versionId ?? versions[0]!.VersionId;
+  if (!versionId || versionId !== versions[0]!.VersionId)
+    throw failed(`the capture reports version ${result.versionId} of ${uri}, which is not the one stored`);
+
+  const got = await s3.send(
+    new GetObjectCommand({ Bucket: m.bucket, Key: m.key, VersionId: versionId, ChecksumMode: 'ENABLED' }),
+  );
+  const measured = await digest(got.Body as AsyncIterable<Uint8Array> | undefined);
+  if (measured.sha256 !== result.sha256 || measured.bytes !== result.bytes)
+    throw failed(
+      `version ${versionId} of ${uri} has SHA-256 ${measured.sha256} and ${measured.bytes} bytes; the instance reported ${result.sha256} and ${result.bytes} bytes`,
+    );
+  // S3's own full-object checksum, when it kept one, must agree with what was read.
+  if (got.ChecksumSHA256 && got.ChecksumType !== 'COMPOSITE') {
+    const s3Sha = Buffer.from(got.ChecksumSHA256, 'base64').toString('hex');
+    if (s3Sha !== measured.sha256)
+      throw failed(
+        `S3's SHA-256 of version ${versionId} of ${uri} is ${s3Sha}, the bytes read hash to ${measured.sha256}`,
+      );
+  }
+  const retainUntil = got.ObjectLockRetainUntilDate ? new Date(got.ObjectLockRetainUntilDate) : undefined;
+  if (!got.ObjectLockMode || !retainUntil || retainUntil <= new Date())
+    throw failed(`version ${versionId} of ${uri} is not under Object Lock`);
+
+  const plan = (await requireCase(input.caseId)).memoryPlan;
+  const verifiedAt = new Date().toISOString();
+  await addArtifact(input.caseId, {
+    kind: 'memory',
+    uri,
+    sha256: measured.sha256,
+    bytes: measured.bytes,
+    source: `${input.account}/${input.region}/${input.instanceId}`,
+    createdAt: verifiedAt,
+    details: {
+      versionId,
+      objectLock: { mode: got.ObjectLockMode, retainUntil: retainUntil.toISOString() },
+      verifiedAt,
+      verifiedBy: 'forensics account: exact version re-read and hashed by the steps',
+      kmsKeyId: got.SSEKMSKeyId,
+      kernel: result.kernel,
+      arch: result.arch,
+      tool: result.tool,
+      toolSha256: result.toolSha256,
+      commandId: m.commandId,
+      startedAt: m.startedAt,
+      finishedAt: m.finishedAt,
+      order: plan?.order,
+      memoryFirst: plan?.memoryFirst,
+    },
+  });
+  return { uri, versionId, sha256: measured.sha256, bytes: measured.bytes, lock: got.ObjectLockMode };
+}

@@ -120,6 +120,26 @@ describe('Memory evidence: what the workflow sends and who uploads', () => {
   });
 });
 
+describe('Memory evidence: an analysis gets its instance profile back', () => {
+  it('puts the quarantine profile on only for the upload, then restores what the instance had (here: none)', async () => {
+    const { target } = await caseOn(SEEDED.instances.noEndpoints, REGION, ['analyze']);
+    const profiles = () =>
+      [...world.org.world.region(MEMBER, REGION).associations.values()]
+        .filter((a) => a.instanceId === SEEDED.instances.noEndpoints && a.state === 'associated')
+        .map((a) => a.profileArn.split('/').pop());
+
+    const started = (await handler({ step: 'startMemoryCapture', ...target })) as any;
+    const during = profiles();
+    let state = started;
+    for (let i = 0; i < 5 && !state.done; i++)
+      state = await handler({ step: 'pollMemoryCapture', ...target, memory: state });
+    await handler({ step: 'verifyEvidence', ...target, memory: state });
+
+    expect(during).toEqual(['ForensicsBot-Quarantine']);
+    expect(profiles()).toEqual([]);
+  });
+});
+
 describe('Memory evidence: verified in the forensics account', () => {
   it('a Contain case captures memory, re-reads the exact version, hashes it and records version and lock', async () => {
     const record = await openTestCase(SEEDED.instances.demo, ['contain']);
