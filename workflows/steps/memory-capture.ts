@@ -37,9 +37,32 @@ export const CaptureResultSchema = z.looseObject({
   arch: z.enum(['x86_64', 'aarch64']),
   tool: z.string().max(100),
   toolSha256: SHA256,
+  toolVersion: z.string().max(200).optional(),
+  /** The AVML source used (`/proc/kcore`, `/dev/crash`, …) and the `/proc/version` banner. */
+  source: z.string().max(200).optional(),
+  banner: z.string().max(600).optional(),
+  /**
+   * What examination needs, uploaded beside the image (`<Key>.system.tar`: /proc/version, uname -m,
+   * os-release, BTF, System.map, kallsyms), each file hashed; null when the image is complete but it was not
+   * uploaded (exit 7).
+   */
+  system: z
+    .object({
+      key: z.string().regex(/^CASE-\d{8}-[0-9A-HJKMNP-TV-Z]{4}\/memory\/[A-Za-z0-9._-]{1,250}$/),
+      sha256: SHA256,
+      bytes: z.number().int().nonnegative(),
+      files: z.array(
+        z.object({ name: z.string().max(200), sha256: SHA256, bytes: z.number().int().nonnegative() }),
+      ),
+    })
+    .nullable()
+    .optional(),
   /** Not in the contract's line today; used when a script gives the upload's own VersionId. */
   versionId: z.string().max(1024).optional(),
 });
+
+/** Exit code of the script when the image is complete but its examination context was not uploaded. */
+const IMAGE_WITHOUT_CONTEXT = 7;
 export type CaptureResult = z.infer<typeof CaptureResultSchema>;
 
 /** The poll state carried by the workflow between polls (never credentials: there are none). */
@@ -310,7 +333,9 @@ export const pollMemoryCapture = defineStep({
     }
     const stdout = 'StandardOutputContent' in out ? (out.StandardOutputContent ?? '') : '';
     const stderr = 'StandardErrorContent' in out ? (out.StandardErrorContent ?? '') : '';
-    if (status !== 'Success') {
+    const responseCode = 'ResponseCode' in out ? out.ResponseCode : undefined;
+    const imageOnly = status === 'Failed' && responseCode === IMAGE_WITHOUT_CONTEXT;
+    if (status !== 'Success' && !imageOnly) {
       await restoreProfileAfterCapture(input);
       throw new MemoryCaptureFailedError(
         `Memory capture of ${input.instanceId} ${status.toLowerCase()}: ${lastLine(stderr) || lastLine(stdout) || 'no output'}`,

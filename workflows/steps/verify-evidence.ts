@@ -4,7 +4,7 @@ import { createAwsClient, homeRegion } from '../../bot/core/aws-clients.js';
 import { addArtifact, requireCase } from '../../bot/core/case-store.js';
 import { own, retrying } from '../aws/member.js';
 import { MemoryCaptureFailedError } from '../errors.js';
-import { MemoryState, restoreProfileAfterCapture } from './memory-capture.js';
+import { type CaptureResult, MemoryState, restoreProfileAfterCapture } from './memory-capture.js';
 import { defineStep, TargetInput } from './step.js';
 
 const clients = new Map<string, S3Client>();
@@ -38,8 +38,9 @@ const failed = (text: string) =>
  * version under its key (the capture writes a new key; a second version means something else wrote there,
  * and which one the capture made cannot be told); that exact version is re-read and hashed here, by the
  * bot's own code, not the suspect's binaries; its SHA-256 and size must be what the capture reported, and
- * it must be under Object Lock. The artifact records the version, its lock, the tool and its hash, the
- * kernel and the architecture (what examination needs to pick symbols).
+ * it must be under Object Lock. The examination context beside it (`<Key>.system.tar`) is verified the
+ * same way. The artifact records the version, its lock, the tool and its hash, the kernel, the architecture
+ * and the context's files (symbols: System.map, kallsyms, BTF).
  */
 export const verifyEvidence = defineStep({
   name: 'verifyEvidence',
@@ -58,45 +59,65 @@ export const verifyEvidence = defineStep({
   }),
 });
 
-async function verify(input: TargetInput & { memory: MemoryState }) {
-  const m = input.memory;
-  const result = m.result;
-  if (!m.done || !result) throw failed(`the capture of ${input.instanceId} has no result to verify`);
-  const s3 = m.bucketRegion === homeRegion() ? own().s3() : ownS3In(m.bucketRegion);
-  const uri = `s3://${m.bucket}/${m.key}`;
-  const listed = await s3.send(
-    new ListObjectVersionsCommand({ Bucket: m.bucket, Prefix: m.key, MaxKeys: 100 }),
-  );
-  const versions = (listed.Versions ?? []).filter((v) => v.Key === m.key);
-  const markers = (listed.DeleteMarkers ?? []).filter((v) => v.Key === m.key);
-  if (versions.length === 0) throw failed(`nothing is stored under ${uri}`);
+/** The one version under `key`; a second version or a delete marker makes the evidence ambiguous. */
+async function onlyVersion(region: string, bucket: string, key: string): Promise<string> {
+  const s3 = region === homeRegion() ? own().s3() : ownS3In(region);
+  const uri = `s3://${bucket}/${key}`;
+  const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 100 }));
+  const versions = (listed.Versions ?? []).filter((v) => v.Key === key);
+  const markers = (listed.DeleteMarkers ?? []).filter((v) => v.Key === key);
+  if (versions.length === 0 || !versions[0]!.VersionId) throw failed(`nothing is stored under ${uri}`);
   if (versions.length > 1 || markers.length > 0)
     throw failed(
       `${uri} has ${versions.length} versions and ${markers.length} delete markers; the capture writes one, so which is its upload cannot be told`,
     );
-  const versionId = result.versionId ?? versions[0]!.VersionId;
-  if (!versionId || versionId !== versions[0]!.VersionId)
-    throw failed(`the capture reports version ${result.versionId} of ${uri}, which is not the one stored`);
+  return versions[0]!.VersionId!;
+}
 
+/** Re-reads one exact version and hashes it; S3's full-object checksum, when it kept one, must agree. */
+async function readVersion(region: string, bucket: string, key: string, versionId: string) {
+  const s3 = region === homeRegion() ? own().s3() : ownS3In(region);
   const got = await s3.send(
-    new GetObjectCommand({ Bucket: m.bucket, Key: m.key, VersionId: versionId, ChecksumMode: 'ENABLED' }),
+    new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, ChecksumMode: 'ENABLED' }),
   );
   const measured = await digest(got.Body as AsyncIterable<Uint8Array> | undefined);
-  if (measured.sha256 !== result.sha256 || measured.bytes !== result.bytes)
-    throw failed(
-      `version ${versionId} of ${uri} has SHA-256 ${measured.sha256} and ${measured.bytes} bytes; the instance reported ${result.sha256} and ${result.bytes} bytes`,
-    );
-  // S3's own full-object checksum, when it kept one, must agree with what was read.
   if (got.ChecksumSHA256 && got.ChecksumType !== 'COMPOSITE') {
     const s3Sha = Buffer.from(got.ChecksumSHA256, 'base64').toString('hex');
     if (s3Sha !== measured.sha256)
       throw failed(
-        `S3's SHA-256 of version ${versionId} of ${uri} is ${s3Sha}, the bytes read hash to ${measured.sha256}`,
+        `S3's SHA-256 of version ${versionId} of s3://${bucket}/${key} is ${s3Sha}, the bytes read hash to ${measured.sha256}`,
       );
   }
+  return { got, measured };
+}
+
+/** The hash and size read must be the ones the instance reported. */
+function sameAsReported(
+  what: string,
+  measured: { sha256: string; bytes: number },
+  reported: { sha256: string; bytes: number },
+) {
+  if (measured.sha256 !== reported.sha256 || measured.bytes !== reported.bytes)
+    throw failed(
+      `${what} has SHA-256 ${measured.sha256} and ${measured.bytes} bytes; the instance reported ${reported.sha256} and ${reported.bytes} bytes`,
+    );
+}
+
+async function verify(input: TargetInput & { memory: MemoryState }) {
+  const m = input.memory;
+  const result = m.result;
+  if (!m.done || !result) throw failed(`the capture of ${input.instanceId} has no result to verify`);
+  const uri = `s3://${m.bucket}/${m.key}`;
+  const stored = await onlyVersion(m.bucketRegion, m.bucket, m.key);
+  const versionId = result.versionId ?? stored;
+  if (versionId !== stored)
+    throw failed(`the capture reports version ${result.versionId} of ${uri}, which is not the one stored`);
+  const { got, measured } = await readVersion(m.bucketRegion, m.bucket, m.key, versionId);
+  sameAsReported(`version ${versionId} of ${uri}`, measured, result);
   const retainUntil = got.ObjectLockRetainUntilDate ? new Date(got.ObjectLockRetainUntilDate) : undefined;
   if (!got.ObjectLockMode || !retainUntil || retainUntil <= new Date())
     throw failed(`version ${versionId} of ${uri} is not under Object Lock`);
+  const system = await verifySystem(m.bucketRegion, m.bucket, m.key, result.system);
 
   const plan = (await requireCase(input.caseId)).memoryPlan;
   const verifiedAt = new Date().toISOString();
@@ -116,7 +137,12 @@ async function verify(input: TargetInput & { memory: MemoryState }) {
       kernel: result.kernel,
       arch: result.arch,
       tool: result.tool,
+      toolVersion: result.toolVersion,
       toolSha256: result.toolSha256,
+      source: result.source,
+      banner: result.banner,
+      // what examination needs (symbols: System.map, kallsyms, BTF), verified as the image is
+      system,
       commandId: m.commandId,
       startedAt: m.startedAt,
       finishedAt: m.finishedAt,
@@ -125,4 +151,30 @@ async function verify(input: TargetInput & { memory: MemoryState }) {
     },
   });
   return { uri, versionId, sha256: measured.sha256, bytes: measured.bytes, lock: got.ObjectLockMode };
+}
+
+/**
+ * The examination context beside the image (`<Key>.system.tar`), verified like the image. Its absence is
+ * recorded, not fatal (the image alone is evidence; examination will lack its symbols); a mismatch is fatal
+ * (the instance reported something S3 does not hold).
+ */
+async function verifySystem(
+  region: string,
+  bucket: string,
+  imageKey: string,
+  system: CaptureResult['system'],
+) {
+  if (!system) return { missing: 'the capture did not upload its examination context' };
+  if (system.key !== `${imageKey}.system.tar`)
+    throw failed(`the examination context is reported under ${system.key}, not beside the image`);
+  const versionId = await onlyVersion(region, bucket, system.key);
+  const { measured } = await readVersion(region, bucket, system.key, versionId);
+  sameAsReported(`version ${versionId} of s3://${bucket}/${system.key}`, measured, system);
+  return {
+    uri: `s3://${bucket}/${system.key}`,
+    versionId,
+    sha256: measured.sha256,
+    bytes: measured.bytes,
+    files: system.files,
+  };
 }

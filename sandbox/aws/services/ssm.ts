@@ -11,8 +11,9 @@
  * derived from the instance id (size = the instance's simulated RAM) to `s3://Bucket/Key` **as the instance's
  * own instance profile role** (no credential travels in the command), naming `KmsKeyId` for SSE-KMS — so the
  * bucket's policy (the deploy's, `s3-policy.ts`) decides. The upload must reach the bucket's region: an S3
- * endpoint serves only buckets of its own region, and another region needs an internet path. Its output
- * ends with `{"sha256","bytes","kernel","arch","tool","toolSha256"}`. A failed capture (the faults'
+ * endpoint serves only buckets of its own region, and another region needs an internet path. Beside the image
+ * it uploads the examination context (`<Key>.system.tar`). Its output ends as the script's does:
+ * `{"sha256","bytes","kernel","arch","tool","toolVersion","toolSha256","source","banner","system"}`. A failed capture (the faults'
  * `memoryCapture` failures or a refusal) leaves nothing under `Key`: the script aborts its multipart upload.
  */
 import { createHash } from 'node:crypto';
@@ -150,7 +151,8 @@ function captureMemory(ctx: CallContext, inv: CommandInvocation, instance: Insta
       3,
       `avml-${arch}: SHA-256 ${toolSha256} is not the expected ${param(inv, 'AvmlSha256')}; refusing to run it`,
     );
-  const tool = `avml ${SANDBOX_AVML.version}`;
+  const tool = 'avml';
+  const toolVersion = `avml ${SANDBOX_AVML.version} (current CLI)`;
   const bucket = ctx.world.buckets.get(bucketName);
   const bucketRegion = bucket?.region ?? param(inv, 'Region') ?? ctx.here.region;
   if (fault === 'region-unreachable' || !reachesBucket(ctx.here, instance, bucketRegion))
@@ -202,9 +204,56 @@ function captureMemory(ctx: CallContext, inv: CommandInvocation, instance: Insta
     );
   }
   inv.stdout += `streamed ${image.length} bytes to s3://${bucketName}/${key}\n`;
-  inv.stdout += `${JSON.stringify({ sha256, bytes: image.length, kernel: instance.kernelRelease, arch, tool, toolSha256 })}\n`;
-  inv.status = 'Success';
-  inv.responseCode = 0;
+  // Beside the image: what examination needs, as the script uploads it (`<Key>.system.tar`).
+  const context = systemContext(instance, arch);
+  const systemKey = `${key}.system.tar`;
+  let system: Record<string, unknown> | null = null;
+  try {
+    putObject(s3, uploader, {
+      bucket: bucketName,
+      key: systemKey,
+      body: context.archive,
+      metadata: { 'case-id': param(inv, 'CaseId') ?? '', 'kernel-release': instance.kernelRelease, arch },
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: param(inv, 'KmsKeyId'),
+    });
+    system = {
+      key: systemKey,
+      sha256: createHash('sha256').update(context.archive).digest('hex'),
+      bytes: context.archive.length,
+      files: context.files,
+    };
+  } catch (error) {
+    inv.stderr += `the image is complete, but its examination context was not uploaded: ${error instanceof Error ? error.message : String(error)}\n`;
+  }
+  const banner = context.banner;
+  inv.stdout += `${JSON.stringify({ sha256, bytes: image.length, kernel: instance.kernelRelease, arch, tool, toolVersion, toolSha256, source: '/proc/kcore', banner, system })}\n`;
+  // Exit 7: the image is complete, its context is not (SSM reports Failed with that code).
+  inv.status = system ? 'Success' : 'Failed';
+  inv.responseCode = system ? 0 : 7;
+}
+
+/**
+ * The examination context of a simulated instance: the files the script collects (the kernel banner,
+ * `uname -m`, os-release, System.map, kallsyms), each hashed, and one archive of them standing for the
+ * script's tar (the simulation does not write the tar format; its bytes are hashed and verified the same).
+ */
+function systemContext(instance: Instance, arch: string) {
+  const banner = `Linux version ${instance.kernelRelease} (mockbuild@sandbox) #1 SMP`;
+  const contents: [string, string][] = [
+    ['proc-version', `${banner}\n`],
+    ['uname-m', `${arch}\n`],
+    ['os-release', 'NAME="Amazon Linux"\nVERSION="2023"\n'],
+    [`System.map-${instance.kernelRelease}`, 'ffffffff81000000 T _text\n'],
+    ['kallsyms', 'ffffffff81000000 T _text\n'],
+  ];
+  const files = contents.map(([name, text]) => ({
+    name,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    bytes: Buffer.byteLength(text),
+  }));
+  const archive = Buffer.from(contents.map(([name, text]) => `${name}\n${text}`).join(''));
+  return { banner, files, archive };
 }
 
 /** One poll: progress when the agent is reachable, time out when the command's time is up. */

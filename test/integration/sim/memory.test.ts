@@ -101,8 +101,17 @@ describe('Function: memory capture through SSM into the evidence bucket', () => 
       bytes: image.length,
       kernel: expect.stringMatching(/amzn/),
       arch: 'x86_64',
-      tool: 'avml 0.14.0',
+      tool: 'avml',
+      toolVersion: 'avml 0.14.0 (current CLI)',
       toolSha256: SANDBOX_AVML.x86_64,
+      source: '/proc/kcore',
+      banner: expect.stringContaining(last.kernel),
+      system: {
+        key: `${key}.system.tar`,
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        bytes: expect.any(Number),
+        files: expect.arrayContaining([expect.objectContaining({ name: 'kallsyms' })]),
+      },
     });
     const object = org.state().buckets[0]!.objects.find((o) => o.key === key)!;
     expect(object).toMatchObject({ sha256, bytes: image.length });

@@ -156,7 +156,15 @@ describe('Memory evidence: verified in the forensics account', () => {
       versionId: version!.versionId,
       objectLock: { mode: 'GOVERNANCE', retainUntil: version!.retainUntil!.toISOString() },
       arch: 'x86_64',
-      tool: 'avml 0.14.0',
+      tool: 'avml',
+      toolVersion: 'avml 0.14.0 (current CLI)',
+      system: {
+        uri: `${artifact.uri}.system.tar`,
+        versionId: expect.any(String),
+        files: expect.arrayContaining([
+          expect.objectContaining({ name: expect.stringMatching(/^System\.map-/) }),
+        ]),
+      },
       toolSha256: SANDBOX_AVML.x86_64,
       kernel: expect.stringMatching(/amzn/),
       order: 'isolate-first',
