@@ -100,7 +100,7 @@ export const DecisionSchema = z.object({
 export type Decision = z.infer<typeof DecisionSchema>;
 
 export const ArtifactSchema = z.object({
-  kind: z.enum(['memory', 'disk-snapshot', 'manifest', 'log', 'other']),
+  kind: z.enum(['memory', 'disk-snapshot', 'disk-image', 'manifest', 'log', 'other']),
   uri: z.string(),
   sha256: z
     .string()

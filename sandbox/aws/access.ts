@@ -55,11 +55,17 @@ const IAM_PREFIX: Record<ServiceKey, string> = {
   elb: 'elasticloadbalancing',
   elbv2: 'elasticloadbalancing',
   securityhub: 'securityhub',
+  ebs: 'ebs',
 };
 
 const S3_ACTIONS: Record<string, string> = {
   ListObjectsV2: 'ListBucket',
   HeadObject: 'GetObject',
+  // Multipart uploads are authorized as IAM names them.
+  CreateMultipartUpload: 'PutObject',
+  UploadPart: 'PutObject',
+  CompleteMultipartUpload: 'PutObject',
+  ListParts: 'ListMultipartUploadParts',
 };
 
 /** The IAM action and resource a call is authorized as. */

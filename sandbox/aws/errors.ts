@@ -4,6 +4,7 @@
  * `$metadata.httpStatusCode`, so SDK retries and `error.name` checks behave as they do against AWS.
  */
 import * as autoscaling from '@aws-sdk/client-auto-scaling';
+import * as ebs from '@aws-sdk/client-ebs';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as elb from '@aws-sdk/client-elastic-load-balancing';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -24,7 +25,8 @@ export type ServiceKey =
   | 'autoscaling'
   | 'elb'
   | 'elbv2'
-  | 'securityhub';
+  | 'securityhub'
+  | 'ebs';
 
 // biome-ignore lint/suspicious/noExplicitAny: each exception class declares its own options type.
 type ExceptionCtor = new (options: any) => Error;
@@ -57,6 +59,7 @@ const services: Record<ServiceKey, { module: Record<string, unknown>; base: Exce
       base: securityhub.SecurityHubServiceException,
       client: 'SecurityHubClient',
     },
+    ebs: { module: ebs, base: ebs.EBSServiceException, client: 'EBSClient' },
   };
 
 /** The service a client class name belongs to (`EC2Client` -> `ec2`), or undefined when not simulated. */
@@ -106,6 +109,7 @@ export const THROTTLE: Record<ServiceKey, [string, number]> = {
   ssm: ['ThrottlingException', 400],
   kms: ['ThrottlingException', 400],
   securityhub: ['TooManyRequestsException', 429],
+  ebs: ['ThrottlingException', 400],
 };
 
 /** The error name each service uses when the caller lacks permission. */
@@ -120,4 +124,5 @@ export const DENIED: Record<ServiceKey, [string, number]> = {
   ssm: ['AccessDeniedException', 400],
   kms: ['AccessDeniedException', 400],
   securityhub: ['AccessDeniedException', 403],
+  ebs: ['AccessDeniedException', 403],
 };

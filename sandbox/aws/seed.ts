@@ -6,6 +6,7 @@
  */
 import { SECURITY_PRINCIPAL_ROLE } from './access.js';
 import { evidenceBucketPolicy } from './evidence-policy.js';
+import { seededVolumeContent } from './volume-trees.js';
 import type { OrgSettings } from './handler.js';
 import { isAllowAll } from './network.js';
 import type { KmsKey, RegionState, Rule, SecurityGroup, World } from './world.js';
@@ -159,6 +160,7 @@ function addInstance(world: World, r: RegionState, spec: InstanceSpec, launchTim
       instanceId: spec.id,
       deviceName,
       tags: { Name: `${spec.name}-${index === 0 ? 'root' : 'data'}` },
+      content: seededVolumeContent(spec.id, index, v.sizeGiB),
     });
     return { deviceName, volumeId, deleteOnTermination: v.deleteOnTermination };
   });
@@ -436,7 +438,7 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
             subnetIds: [net.a1],
             groupIds: [[net.web.groupId]],
             profile: SEEDED.profiles.web,
-            volumes: [{ sizeGiB: 8, key: ebs, deleteOnTermination: true }],
+            volumes: [{ sizeGiB: 1, key: ebs, deleteOnTermination: true }],
             memoryBytes: 512 * 1024,
           },
           launched,
@@ -451,7 +453,7 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
             subnetIds: [net.a2],
             groupIds: [[net.app.groupId]],
             profile: SEEDED.profiles.app,
-            volumes: [{ sizeGiB: 8, key: data, deleteOnTermination: true }],
+            volumes: [{ sizeGiB: 1, key: data, deleteOnTermination: true }],
             memoryBytes: 384 * 1024,
           },
           launched,
@@ -469,7 +471,7 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
       subnetIds: [eu.a1],
       groupIds: [[eu.web.groupId]],
       profile: SEEDED.profiles.web,
-      volumes: [{ sizeGiB: 8, key: KEYS.awsEbs('333333333333', 'eu-west-1'), deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, key: KEYS.awsEbs('333333333333', 'eu-west-1'), deleteOnTermination: true }],
       memoryBytes: 320 * 1024,
       architecture: 'arm64',
     },
@@ -496,8 +498,8 @@ function seedMainRegion(
       groupIds: [[net.web.groupId]],
       profile: SEEDED.profiles.web,
       volumes: [
-        { sizeGiB: 8, key: ebs, deleteOnTermination: true },
-        { sizeGiB: 20, key: data, deleteOnTermination: true },
+        { sizeGiB: 1, key: ebs, deleteOnTermination: true },
+        { sizeGiB: 1, key: data, deleteOnTermination: true },
       ],
       memoryBytes: 1024 * 1024,
       tags: { Environment: 'production' },
@@ -513,7 +515,7 @@ function seedMainRegion(
       subnetIds: [net.a1, net.a2, net.a2],
       groupIds: [[net.app.groupId], [net.app.groupId, net.mgmt.groupId], [net.mgmt.groupId]],
       profile: SEEDED.profiles.app,
-      volumes: [{ sizeGiB: 8, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, deleteOnTermination: true }],
       memoryBytes: 768 * 1024,
     },
     launched,
@@ -527,7 +529,7 @@ function seedMainRegion(
       subnetIds: [net.a1],
       groupIds: [[net.web.groupId]],
       profile: SEEDED.profiles.web,
-      volumes: [{ sizeGiB: 8, key: ebs, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, key: ebs, deleteOnTermination: true }],
       memoryBytes: 256 * 1024,
       tags: { 'aws:autoscaling:groupName': SEEDED.autoScalingGroup },
     },
@@ -542,7 +544,7 @@ function seedMainRegion(
       subnetIds: [net.a2],
       groupIds: [[net.web.groupId]],
       profile: SEEDED.profiles.web,
-      volumes: [{ sizeGiB: 8, key: ebs, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, key: ebs, deleteOnTermination: true }],
       memoryBytes: 256 * 1024,
       tags: { 'aws:autoscaling:groupName': SEEDED.autoScalingGroup },
     },
@@ -556,7 +558,7 @@ function seedMainRegion(
       name: 'legacy-1',
       subnetIds: [net.b1],
       groupIds: [[net.legacy.groupId]],
-      volumes: [{ sizeGiB: 8, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, deleteOnTermination: true }],
       memoryBytes: 2 * 1024 * 1024,
       autoPublicIp: '54.90.12.34',
     },
@@ -570,7 +572,7 @@ function seedMainRegion(
       name: 'appliance-1',
       subnetIds: [net.a2],
       groupIds: [[net.mgmt.groupId]],
-      volumes: [{ sizeGiB: 8, deleteOnTermination: true }],
+      volumes: [{ sizeGiB: 1, deleteOnTermination: true }],
       memoryBytes: 256 * 1024,
       ssmManaged: false,
     },

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { IpPermission, Tag } from '@aws-sdk/client-ec2';
 import type { BucketPolicy } from './services/s3-policy.js';
+import type { VolumeContent } from './volume-content.js';
 
 export type Tags = Record<string, string>;
 
@@ -114,6 +115,8 @@ export interface Volume {
   instanceId?: string;
   deviceName?: string;
   tags: Tags;
+  /** The volume's blocks (absent: a volume never written, all zeros). */
+  content?: VolumeContent;
 }
 
 export interface ProfileAssociation {
@@ -170,6 +173,10 @@ export interface Snapshot {
   copiedFrom?: { snapshotId: string; account: string; region: string };
   instanceId?: string;
   deleted: boolean;
+  /** The blocks captured (the volume's at creation, the source's for a copy). */
+  content?: VolumeContent;
+  /** EBS Snapshot Lock (LockSnapshot): no deletion until `lockedUntil`. */
+  lock?: { mode: 'compliance' | 'governance'; lockedUntil: Date; createdOn: Date };
 }
 
 export interface KmsKey {

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -233,9 +234,30 @@ export function forensics(region: string, caseId: string) {
       role: roleArn.split('/').pop() ?? roleArn,
     });
     clientCache.set(key, client);
+    forensicsCredentials.set(key, credentials);
   }
-  return { ec2: () => client };
+  return {
+    ec2: () => client,
+    /**
+     * The EBS direct APIs in the forensics account, with the SDK's own retries off: the imager paces and
+     * retries each block itself (`workflows/imager/fetch-block.ts`), so a throttled block is counted once.
+     */
+    ebs: () => {
+      const ebsKey = `${key}/ebs`;
+      let ebs = clientCache.get(ebsKey) as EBSClient | undefined;
+      if (!ebs) {
+        ebs = createAwsClient(EBSClient, {
+          region,
+          credentials: forensicsCredentials.get(key)!,
+          maxAttempts: 1,
+        });
+        clientCache.set(ebsKey, ebs);
+      }
+      return ebs;
+    },
+  };
 }
+const forensicsCredentials = new Map<string, () => Promise<AwsCredentialIdentity>>();
 
 const MAX_ATTEMPTS = 8;
 const BASE_DELAY_MS = 50;

@@ -506,6 +506,38 @@ export function acquireDiskDefinition() {
       RecordSnapshots: step('recordSnapshots', {
         params: { ...disk, 'retainArtefacts.$': '$.RetainArtefacts' },
         resultPath: '$.Recorded',
+        next: 'StartDiskImages',
+        onError,
+      }),
+      // Raw images from the locked copies (issue 11): one chunk per volume per invocation, looped, so no
+      // image is bound by Lambda's 15 minutes; a failed chunk is retried with the same input (its resume point).
+      StartDiskImages: step('startDiskImages', {
+        params: disk,
+        resultPath: '$.Imaging',
+        next: 'ImagesDone',
+        onError,
+      }),
+      ImagesDone: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.Imaging.done', BooleanEquals: false, Next: 'ImageDisks' }],
+        Default: 'RecordDiskImages',
+      },
+      ImageDisks: {
+        ...step('imageDisks', { params: { 'imaging.$': '$.Imaging' }, resultPath: '$.Imaging', next: 'ImagesDone', onError }),
+        Retry: [
+          ...RETRY,
+          {
+            ErrorEquals: ['BlockReadFailedError', 'BlockChecksumMismatchError', 'S3ServiceException', 'InternalError'],
+            IntervalSeconds: 5,
+            MaxAttempts: 3,
+            BackoffRate: 2,
+            JitterStrategy: 'FULL',
+          },
+        ],
+      },
+      RecordDiskImages: step('recordDiskImages', {
+        params: { ...disk, 'imaging.$': '$.Imaging' },
+        resultPath: '$.Images',
         onError,
       }),
       [onError]: fail('Disk evidence was not secured; the case says why.'),

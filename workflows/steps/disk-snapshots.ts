@@ -3,6 +3,7 @@ import {
   CreateSnapshotsCommand,
   DeleteSnapshotCommand,
   DescribeSnapshotsCommand,
+  LockSnapshotCommand,
   ModifySnapshotAttributeCommand,
   type Snapshot,
 } from '@aws-sdk/client-ec2';
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { addArtifact, requireCase } from '../../bot/core/case-store.js';
 import { forensics, member } from '../aws/member.js';
 import { PollLimitReachedError, SnapshotFailedError, StepNotConfiguredError } from '../errors.js';
+import { imagerSettings } from '../imager/settings.js';
 import { forensicsSettings, kmsKeyForRegion } from '../settings.js';
 import { CASE_TAG } from './instance.js';
 import type { OriginalConfig } from './record-configuration.js';
@@ -29,6 +31,8 @@ const VolumeEvidence = z.object({
   /** The copy owned by the forensics account: the evidence. */
   copyId: z.string().optional(),
   copyKmsKeyId: z.string().optional(),
+  /** The original snapshot's own point in time (`StartTime`): when the volume's data was captured. */
+  startTime: z.string().optional(),
 });
 type VolumeEvidence = z.infer<typeof VolumeEvidence>;
 
@@ -138,7 +142,14 @@ export const pollSnapshots = defineStep({
     const volumes = d.volumes.map((v) => {
       if (d.phase === 'snapshots') {
         const s = byId.get(v.snapshotId);
-        return s ? { ...v, encrypted: s.Encrypted ?? v.encrypted, kmsKeyId: s.KmsKeyId ?? v.kmsKeyId } : v;
+        return s
+          ? {
+              ...v,
+              encrypted: s.Encrypted ?? v.encrypted,
+              kmsKeyId: s.KmsKeyId ?? v.kmsKeyId,
+              startTime: s.StartTime ? new Date(s.StartTime).toISOString() : v.startTime,
+            }
+          : v;
       }
       if (d.phase === 'copies') {
         const s = byId.get(v.copyId);
@@ -293,6 +304,8 @@ export const recordSnapshots = defineStep({
   async run(input) {
     const settings = forensicsSettings();
     const at = new Date().toISOString();
+    const locks = await lockCopies(input);
+    const intermediates = await removeIntermediates(input);
     for (const v of input.disk.volumes) {
       await addArtifact(input.caseId, {
         kind: 'disk-snapshot',
@@ -310,29 +323,86 @@ export const recordSnapshots = defineStep({
           device: v.device,
           sizeGiB: v.sizeGiB,
           startedAt: input.disk.startedAt,
+          sourceSnapshotStartTime: v.startTime ?? null,
+          snapshotLock: locks.get(v.copyId ?? '') ?? null,
+          intermediates: intermediates.filter((i) => i.volumeId === v.volumeId),
         },
       });
     }
-    let deleted = 0;
-    if (!input.retainArtefacts) {
-      const ec2 = member(scopeOf(input)).ec2();
-      const intermediates = input.disk.volumes.flatMap((v) =>
-        v.reencrypted && v.shareableId ? [v.shareableId, v.snapshotId] : [v.snapshotId],
-      );
-      await Promise.all(
-        intermediates.map((id) =>
-          ec2.send(new DeleteSnapshotCommand({ SnapshotId: id })).catch((error: unknown) => {
-            if (error instanceof Error && error.name === 'InvalidSnapshot.NotFound') return;
-            throw error;
-          }),
-        ),
-      );
-      deleted = intermediates.length;
-    }
-    return { snapshots: input.disk.volumes.map((v) => v.copyId ?? ''), deleted };
+    const deleted = intermediates.filter((i) => i.fate === 'deleted').length;
+    const locked = [...locks.values()].filter((l) => l.mode !== 'none');
+    return {
+      snapshots: input.disk.volumes.map((v) => v.copyId ?? ''),
+      deleted,
+      retained: intermediates.length - deleted,
+      lock: locked[0] ? `${locked[0].mode} until ${locked[0].until}` : undefined,
+    };
   },
   report: (out) => ({
     outcome: 'succeeded',
-    detail: `${count(out.snapshots.length, 'snapshot')} in the forensics account (${out.snapshots.join(', ')})${out.deleted ? `; ${count(out.deleted, 'intermediate snapshot')} deleted` : '; intermediates retained'}`,
+    detail: `${count(out.snapshots.length, 'snapshot')} in the forensics account (${out.snapshots.join(', ')})${out.lock ? `, locked (EBS Snapshot Lock, ${out.lock})` : ', not locked (SNAPSHOT_LOCK_DAYS=0)'}${out.deleted ? `; ${count(out.deleted, 'intermediate snapshot')} in the member account deleted` : ''}${out.retained ? `; ${count(out.retained, 'intermediate snapshot')} in the member account retained` : ''}`,
   }),
 });
+
+/**
+ * EBS Snapshot Lock on each forensics copy, in compliance mode for `SNAPSHOT_LOCK_DAYS`: until then
+ * nobody (not even the forensics account's administrators) can delete the evidence snapshots.
+ */
+async function lockCopies(input: z.infer<typeof DiskInput>) {
+  const days = imagerSettings().SNAPSHOT_LOCK_DAYS;
+  const locks = new Map<string, { mode: 'compliance' | 'none'; days: number; until: string | null }>();
+  const ec2 = forensics(input.region, input.caseId).ec2();
+  for (const v of input.disk.volumes) {
+    if (!v.copyId) continue;
+    if (days === 0) {
+      locks.set(v.copyId, { mode: 'none', days: 0, until: null });
+      continue;
+    }
+    const out = await ec2.send(
+      new LockSnapshotCommand({ SnapshotId: v.copyId, LockMode: 'compliance', LockDuration: days }),
+    );
+    locks.set(v.copyId, {
+      mode: 'compliance',
+      days,
+      until: out.LockExpiresOn ? new Date(out.LockExpiresOn).toISOString() : null,
+    });
+  }
+  return locks;
+}
+
+/** What became of each member-account intermediate (original, re-encrypted copy): for the manifest. */
+async function removeIntermediates(input: z.infer<typeof DiskInput> & { retainArtefacts: boolean }) {
+  const ec2 = member(scopeOf(input)).ec2();
+  const items = input.disk.volumes.flatMap((v) => [
+    { volumeId: v.volumeId, snapshotId: v.snapshotId, role: 'original' as const },
+    ...(v.reencrypted && v.shareableId
+      ? [{ volumeId: v.volumeId, snapshotId: v.shareableId, role: 're-encrypted copy' as const }]
+      : []),
+  ]);
+  return Promise.all(
+    items.map(async (item) => {
+      const account = input.account;
+      if (input.retainArtefacts)
+        return {
+          ...item,
+          account,
+          fate: 'retained' as const,
+          why: 'the case asked to retain artefacts (RetainArtefacts)',
+        };
+      // Single-account mode: the original is in the forensics account and is the copy's source; it goes too.
+      try {
+        await ec2.send(new DeleteSnapshotCommand({ SnapshotId: item.snapshotId }));
+        return {
+          ...item,
+          account,
+          fate: 'deleted' as const,
+          why: 'the locked forensics copy is the evidence',
+        };
+      } catch (error) {
+        if (error instanceof Error && error.name === 'InvalidSnapshot.NotFound')
+          return { ...item, account, fate: 'already gone' as const, why: 'not found when deleting' };
+        throw error;
+      }
+    }),
+  );
+}

@@ -1,5 +1,6 @@
 import { awaitApproval, checkApprovalExpiry, recordDenial } from './approval.js';
 import { detachInstance } from './detach-instance.js';
+import { imageDisks, recordDiskImages, startDiskImages } from './disk-image.js';
 import {
   copySnapshots,
   pollSnapshots,
@@ -41,6 +42,9 @@ export const STEPS: Record<string, StepModule> = Object.fromEntries(
     reencryptSnapshots,
     copySnapshots,
     recordSnapshots,
+    startDiskImages,
+    imageDisks,
+    recordDiskImages,
     writeManifest,
     skipContainment,
     finishCase,

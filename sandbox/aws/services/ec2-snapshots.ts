@@ -119,6 +119,7 @@ export const ec2SnapshotHandlers: HandlerTable = {
           instanceId: instance.instanceId,
           tags: { ...(input.CopyTagsFromSource === 'volume' ? volume.tags : {}), ...tags },
           failing: failing(ctx, instance.instanceId, volume.volumeId),
+          content: volume.content,
         });
       });
       return { Snapshots: snapshots.map(view) };
@@ -139,6 +140,7 @@ export const ec2SnapshotHandlers: HandlerTable = {
         instanceId: volume!.instanceId,
         tags: listToTags(input.TagSpecifications?.flatMap((t) => t.Tags ?? [])),
         failing: failing(ctx, volume!.instanceId, volume!.volumeId),
+        content: volume!.content,
       });
       return view(snapshot);
     },
@@ -225,6 +227,7 @@ export const ec2SnapshotHandlers: HandlerTable = {
       copiedFrom: { snapshotId: source.snapshotId, account: source.ownerId, region: sourceRegion },
       instanceId: source.instanceId,
       failing: source.failing,
+      content: source.content,
     });
     return { SnapshotId: copy.snapshotId, Tags: tagsToList(copy.tags) };
   }),
@@ -270,8 +273,47 @@ export const ec2SnapshotHandlers: HandlerTable = {
   DeleteSnapshotCommand: handler<EC2.DeleteSnapshotCommandInput, EC2.DeleteSnapshotCommandOutput>(
     (ctx, input) => {
       const snapshot = own(ctx, input.SnapshotId);
+      if (snapshot.lock && snapshot.lock.lockedUntil > ctx.now())
+        ctx.fail(
+          'SnapshotLocked',
+          `The snapshot '${snapshot.snapshotId}' is locked in ${snapshot.lock.mode} mode until ${snapshot.lock.lockedUntil.toISOString()} and can't be deleted.`,
+        );
       snapshot.deleted = true;
       return {};
     },
   ),
+
+  /** EBS Snapshot Lock: a locked snapshot cannot be deleted until the lock expires (no cooling-off here). */
+  LockSnapshotCommand: handler<EC2.LockSnapshotCommandInput, EC2.LockSnapshotCommandOutput>((ctx, input) => {
+    const snapshot = own(ctx, input.SnapshotId);
+    if (input.LockMode !== 'compliance' && input.LockMode !== 'governance')
+      ctx.fail('InvalidParameterValue', `Value (${input.LockMode}) for parameter lockMode is invalid.`);
+    if ((input.LockDuration === undefined) === (input.ExpirationDate === undefined))
+      ctx.fail('InvalidParameterCombination', 'Specify either LockDuration or ExpirationDate.');
+    if (input.LockDuration !== undefined && (input.LockDuration < 1 || input.LockDuration > 36_500))
+      ctx.fail('InvalidParameterValue', 'LockDuration must be between 1 and 36500 days.');
+    if (snapshot.state !== 'completed')
+      ctx.fail('IncorrectState', `Snapshot is in invalid state - ${snapshot.state}`);
+    const now = ctx.now();
+    const until = input.ExpirationDate
+      ? new Date(input.ExpirationDate)
+      : new Date(now.getTime() + (input.LockDuration ?? 0) * 86_400_000);
+    // Compliance mode (past any cooling-off) can only be extended, never shortened or weakened.
+    if (snapshot.lock?.mode === 'compliance' && snapshot.lock.lockedUntil > now) {
+      if (input.LockMode !== 'compliance' || until < snapshot.lock.lockedUntil)
+        ctx.fail(
+          'InvalidParameterValue',
+          'A snapshot locked in compliance mode can only have its lock extended.',
+        );
+    }
+    snapshot.lock = { mode: input.LockMode, lockedUntil: until, createdOn: snapshot.lock?.createdOn ?? now };
+    return {
+      SnapshotId: snapshot.snapshotId,
+      LockState: input.LockMode,
+      LockDuration: input.LockDuration,
+      LockCreatedOn: snapshot.lock.createdOn,
+      LockExpiresOn: until,
+      LockDurationStartTime: now,
+    };
+  }),
 };

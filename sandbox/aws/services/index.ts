@@ -4,6 +4,7 @@
  */
 import type { ServiceKey } from '../errors.js';
 import type { HandlerTable } from '../handler.js';
+import { ebsHandlers } from './ebs.js';
 import { ec2InstanceHandlers } from './ec2-instances.js';
 import { ec2NetworkHandlers } from './ec2-network.js';
 import { ec2SnapshotHandlers } from './ec2-snapshots.js';
@@ -26,4 +27,5 @@ export const handlers: Record<ServiceKey, HandlerTable> = {
   elb: elbHandlers,
   elbv2: elbv2Handlers,
   securityhub: securityHubHandlers,
+  ebs: ebsHandlers,
 };

@@ -50,6 +50,9 @@ export function useWorkflowWorld(
       ...workflowVariables(world.org, apiUrl),
       MEMORY_POLL_SECONDS: '1',
       SNAPSHOT_POLL_SECONDS: '1',
+      // Raw images of the 1 GiB volumes take seconds and a GiB of the simulated S3 each: the workflow
+      // tests that image (disk-image.test.ts) ask for it with DISK_IMAGE=raw.
+      DISK_IMAGE: 'off',
       ...env,
     });
     for (const s of [
