@@ -70,6 +70,38 @@ function identityAllows(world: World, caller: Caller, action: string, resource: 
   return !!role && patternsAllow(role.allows, action, resource);
 }
 
+/** What the bucket policy (with the caller's identity policy) says of one request. */
+function verdictOf(
+  world: World,
+  bucket: Bucket & { policy: NonNullable<Bucket['policy']> },
+  caller: Caller,
+  access: S3Access,
+) {
+  return bucketAdmits(
+    bucket.policy,
+    {
+      action: access.action,
+      resource: access.resource,
+      principal: { account: caller.account, arn: caller.arn },
+      context: { ...principalContext(caller, SANDBOX_ORGANIZATION_ID), ...access.context },
+    },
+    bucket.owner,
+    identityAllows(world, caller, access.action, access.resource),
+  );
+}
+
+/**
+ * S3 answers a version's Object Lock headers only to a caller allowed `s3:GetObjectRetention` on it; to
+ * anyone else the version looks unlocked.
+ */
+function visibleLock(world: World, bucket: Bucket, caller: Caller, resource: string) {
+  if (!bucket.policy) return true;
+  return verdictOf(world, bucket as Bucket & { policy: NonNullable<Bucket['policy']> }, caller, {
+    action: 's3:GetObjectRetention',
+    resource,
+  }).admitted;
+}
+
 /** The bucket, if the caller may make this call on it; otherwise the error S3 answers. */
 export function authorize(
   ctx: { fail: CallContext['fail']; world: CallContext['world'] },
@@ -84,16 +116,11 @@ export function authorize(
       ctx.fail('AccessDenied', 'Access Denied', 403);
     return bucket!;
   }
-  const verdict = bucketAdmits(
-    bucket!.policy,
-    {
-      action: access.action,
-      resource: access.resource,
-      principal: { account: caller.account, arn: caller.arn },
-      context: { ...principalContext(caller, SANDBOX_ORGANIZATION_ID), ...access.context },
-    },
-    bucket!.owner,
-    identityAllows(ctx.world, caller, access.action, access.resource),
+  const verdict = verdictOf(
+    ctx.world,
+    bucket as Bucket & { policy: NonNullable<Bucket['policy']> },
+    caller,
+    access,
   );
   if (!verdict.admitted)
     ctx.fail(
@@ -231,7 +258,7 @@ function storeVersion(
       request.serverSideEncryption === 'AES256'
         ? undefined
         : request.kmsKeyId
-          ? keyOf(ctx, bucket, request.kmsKeyId)
+          ? keyOf(ctx, request.kmsKeyId)
           : bucket.kmsKeyArn,
   };
   bucket.objects.set(request.key, bucket.versioning ? [...versions, version] : [version]);
@@ -239,7 +266,7 @@ function storeVersion(
 }
 
 /** The key ARN a key-id header names (an alias ARN resolved in the bucket's account and region). */
-function keyOf(ctx: CallContext, bucket: Bucket, kmsKeyId: string): string {
+function keyOf(ctx: CallContext, kmsKeyId: string): string {
   const alias = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(alias\/.+)$/.exec(kmsKeyId);
   if (!alias) return kmsKeyId;
   const key = [...ctx.world.region(alias[2]!, alias[1]!).kmsKeys.values()].find((k) =>
@@ -260,7 +287,7 @@ function lockOf(ctx: CallContext, bucket: Bucket, request: Pick<PutRequest, 'loc
   };
 }
 
-function objectHeaders(v: S3ObjectVersion) {
+function objectHeaders(v: S3ObjectVersion, showLock = true) {
   return {
     ContentLength: v.body.length,
     ContentType: v.contentType ?? 'binary/octet-stream',
@@ -268,8 +295,8 @@ function objectHeaders(v: S3ObjectVersion) {
     VersionId: v.versionId,
     LastModified: v.lastModified,
     Metadata: v.metadata,
-    ObjectLockMode: v.lockMode,
-    ObjectLockRetainUntilDate: v.retainUntil,
+    ObjectLockMode: showLock ? v.lockMode : undefined,
+    ObjectLockRetainUntilDate: showLock ? v.retainUntil : undefined,
     ChecksumSHA256: Buffer.from(v.sha256, 'hex').toString('base64'),
     ChecksumType: 'FULL_OBJECT' as const,
     ServerSideEncryption: v.kmsKeyArn ? ('aws:kms' as const) : ('AES256' as const),
@@ -455,7 +482,10 @@ export const s3Handlers: HandlerTable = {
     const range = /^bytes=(\d+)-(\d*)$/.exec(input.Range ?? '');
     if (range) bytes = bytes.subarray(Number(range[1]), range[2] ? Number(range[2]) + 1 : undefined);
     return {
-      ...objectHeaders(version!),
+      ...objectHeaders(
+        version!,
+        visibleLock(ctx.world, bucket, ctx.caller, objectArn(input.Bucket, input.Key)),
+      ),
       ContentLength: bytes.length,
       Body: sdkStream(bytes) as unknown as S3.GetObjectCommandOutput['Body'],
     };
@@ -465,7 +495,10 @@ export const s3Handlers: HandlerTable = {
     const bucket = authorize(ctx, ctx.caller, input.Bucket, readAccess(input));
     const version = latest(bucket, input.Key ?? '', input.VersionId);
     if (!version) ctx.fail('NotFound', 'Not Found', 404);
-    return objectHeaders(version!);
+    return objectHeaders(
+      version!,
+      visibleLock(ctx.world, bucket, ctx.caller, objectArn(input.Bucket, input.Key)),
+    );
   }),
 
   ListObjectsV2Command: handler<S3.ListObjectsV2CommandInput, S3.ListObjectsV2CommandOutput>((ctx, input) => {

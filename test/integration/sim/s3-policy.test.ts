@@ -244,6 +244,26 @@ describe('Function: the simulated S3 under that policy (real SDK calls)', () => 
     expect(again.name).toBe('PreconditionFailed');
   });
 
+  it('shows the Object Lock only to a caller allowed s3:GetObjectRetention, as S3 does', async () => {
+    // Prepare: a forensics-account session that may read objects, not their retention
+    const key = `${CASE}/lock-visibility.txt`;
+    await clients().s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'x' }));
+    const readOnly = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/*` }],
+    });
+    const reader = clients('us-east-1', await assume(FORENSICS, 'IRAutomation', { Policy: readOnly })).s3;
+
+    // Act
+    const steps = await clients().s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    const other = await reader.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+
+    // Assess
+    expect(steps.ObjectLockMode).toBe('GOVERNANCE');
+    expect(other.ObjectLockMode).toBeUndefined();
+    expect(other.ObjectLockRetainUntilDate).toBeUndefined();
+  });
+
   it("lists only under the case prefixes for the steps (the policy's s3:prefix condition)", async () => {
     const s3 = clients().s3;
     await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `${CASE}/` }));
