@@ -132,6 +132,14 @@ describe('Function: sandbox HTTP API', () => {
     expect((await call('/api/cloud/faults', { fail: [{ operation: 'x; rm', error: 'E' }] })).status).toBe(
       400,
     );
+    // memory capture failures as AWS gives them (issue 15)
+    const capture = await call('/api/cloud/faults', {
+      memoryCapture: [{ failure: 'tool-fails', instanceId: 'i-0b2c3d4e5f6071829' }],
+    });
+    expect(capture.json.faults.memoryCapture).toEqual([
+      { failure: 'tool-fails', instanceId: 'i-0b2c3d4e5f6071829' },
+    ]);
+    expect((await call('/api/cloud/faults', { memoryCapture: [{ failure: 'gremlins' }] })).status).toBe(400);
     const cleared = await call('/api/cloud/faults', {});
     expect(cleared.json.faults).toEqual({});
   });
