@@ -15,6 +15,15 @@ export interface OrganizationLike {
   state(): unknown;
   setFaults(faults: Record<string, unknown>): void;
   getFaults?(): unknown;
+  objectBody?(bucket: string, key: string, versionId?: string): SimObject | undefined;
+}
+
+/** An object of the simulated S3 as `GET /api/cloud/s3/:bucket/<key>` serves it. */
+export interface SimObject {
+  body: Buffer;
+  contentType?: string;
+  versionId: string;
+  sha256: string;
 }
 
 export interface OrganizationCtor {

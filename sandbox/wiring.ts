@@ -227,6 +227,7 @@ function sandboxApp(
       return o.getFaults?.() ?? faults;
     },
     faults: () => org?.getFaults?.() ?? {},
+    objectBody: (bucket, key, versionId) => org?.objectBody?.(bucket, key, versionId),
     startExecution({ stateMachine, name, input }) {
       const sfn = need(stepFunctions, 'Step Functions (sandbox/stepfunctions/local-sfn.ts)');
       const arn =

@@ -248,7 +248,7 @@ export const CaseRecordSchema = z.looseObject({
   releaseInFlight: z.string().optional(),
   releaseExecutionArn: z.string().optional(),
   artifacts: z.array(ArtifactSchema),
-  manifest: z.object({ uri: z.string(), sha256: z.string() }).optional(),
+  manifest: z.object({ uri: z.string(), sha256: z.string(), versionId: z.string().optional() }).optional(),
   steps: z.array(StepRecordSchema),
   failure: z.string().optional(),
   createdAt: z.string(),

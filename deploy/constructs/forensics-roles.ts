@@ -110,6 +110,18 @@ export class ForensicsRoles extends Construct {
               resources: ['arn:aws:ec2:*::snapshot/*'],
             }),
             new iam.PolicyStatement({
+              sid: 'LockCopies',
+              // EBS Snapshot Lock on the evidence copies (compliance mode, issue 11)
+              actions: ['ec2:LockSnapshot'],
+              resources: ['arn:aws:ec2:*::snapshot/*'],
+            }),
+            new iam.PolicyStatement({
+              sid: 'ReadCopiesThroughEbsDirectApis',
+              // the imager reads the copies' blocks (ListSnapshotBlocks, GetSnapshotBlock)
+              actions: ['ebs:ListSnapshotBlocks', 'ebs:GetSnapshotBlock'],
+              resources: ['arn:aws:ec2:*::snapshot/*'],
+            }),
+            new iam.PolicyStatement({
               sid: 'TagCopies',
               actions: ['ec2:CreateTags'],
               resources: ['arn:aws:ec2:*::snapshot/*'],

@@ -118,6 +118,19 @@ export class SimulatedOrganization {
     this.depth = 0;
   }
 
+  /** An object's bytes as the simulated S3 holds them (`GET /api/cloud/s3/:bucket/<key>`); no access check. */
+  objectBody(bucket: string, key: string, versionId?: string) {
+    const versions = this.world.buckets.get(bucket)?.objects.get(key) ?? [];
+    const version = versionId ? versions.find((v) => v.versionId === versionId) : versions.at(-1);
+    if (!version || version.deleteMarker) return undefined;
+    return {
+      body: version.body,
+      contentType: version.contentType,
+      versionId: version.versionId,
+      sha256: version.sha256,
+    };
+  }
+
   /** JSON snapshot of the organization (for assertions and `/api/cloud`). */
   state(): CloudState {
     return snapshotState(this.world, this.faults.ssmOffline);

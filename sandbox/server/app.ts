@@ -2,6 +2,7 @@
  * What the sandbox's HTTP API needs from the running sandbox. `sandbox/wiring.ts` implements it; the
  * routes only translate HTTP to these calls, so they stay thin and testable with a fake.
  */
+import type { SimObject } from '../components.js';
 import type { HttpRequestLike } from '../slack/function-url.js';
 import type {
   ClickInput,
@@ -53,6 +54,8 @@ export interface SandboxApp {
   /** Replaces the injected faults; answers the faults now in force. */
   setFaults(faults: Record<string, unknown>): unknown;
   faults(): unknown;
+  /** The body of an object in the simulated S3 (its current version, or `versionId`). */
+  objectBody(bucket: string, key: string, versionId?: string): SimObject | undefined;
   /** Starts a workflow as the Step Functions console would (any execution name, the given input). */
   startExecution(input: {
     stateMachine: 'case' | 'release';

@@ -232,6 +232,23 @@ const routes: [method: string, pattern: RegExp, route: Route][] = [
     },
   ],
   ['GET', /^\/api\/cloud$/, async (app, _req, res) => sendJson(res, 200, app.cloud())],
+  [
+    'GET',
+    /^\/api\/cloud\/s3\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/,
+    async (app, _req, res, match, url) => {
+      const key = decodeURIComponent(match[2]!);
+      const object = app.objectBody(match[1]!, key, url.searchParams.get('versionId') ?? undefined);
+      if (!object) throw new BadRequest(`no object s3://${match[1]}/${key}`, 404);
+      // The bytes as stored (a raw image, a manifest); the version and SHA-256 say which bytes they are.
+      res.writeHead(200, {
+        'content-type': object.contentType ?? 'application/octet-stream',
+        'content-length': object.body.length,
+        'x-amz-version-id': object.versionId,
+        'x-sandbox-sha256': object.sha256,
+      });
+      res.end(object.body);
+    },
+  ],
   ['GET', /^\/api\/cloud\/faults$/, async (app, _req, res) => sendJson(res, 200, { faults: app.faults() })],
   [
     'POST',

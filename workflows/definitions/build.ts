@@ -298,7 +298,7 @@ export function caseDefinition() {
       next: 'OutcomeDenied',
       onError: 'HandleFailure',
     }),
-    OutcomeDenied: pass('denied', '$.Outcome', 'WriteManifest'),
+    OutcomeDenied: pass('denied', '$.Outcome', 'FinishCase'),
 
     // Containment first (memory after it, through the endpoints), unless the VPC has no endpoints.
     ContainChoice: {
@@ -353,7 +353,7 @@ export function caseDefinition() {
       { ...CHILD_INPUT, KeepEndpoints: false },
       { next: 'OutcomeContained', onError: 'HandleFailure' },
     ),
-    OutcomeContained: pass('contained', '$.Outcome', 'WriteManifest'),
+    OutcomeContained: pass('contained', '$.Outcome', 'FinishCase'),
     AnalyzeEnd: {
       Type: 'Choice',
       Comment: 'An analysis ends by asking to contain, unless the policy is notify-only.',
@@ -363,14 +363,15 @@ export function caseDefinition() {
       ],
       Default: 'AwaitApproval',
     },
-    SkipContainment: step('skipContainment', { next: 'WriteManifest', onError: 'HandleFailure' }),
+    SkipContainment: step('skipContainment', { next: 'FinishCase', onError: 'HandleFailure' }),
 
-    WriteManifest: step('writeManifest', { next: 'FinishCase', onError: 'HandleFailure' }),
     FinishCase: step('finishCase', {
       params: { 'outcome.$': '$.Outcome', 'evidence.$': '$.Evidence' },
-      next: 'Done',
+      next: 'WriteManifest',
       onError: 'HandleFailure',
     }),
+    // Last (issue 11): after the outcome is settled, so the manifest says what is missing and why.
+    WriteManifest: step('writeManifest', { next: 'Done', onError: 'HandleFailure' }),
     Done: { Type: 'Succeed' },
 
     HandleFailure: {
@@ -378,13 +379,20 @@ export function caseDefinition() {
         comment: 'Reports, and leaves the instance in the safest state the policy allows.',
         params: { 'failure.$': '$.Failure', 'containmentAuthorized.$': '$.ContainmentAuthorized' },
         resultPath: '$.FailureReport',
-        next: 'CaseFailed',
+        next: 'WriteManifestAfterFailure',
         onError: 'CaseFailedUnreported',
         catchers: [
           { ErrorEquals: ['States.ALL'], ResultPath: '$.FailureReport', Next: 'CaseFailedUnreported' },
         ],
       }),
     },
+    // A case that fails after acquiring evidence still gets its manifest (none when nothing was acquired).
+    WriteManifestAfterFailure: step('writeManifest', {
+      params: { onlyWithEvidence: true },
+      next: 'CaseFailed',
+      onError: 'CaseFailed',
+      catchers: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.ManifestFailure', Next: 'CaseFailed' }],
+    }),
     CaseFailed: fail('The case failed; the thread and the case record say why.', '$.FailureReport'),
     CaseFailedUnreported: fail('The case failed and the failure could not be reported.', '$.Failure'),
   };

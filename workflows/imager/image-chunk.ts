@@ -194,6 +194,7 @@ export async function imageChunk(input: ImageJob, options: ChunkOptions): Promis
   };
 
   const semaphore = new Semaphore(options.concurrency ?? 64);
+  let failed: Error | undefined;
   const index: string[] = [];
   let written = 0;
   let listing = Promise.resolve();
@@ -207,6 +208,7 @@ export async function imageChunk(input: ImageJob, options: ChunkOptions): Promis
       await Promise.all(
         partRefs.map((ref, i) =>
           semaphore.run(async () => {
+            if (failed) throw failed; // the chunk has failed: read nothing more
             const block = await fetchBlock(fetch, ref, EBS_BLOCK_BYTES);
             block.data.copy(part, (ref.index - (p - 1) * partBlocks) * EBS_BLOCK_BYTES);
             sums[i] = block.sha256;
@@ -231,14 +233,24 @@ export async function imageChunk(input: ImageJob, options: ChunkOptions): Promis
   const etags: [number, string][] = [];
   let nextToRead = first;
   const target = { bucket: job.bucket, key: job.key };
-  for (let p = first; p <= last; p++) {
-    while (nextToRead <= last && reading.length < bufferedParts) reading.push(readPart(nextToRead++));
-    const part = await reading.shift()!;
-    hasher.update(part);
-    await uploading; // at most one part uploads while the next are read
-    uploading = uploadPart(options.s3, target, job.uploadId, p, part).then((etag) => etags.push([p, etag]));
+  try {
+    for (let p = first; p <= last; p++) {
+      while (nextToRead <= last && reading.length < bufferedParts) reading.push(readPart(nextToRead++));
+      const part = await reading.shift()!;
+      hasher.update(part);
+      await uploading; // at most one part uploads while the next are read
+      uploading = uploadPart(options.s3, target, job.uploadId, p, part).then((etag) => etags.push([p, etag]));
+    }
+    await uploading;
+  } catch (error) {
+    // The chunk fails as a whole (it is run again from its input): stop the reads still queued, and let
+    // the parts still in flight settle without an unhandled rejection.
+    failed = error as Error;
+    for (const r of reading) r.catch(() => {});
+    uploading.catch(() => {});
+    listing.catch(() => {});
+    throw error;
   }
-  await uploading;
 
   const indexKey = `${job.key}.index/parts-${String(first).padStart(5, '0')}-${String(last).padStart(5, '0')}.csv`;
   await putIndex(options.s3, job, indexKey, index);

@@ -110,6 +110,61 @@ describe.skipIf(!canBuildImages())('Workflow: raw disk images from the EBS direc
     expect(text).toMatch(/EBS direct API \$0\.\d{4} \(\d+ GetSnapshotBlock\)/);
   });
 
+  it('writes the manifest last: outcome, every object under the case prefix with its lock, tools, its own version', async () => {
+    const after = await requireCase(caseId);
+    const key = `${caseId}/manifest.json`;
+    const stored = bucket().objects.get(key)!.at(-1)!;
+    expect(after.manifest).toMatchObject({
+      uri: `s3://${bucket().name}/${key}`,
+      versionId: stored.versionId,
+    });
+    expect(createHash('sha256').update(stored.body).digest('hex')).toBe(after.manifest!.sha256);
+    expect(stored.lockMode).toBe('COMPLIANCE');
+    const manifest = JSON.parse(stored.body.toString()) as {
+      outcome: { status: string; evidence: Record<string, string> };
+      missing: unknown[];
+      artifacts: { kind: string; uri: string; sha256: string | null }[];
+      objects: { key: string; status: string; lockMode: string | null }[];
+      tools: { bot: object; avml: { sha256: string | null } };
+      auditTrail: { sha256: string };
+    };
+    // Written after the outcome: the case's settled status and each acquisition's end are in it.
+    expect(manifest.outcome.status).toBe(after.status);
+    expect(manifest.outcome.evidence).toEqual(after.evidence);
+    expect(manifest.missing).toEqual([]);
+    // Every artifact's SHA-256 comes from the evidence (images hashed in block order, memory re-read);
+    // the snapshots are the images' sources, listed with their locks.
+    for (const a of manifest.artifacts.filter((x) => x.kind !== 'disk-snapshot'))
+      expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const images = manifest.artifacts.filter((a) => a.kind === 'disk-image');
+    expect(images).toHaveLength(2);
+    for (const image of images) {
+      const object = manifest.objects.find((o) => `s3://${bucket().name}/${o.key}` === image.uri)!;
+      expect(object).toMatchObject({ status: 'artifact', lockMode: 'COMPLIANCE' });
+    }
+    expect(manifest.objects.some((o) => o.status === 'block index')).toBe(true);
+    expect(manifest.objects.some((o) => o.status === 'not recorded in the case')).toBe(false);
+    expect(manifest.tools.avml.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.auditTrail.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('says in the manifest which evidence is missing and why when imaging is refused', async () => {
+    const record = await openTestCase(SEEDED.instances.multiEni, ['contain']);
+    world.org.setFaults({ fail: [{ operation: 'GetSnapshotBlock', error: 'AccessDeniedException' }] });
+    const execution = await runCase(world, inputOf(record, 'not-required'));
+    world.org.setFaults({});
+    expect(execution.status).toBe('SUCCEEDED');
+    const after = await requireCase(record.id);
+    const body = bucket().objects.get(`${record.id}/manifest.json`)!.at(-1)!.body.toString();
+    const manifest = JSON.parse(body) as {
+      missing: { kind: string; why: string }[];
+      outcome: { status: string };
+    };
+    expect(manifest.outcome.status).toBe('evidence-incomplete');
+    expect(manifest.missing).toEqual([{ kind: 'disk', why: expect.stringContaining('AccessDenied') }]);
+    expect(after.artifacts.some((a) => a.kind === 'disk-image')).toBe(false);
+  }, 120_000);
+
   it('resumes after a crash mid-way without reading again what was uploaded', async () => {
     // Prepare: a new image of the locked root copy, in chunks of 128 MiB (8 chunks of 16 parts).
     const expected = await buildDiskImage(await seededRootTree(SEEDED.instances.demo, 1));

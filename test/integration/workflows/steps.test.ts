@@ -388,6 +388,8 @@ describe('Step: writeManifest', () => {
     expect(record.manifest).toEqual({
       uri: out.uri,
       sha256: createHash('sha256').update(body).digest('hex'),
+      // issue 11: a conditional write, and the version it made is recorded
+      versionId: versions[versions.length - 1]!.versionId,
     });
     expect(JSON.parse(body.toString('utf8'))).toMatchObject({
       caseId: target.caseId,
