@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { AuditEvent, CaseRecord } from '../../bot/core/case-model.js';
 import { listAudit, requireCase, updateCase } from '../../bot/core/case-store.js';
 import { own } from '../aws/member.js';
@@ -106,7 +106,8 @@ export function auditTrailSha256(trail: AuditEvent[]): string {
 }
 
 /** Lists the case prefix, each object with its version and Object Lock (HeadObject). */
-async function caseObjects(s3: S3Client, bucket: string, record: CaseRecord): Promise<CaseObject[]> {
+async function caseObjects(bucket: string, record: CaseRecord): Promise<CaseObject[]> {
+  const s3 = own().s3();
   const keys: { key: string; bytes: number }[] = [];
   let token: string | undefined;
   do {
@@ -181,7 +182,7 @@ export const writeManifest = defineStep({
     const bucket = forensicsSettings().EVIDENCE_BUCKET;
     const generatedAt = new Date().toISOString();
     const manifest = buildManifest(record, generatedAt, trail, {
-      objects: await caseObjects(s3, bucket, record),
+      objects: await caseObjects(bucket, record),
       tools: toolVersions(record),
     });
     const body = `${JSON.stringify(manifest, null, 2)}\n`;

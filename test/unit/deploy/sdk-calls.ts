@@ -36,12 +36,18 @@ const SERVICE: Record<string, string> = {
   'client-sfn': 'states',
   'client-securityhub': 'securityhub',
   'client-secrets-manager': 'secretsmanager',
+  'client-ebs': 'ebs',
 };
 
 /** Commands whose IAM action is not their name. */
 const ACTION_OF: Record<string, string> = {
   's3:HeadObject': 's3:GetObject',
   's3:ListObjectVersions': 's3:ListBucketVersions',
+  's3:ListObjectsV2': 's3:ListBucket',
+  // PutObject authorizes the multipart calls too
+  's3:CreateMultipartUpload': 's3:PutObject',
+  's3:UploadPart': 's3:PutObject',
+  's3:CompleteMultipartUpload': 's3:PutObject',
 };
 
 export const STEP_SOURCES = [
@@ -49,7 +55,16 @@ export const STEP_SOURCES = [
     .filter((f) => f.endsWith('.ts'))
     .map((f) => join(REPO_ROOT, 'workflows', 'steps', f)),
   join(REPO_ROOT, 'workflows', 'aws', 'member.ts'),
+  ...readdirSync(join(REPO_ROOT, 'workflows', 'imager'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(REPO_ROOT, 'workflows', 'imager', f)),
 ];
+
+/**
+ * The imager is handed its clients by `workflows/steps/disk-image.ts`: `ebs` is always
+ * `forensics(…).ebs()` (it reads the forensics account's copies), `s3` always `own().s3()`.
+ */
+const IMAGER_CLIENTS: Record<string, Account> = { ebs: 'forensics', s3: 'security' };
 
 function accountsOf(expression: string): Account[] | undefined {
   const found = new Set<Account>();
@@ -69,6 +84,7 @@ function clientAccounts(text: string, at: number, file: string, command: string)
   if (direct) return direct;
   // `x.send(new …)`: the nearest declaration of x before the call says which client it is
   const name = /(\w+)\s*\.send\(\s*$/.exec(statement)?.[1];
+  if (name && file.startsWith('workflows/imager/') && IMAGER_CLIENTS[name]) return [IMAGER_CLIENTS[name]!];
   if (name) {
     const declarations = [...before.matchAll(new RegExp(`(?:const|let)\\s+${name}\\s*=([^;]*);`, 'g'))];
     const declared = declarations.pop()?.[1];
