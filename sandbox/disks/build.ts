@@ -9,6 +9,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -39,6 +40,8 @@ export interface DiskTree {
   deleted?: Record<string, string | TreeFile>;
   /** Size of the filesystem in MiB (default 64). */
   sizeMiB?: number;
+  /** Symbolic links: path inside the filesystem → link target (e.g. systemd's enable links in `*.wants/`). */
+  symlinks?: Record<string, string>;
 }
 
 export interface DiskImage {
@@ -75,6 +78,10 @@ function build(tree: DiskTree, path: string): void {
     mkdirSync(root);
     const all = { ...tree.files, ...(tree.deleted ?? {}) };
     for (const [rel, file] of Object.entries(all)) writeTreeFile(root, rel, file);
+    for (const [rel, target] of Object.entries(tree.symlinks ?? {})) {
+      mkdirSync(dirname(join(root, rel)), { recursive: true });
+      symlinkSync(target, join(root, rel));
+    }
     const image = join(work, 'image');
     // A fixed UUID and hash seed (the same filesystem identity on every machine); inode change times still
     // differ between builds, so an image's hash is computed from its bytes, never assumed.
@@ -128,6 +135,10 @@ function treeKey(tree: DiskTree): string {
     size: tree.sizeMiB ?? 64,
     files: entries(tree.files),
     deleted: entries(tree.deleted),
+    // Absent for trees without links, so their cache keys stay what they were.
+    symlinks: tree.symlinks
+      ? Object.entries(tree.symlinks).sort(([a], [b]) => a.localeCompare(b))
+      : undefined,
   });
 }
 
