@@ -65,6 +65,13 @@ export function sandboxVariables(endpoints: SandboxEndpoints): Record<string, st
     SNAPSHOT_KMS_KEY_ARN: ['us-east-1', 'eu-west-1']
       .map((region) => KEYS.forensics(region, SANDBOX.forensicsAccount))
       .join(','),
+    // Memory capture (issue 15): the evidence buckets' keys, the tools prefix and its pinned AVML builds.
+    EVIDENCE_KMS_KEY_ARN: ['us-east-1', 'eu-west-1']
+      .map((r) => evidenceKeyArn(SANDBOX.forensicsAccount, r))
+      .join(','),
+    TOOLS_URI: `s3://forensics-bot-tools-${SANDBOX.forensicsAccount}/avml/`,
+    AVML_SHA256_X86_64: SANDBOX_AVML.x86_64,
+    AVML_SHA256_AARCH64: SANDBOX_AVML.aarch64,
     DEFAULT_ACCOUNT: SANDBOX.memberAccounts[0],
     // Polls run against simulated time in the sandbox; keep them short so a case completes in seconds.
     MEMORY_POLL_SECONDS: '1',
