@@ -7,7 +7,7 @@ import { createAwsClient } from '../../../bot/core/aws-clients.js';
 import { buildDiskImage, canBuildImages } from '../../../sandbox/disks/build.js';
 import { SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
 import { isZero } from '../../../sandbox/aws/volume-content.js';
-import { FALLBACK_TREE } from '../../../sandbox/aws/volume-trees.js';
+import { seededRootTree } from '../../../sandbox/aws/volume-trees.js';
 import { assume, memberClients, rejection } from './support.js';
 
 const BLOCK = 512 * 1024;
@@ -53,8 +53,8 @@ describe.skipIf(!canBuildImages())('Function: the EBS direct APIs of the simulat
   });
 
   it('lists only the written blocks of the root volume, 512 KiB each, and serves them with their SHA-256', async () => {
-    // Prepare: the root volume is the fallback tree's ext4 image at the volume's size (1 GiB).
-    const image = await buildDiskImage({ ...FALLBACK_TREE, sizeMiB: 1024 });
+    // Prepare: the root volume is the instance's tree as an ext4 image at the volume's size (1 GiB).
+    const image = await buildDiskImage(await seededRootTree(SEEDED.instances.demo, 1));
     const expected = writtenBlocksOf(image.path, image.bytes);
 
     // Act
