@@ -10,17 +10,19 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { examineFilesystem, type DiskResult } from './disk.js';
 import { ExaminationInputError } from './errors.js';
 import { countBySeverity, type Finding, finalize, type NewFinding, type Severity } from './findings.js';
 import { type Ioc, iocRules, parseIoc } from './iocs.js';
 import { examineMemory, type MemoryResult } from './memory.js';
 import { renderReport } from './report.js';
-import { type Filesystem, findFilesystems, writeBodyfile, writeTimeline } from './sleuthkit.js';
+import { hashAndCarve, unallocatedMap } from './image-pass.js';
+import { blockSize, type Filesystem, findFilesystems, writeBodyfile, writeTimeline } from './sleuthkit.js';
 import { findTools, type Tools } from './tools.js';
 import { checkTriage, readTriage } from './triage.js';
 import type { Window } from './view.js';
-import { compileRules } from './yara.js';
+import { compileRules, scanStream } from './yara.js';
 
 export { ExaminationError, ExaminationInputError, MissingToolError, ToolFailedError } from './errors.js';
 export type { Finding, Severity } from './findings.js';
@@ -135,44 +137,73 @@ export async function examine(options: ExamineOptions): Promise<ExaminationResul
   const workDir = options.workDir ?? mkdtempSync(join(tmpdir(), 'examine-'));
   mkdirSync(workDir, { recursive: true });
   try {
-    // Hashing the inputs runs beside the examination (it is one sequential read of each).
-    const hashing = Promise.all(
-      [...images, ...(memory ? [memory] : []), ...(triagePath ? [triagePath] : [])].map(sha256File),
-    );
-    hashing.catch(() => {});
     const compiled = await compileRules(tools, iocRules(iocs), workDir);
+    // Memory and triage are hashed beside the examination; each disk image by its single read pass.
+    const otherHashes = Promise.all(
+      [...(memory ? [memory] : []), ...(triagePath ? [triagePath] : [])].map(sha256File),
+    );
+    otherHashes.catch(() => {});
+    const imageHashes: OutputFile[] = [];
+    const timelines: Promise<string>[] = [];
 
     const disks: DiskResult[] = [];
     const windows: Window[] = [];
     let n = 0;
-    for (const image of images)
-      for (const fs of await findFilesystems(tools, image)) {
+    for (const image of images) {
+      const filesystems = await findFilesystems(tools, image);
+      const maps = await Promise.all(
+        filesystems.map(async (fs) => unallocatedMap(tools, fs, await blockSize(tools, fs))),
+      );
+      const dirs = filesystems.map(() => join(workDir, `fs-${n++}`));
+      const sinks = maps.map(() => new PassThrough({ highWaterMark: 16 * 1024 * 1024 }));
+      const scans = maps.map((m, i) => {
+        const chunks = join(dirs[i]!, 'unallocated-chunks');
+        mkdirSync(chunks, { recursive: true });
+        const scan = scanStream(tools, compiled, sinks[i]!, chunks).then((r) => ({
+          ...r,
+          blockSize: m.blockSize,
+        }));
+        scan.catch(() => {}); // awaited by the filesystem's examination
+        return scan;
+      });
+      const pass = hashAndCarve(image, maps, sinks);
+      pass.catch(() => {});
+      for (const [i, fs] of filesystems.entries()) {
         const label = `${basename(image)}${fs.offset ? ` (${fs.description})` : ''}`;
-        const dir = join(workDir, `fs-${n++}`);
+        const dir = dirs[i]!;
         const window = since ? { since, ...(until ? { until } : {}) } : await defaultWindow(tools, fs, dir);
         windows.push(window);
+        const k = timelines.length;
+        const onBodyfile = (path: string) => {
+          const csv = join(workDir, `timeline-${k}.csv`);
+          // Several filesystems: names are prefixed by their image, in a copy of the bodyfile.
+          const body = filesystems.length > 1 || images.length > 1 ? prefixed(path, label) : path;
+          const made = writeTimeline(tools, body, window.since, window.until, csv).then(() => csv);
+          made.catch(() => {});
+          timelines.push(made);
+        };
         disks.push(
-          await examineFilesystem({ tools, fs, label, compiledRules: compiled, iocs, window, workDir: dir }),
+          await examineFilesystem({
+            onBodyfile,
+            tools,
+            fs,
+            label,
+            compiledRules: compiled,
+            iocs,
+            window,
+            workDir: dir,
+            unallocated: scans[i]!,
+          }),
         );
-        // Extracted content can be as large as the filesystem's data: free it before the next one.
-        for (const sub of ['allocated', 'deleted', 'chunks'])
-          rmSync(join(dir, sub), { recursive: true, force: true });
       }
+      const { sha256, bytes } = await pass;
+      imageHashes.push({ path: image, sha256, bytes });
+    }
 
-    // One timeline over every filesystem (names prefixed by their image when there are several).
-    const window = windows[0]!;
-    const body = join(workDir, 'all-bodies.txt');
-    writeFileSync(
-      body,
-      disks
-        .map((d) => {
-          const text = readFileSync(d.bodyfile, 'utf8');
-          return disks.length > 1 ? text.replace(/^([^|]*)\|/gm, `$1|${d.label}:`) : text;
-        })
-        .join(''),
-    );
+    // One timeline over every filesystem: each one's rows are sorted by time; merged, they stay so.
     const timeline = join(outDir, 'timeline.csv');
-    await writeTimeline(tools, body, window.since, window.until, timeline);
+    mergeTimelines(await Promise.all(timelines), timeline);
+    const window = windows[0]!;
     const timelineRows = Math.max(0, readFileSync(timeline, 'utf8').split('\n').filter(Boolean).length - 1);
 
     let mem: MemoryResult | undefined;
@@ -200,7 +231,7 @@ export async function examine(options: ExamineOptions): Promise<ExaminationResul
       );
     const findings = finalize(raw);
     const counts = countBySeverity(findings);
-    const inputs = await hashing;
+    const inputs = [...imageHashes, ...(await otherHashes)];
     const kinds = [
       ...images.map(() => 'disk'),
       ...(memory ? ['memory'] : []),
@@ -231,6 +262,8 @@ export async function examine(options: ExamineOptions): Promise<ExaminationResul
         deleted: d.deleted.length,
         unallocatedBytes: d.unallocatedBytes,
         packagesVerified: d.packages.verified,
+        extraction: d.extraction,
+        timingsMs: d.timings,
       })),
       ...(mem
         ? {
@@ -288,4 +321,19 @@ async function defaultWindow(tools: Tools, fs: Filesystem, dir: string): Promise
   const now = Date.now() / 1000 + 86_400;
   const latest = entries.reduce((m, e) => (e.mtime > m && e.mtime <= now ? e.mtime : m), 0);
   return { since: new Date((latest - 30 * 86_400) * 1000) };
+}
+
+function prefixed(bodyfile: string, label: string): string {
+  const copy = `${bodyfile}.prefixed`;
+  writeFileSync(copy, readFileSync(bodyfile, 'utf8').replace(/^([^|]*)\|/gm, `$1|${label}:`));
+  return copy;
+}
+
+/** Merges CSVs whose rows (after one header line) are sorted by their first column, an ISO date. */
+function mergeTimelines(files: string[], out: string): void {
+  const tables = files.map((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
+  const header = tables[0]?.[0] ?? 'Date,Size,Type,Mode,UID,GID,Meta,File Name';
+  const rows = tables.flatMap((t) => t.slice(1));
+  if (tables.length > 1) rows.sort((a, b) => a.slice(0, 20).localeCompare(b.slice(0, 20)));
+  writeFileSync(out, `${[header, ...rows].join('\n')}\n`);
 }
