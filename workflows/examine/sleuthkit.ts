@@ -94,7 +94,11 @@ export async function findFilesystems(tools: Tools, image: string): Promise<File
   for (const line of table.split('\n')) {
     const m = line.match(/^\s*\d+:\s+\S+\s+(\d+)\s+\d+\s+\d+\s+(.*)$/);
     if (!m) continue;
-    const fs = { image, offset: Number(m[1]), description: `partition at sector ${m[1]} (${m[2]!.trim()})` };
+    const fs = {
+      image,
+      offset: Number(m[1]),
+      description: `partition at sector ${Number(m[1])} (${m[2]!.trim()})`,
+    };
     const readable = await run(tools.fls, [...at(fs), image], { maxStdout: 1 << 20 }).then(
       () => true,
       () => false,

@@ -177,6 +177,9 @@ export function checkTriage(t: Triage, iocs: string[]): NewFinding[] {
     for (const ioc of iocs)
       if ((p.cmdline ?? '').includes(ioc))
         reasons.push(`its command line names the finding's indicator ${ioc}`);
+    for (const s of t.sockets)
+      if (s.pid === p.pid && iocs.includes(remoteIp(s.remote) ?? ''))
+        reasons.push(`holds a connection to the finding's indicator ${remoteIp(s.remote)}`);
     if (!reasons.length) continue;
     const socks = socketsOf(p.pid);
     add({
@@ -193,13 +196,13 @@ export function checkTriage(t: Triage, iocs: string[]): NewFinding[] {
     });
   }
   for (const s of t.sockets) {
-    const remoteIp = s.remote?.replace(/^\[?([^\]]+?)\]?:\d+$/, '$1');
-    if (remoteIp && iocs.includes(remoteIp)) {
+    const ip = remoteIp(s.remote);
+    if (ip && iocs.includes(ip)) {
       const owner = s.pid === undefined ? undefined : byPid.get(s.pid);
       add({
         category: 'ioc',
         severity: 'critical',
-        title: `Live connection to the finding's indicator ${remoteIp}${owner ? ` by ${owner.comm} (pid ${owner.pid})` : ''}`,
+        title: `Live connection to the finding's indicator ${ip}${owner ? ` by ${owner.comm} (pid ${owner.pid})` : ''}`,
         evidence: clip(
           `${s.proto} ${s.local} → ${s.remote} ${s.state ?? ''}; ${owner ? `exe ${owner.exe ?? '?'}, cmdline ${owner.cmdline ?? '?'}` : 'no owning process'}`,
           400,
@@ -249,4 +252,9 @@ export function checkTriage(t: Triage, iocs: string[]): NewFinding[] {
         });
     }
   return out;
+}
+
+/** The address of `ip:port` or `[v6]:port`. */
+function remoteIp(remote: string | undefined): string | undefined {
+  return remote?.replace(/^\[?([^\]]+?)\]?:\d+$/, '$1');
 }
