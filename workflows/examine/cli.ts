@@ -67,4 +67,8 @@ function parse(argv: string[]) {
   });
 }
 
+// A reader that stops early (`| head`) is not a failure of the examination.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 process.exitCode = await main(process.argv.slice(2));

@@ -44,10 +44,12 @@ export async function unallocatedMap(
 }
 
 const READ = 8 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Reads `image` once: hashes it, and writes each map's unallocated bytes into its sink (ended at the end).
- * Sinks are written with backpressure, so memory stays at a few read buffers.
+ * Sinks are object-mode streams of `Piece`s (yara.ts), written with backpressure, so memory stays at a
+ * few read buffers.
  */
 export async function hashAndCarve(
   image: string,
@@ -57,7 +59,9 @@ export async function hashAndCarve(
   const hash = createHash('sha256');
   const handle = await open(image, 'r');
   // Byte ranges in the image of every map's unallocated space, with the sink they go to.
-  const cursors = maps.map((m, i) => ({ m, sink: sinks[i]!, next: 0, base: m.fs.offset * 512 }));
+  // `streamed`: how far into the unallocated stream (the concatenation of the ranges) each map is.
+  const cursors = maps.map((m, i) => ({ m, sink: sinks[i]!, next: 0, base: m.fs.offset * 512, streamed: 0 }));
+  const zeros = Buffer.alloc(READ);
   let offset = 0;
   try {
     for (;;) {
@@ -75,7 +79,15 @@ export async function hashAndCarve(
           if (from >= end) break;
           const a = Math.max(from, offset);
           const b = Math.min(to, end);
-          if (b > a && !c.sink.write(data.subarray(a - offset, b - offset))) await once(c.sink, 'drain');
+          if (b > a) {
+            const slice = data.subarray(a - offset, b - offset);
+            // Zeros (most of a volume's free space) are announced, not sent: the scanner skips them anyway.
+            const piece = slice.equals(zeros.subarray(0, slice.length))
+              ? { offset: c.streamed, data: EMPTY, length: slice.length }
+              : { offset: c.streamed, data: slice, length: slice.length };
+            c.streamed += slice.length;
+            if (!c.sink.write(piece)) await once(c.sink, 'drain');
+          }
           if (to <= end) c.next += 2;
           else break;
         }

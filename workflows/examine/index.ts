@@ -155,7 +155,7 @@ export async function examine(options: ExamineOptions): Promise<ExaminationResul
         filesystems.map(async (fs) => unallocatedMap(tools, fs, await blockSize(tools, fs))),
       );
       const dirs = filesystems.map(() => join(workDir, `fs-${n++}`));
-      const sinks = maps.map(() => new PassThrough({ highWaterMark: 16 * 1024 * 1024 }));
+      const sinks = maps.map(() => new PassThrough({ objectMode: true, highWaterMark: 4 }));
       const scans = maps.map((m, i) => {
         const chunks = join(dirs[i]!, 'unallocated-chunks');
         mkdirSync(chunks, { recursive: true });

@@ -99,6 +99,16 @@ export async function scanFile(tools: Tools, compiled: string, file: string): Pr
   return strongest(parseYaraOutput(await run(tools.yara, [...SCAN_ARGS, '-C', compiled, file])));
 }
 
+/**
+ * A stretch of a stream at `offset`; a producer that knows a stretch is zeros sends a piece with no data
+ * (`data` empty, `length` the zeros' size), so they are neither copied nor compared again.
+ */
+export interface Piece {
+  offset: number;
+  data: Buffer;
+  length: number;
+}
+
 /** A hit in a stream scanned in chunks: the offset is in the whole stream. */
 export interface StreamHit extends YaraHit {
   streamOffset: number;
@@ -161,9 +171,18 @@ export async function scanStream(
     filled = keep;
   };
 
-  for await (const data of input as AsyncIterable<Buffer>) {
+  for await (const item of input as AsyncIterable<Buffer | Piece>) {
+    const piece = Buffer.isBuffer(item) ? { offset: start + filled, data: item, length: item.length } : item;
+    bytes += piece.length;
+    // A gap (zeros left out by the producer): scan what is buffered, then start anew at the piece.
+    if (piece.offset !== start + filled) {
+      if (filled > 0) await flush(true);
+      buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+      start = piece.offset;
+      filled = 0;
+    }
+    const data = piece.data;
     let at = 0;
-    bytes += data.length;
     while (at < data.length) {
       const n = Math.min(CHUNK_BYTES - filled, data.length - at);
       data.copy(buffer, filled, at, at + n);
