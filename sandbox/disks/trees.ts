@@ -298,6 +298,13 @@ export const compromisedWebServer: DiskTree = {
   name: 'compromised-web-server',
   files: {
     ...base('web-1', [...PASSWD, 'sysupdate:x:0:0::/root:/bin/bash']),
+    // useradd at 22:10 rewrote the account files.
+    'etc/passwd': f(`${[...PASSWD, 'sysupdate:x:0:0::/root:/bin/bash'].join('\n')}\n`, at('22:10')),
+    'etc/shadow': f(
+      `${[...PASSWD.map((l) => `${l.split(':')[0]}:*:20614:0:99999:7:::`), 'sysupdate:$y$j9T$Hq3e0rT5W1b7s9k2vXo8f.$Zr3mB0qk5d7Yp2LwN6uJtH9cF4aE1gS8xV0iO3nR7u/:20787:0:99999:7:::'].join('\n')}\n`,
+      at('22:10'),
+      0o640,
+    ),
     ...WEB_PAGES,
     ...packages({
       'usr/sbin/sshd': elf(41, 9100, ['OpenSSH_9.2p1', 'sshd_config', 'PermitRootLogin', 'mAgicPass']),
