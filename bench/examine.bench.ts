@@ -164,7 +164,11 @@ async function one(label: string, tree: DiskTree, figures: Figure[], notes: stri
     const run = await examineImage(image.path, out);
     const doc = JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8')) as {
       findings: { source: string; path?: string }[];
+      summary: {
+        filesystems: { extraction: { where: string; bytes: number }; timingsMs: Record<string, number> }[];
+      };
     };
+    const fsInfo = doc.summary.filesystems[0]!;
     const found = (source: string, path?: string) =>
       doc.findings.some((f) => f.source === source && (!path || f.path === path));
     const planted = [
