@@ -1,4 +1,5 @@
 import type { CaseRecord, CaseStatus, Decision, StepRecord } from '../core/case-model.js';
+import { stepName } from '../core/case-story.js';
 import { truncate } from './common.js';
 
 /**
@@ -74,19 +75,8 @@ const OUTCOME_EMOJI: Record<StepRecord['outcome'], string> = {
   skipped: ':fast_forward:',
 };
 
-/**
- * Step names as people read them: identifiers `isolate-network` / `isolateNetwork` -> "isolate network";
- * a label already in words keeps its hyphens and acronyms ("Snapshots re-encrypted for SSM" -> "snapshots
- * re-encrypted for SSM").
- */
-export function stepName(step: string): string {
-  const text = step.trim();
-  if (/\s/.test(text)) return text.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/[-_]+/g, ' ')
-    .toLowerCase();
-}
+/** Step names as people read them (one definition, in the case story). */
+export { stepName };
 
 /** One concise thread line: emoji, step, outcome, duration, detail. */
 export function stepLine(line: Pick<StepRecord, 'step' | 'outcome' | 'durationMs' | 'detail'>): string {

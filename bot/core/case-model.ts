@@ -24,17 +24,9 @@ export const CASE_STATUSES = [
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 /** Statuses in which the case still holds its instance (one open case per instance). */
-export const ACTIVE_STATUSES: readonly CaseStatus[] = [
-  'open',
-  'awaiting-approval',
-  'containing',
-  'contained',
-  'acquiring',
-  'evidence-secured',
-  'evidence-incomplete',
-  'failed',
-  'denied',
-];
+export const ACTIVE_STATUSES: readonly CaseStatus[] = CASE_STATUSES.filter(
+  (s) => s !== 'closed' && s !== 'released',
+);
 
 /**
  * Which status may follow which. Acquisition may run before containment (Analyze, or a VPC without SSM

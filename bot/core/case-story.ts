@@ -94,7 +94,11 @@ const EXECUTION_ERROR_WORDS: Record<string, string> = {
   ApprovalExpired: 'approval expired',
 };
 
-/** "isolate-network" or "isolateNetwork" → "isolate network"; a label with spaces keeps its words. */
+/**
+ * Step names as people read them: identifiers `isolate-network` / `isolateNetwork` → "isolate network";
+ * a label already in words keeps its hyphens and acronyms ("Snapshots re-encrypted for SSM" → "snapshots
+ * re-encrypted for SSM").
+ */
 export function stepName(step: string): string {
   const text = step.trim();
   if (/\s/.test(text)) return text.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase());

@@ -531,11 +531,21 @@ export function acquireDiskDefinition() {
         Default: 'RecordDiskImages',
       },
       ImageDisks: {
-        ...step('imageDisks', { params: { 'imaging.$': '$.Imaging' }, resultPath: '$.Imaging', next: 'ImagesDone', onError }),
+        ...step('imageDisks', {
+          params: { 'imaging.$': '$.Imaging' },
+          resultPath: '$.Imaging',
+          next: 'ImagesDone',
+          onError,
+        }),
         Retry: [
           ...RETRY,
           {
-            ErrorEquals: ['BlockReadFailedError', 'BlockChecksumMismatchError', 'S3ServiceException', 'InternalError'],
+            ErrorEquals: [
+              'BlockReadFailedError',
+              'BlockChecksumMismatchError',
+              'S3ServiceException',
+              'InternalError',
+            ],
             IntervalSeconds: 5,
             MaxAttempts: 3,
             BackoffRate: 2,

@@ -192,7 +192,8 @@ async function examineExtracted(
   const packages = checkPackages(view);
   findings.push(...packages.findings);
   findings.push(...deletedFindings(view, entries, deletedHits, deletedDir));
-  findings.push(...(await hashIocs(iocs, entries, allocDir, deletedDir)));
+  const hashed = await hashIocs(iocs, entries, allocDir, deletedDir);
+  findings.push(...hashed.findings);
   lap('checks');
 
   return {
@@ -211,7 +212,14 @@ async function examineExtracted(
     unallocatedBytes: u.bytes,
     unallocatedScannedBytes: u.scannedBytes,
     packages: { verified: packages.verified, missing: packages.missing },
-    skipped: packages.skipped ? [packages.skipped] : [],
+    skipped: [
+      ...(packages.skipped ? [packages.skipped] : []),
+      ...(hashed.unextracted
+        ? [
+            `${hashed.unextracted} file(s) could not be compared with the hash indicators: their content was not extracted (deleted files whose blocks are gone).`,
+          ]
+        : []),
+    ],
     extraction: { where: scratch.where, bytes: scratch.bytes },
     timings,
   };
@@ -271,16 +279,22 @@ async function hashIocs(
   entries: BodyEntry[],
   allocDir: string,
   deletedDir: string,
-): Promise<NewFinding[]> {
+): Promise<{ findings: NewFinding[]; unextracted: number }> {
   const wanted = iocs.filter((i): i is Extract<Ioc, { kind: 'hash' }> => i.kind === 'hash');
-  if (!wanted.length) return [];
+  if (!wanted.length) return { findings: [], unextracted: 0 };
   const algorithms = [...new Set(wanted.map((w) => w.algorithm))];
   const out: NewFinding[] = [];
+  let unextracted = 0;
   for (const e of entries) {
     if (e.type !== 'r' || e.size === 0) continue;
     const file = join(e.deleted ? deletedDir : allocDir, e.path);
-    const digests = await hashFile(file, algorithms).catch(() => undefined);
-    if (!digests) continue;
+    // A file that was never extracted (a deleted file whose blocks are gone) is counted and said in the
+    // report's "not examined"; any other read error stops the examination with its message.
+    if (!existsSync(file)) {
+      unextracted++;
+      continue;
+    }
+    const digests = await hashFile(file, algorithms);
     for (const w of wanted)
       if (digests[w.algorithm] === w.value)
         out.push({
@@ -293,7 +307,7 @@ async function hashIocs(
           source: 'ioc:hash',
         });
   }
-  return out;
+  return { findings: out, unextracted };
 }
 
 function hashFile(file: string, algorithms: string[]): Promise<Record<string, string>> {

@@ -286,8 +286,10 @@ export const ec2SnapshotHandlers: HandlerTable = {
   /** EBS Snapshot Lock: a locked snapshot cannot be deleted until the lock expires (no cooling-off here). */
   LockSnapshotCommand: handler<EC2.LockSnapshotCommandInput, EC2.LockSnapshotCommandOutput>((ctx, input) => {
     const snapshot = own(ctx, input.SnapshotId);
-    if (input.LockMode !== 'compliance' && input.LockMode !== 'governance')
-      ctx.fail('InvalidParameterValue', `Value (${input.LockMode}) for parameter lockMode is invalid.`);
+    const mode =
+      input.LockMode === 'compliance' || input.LockMode === 'governance'
+        ? input.LockMode
+        : ctx.fail('InvalidParameterValue', `Value (${input.LockMode}) for parameter lockMode is invalid.`);
     if ((input.LockDuration === undefined) === (input.ExpirationDate === undefined))
       ctx.fail('InvalidParameterCombination', 'Specify either LockDuration or ExpirationDate.');
     if (input.LockDuration !== undefined && (input.LockDuration < 1 || input.LockDuration > 36_500))
@@ -300,16 +302,16 @@ export const ec2SnapshotHandlers: HandlerTable = {
       : new Date(now.getTime() + (input.LockDuration ?? 0) * 86_400_000);
     // Compliance mode (past any cooling-off) can only be extended, never shortened or weakened.
     if (snapshot.lock?.mode === 'compliance' && snapshot.lock.lockedUntil > now) {
-      if (input.LockMode !== 'compliance' || until < snapshot.lock.lockedUntil)
+      if (mode !== 'compliance' || until < snapshot.lock.lockedUntil)
         ctx.fail(
           'InvalidParameterValue',
           'A snapshot locked in compliance mode can only have its lock extended.',
         );
     }
-    snapshot.lock = { mode: input.LockMode, lockedUntil: until, createdOn: snapshot.lock?.createdOn ?? now };
+    snapshot.lock = { mode, lockedUntil: until, createdOn: snapshot.lock?.createdOn ?? now };
     return {
       SnapshotId: snapshot.snapshotId,
-      LockState: input.LockMode,
+      LockState: mode,
       LockDuration: input.LockDuration,
       LockCreatedOn: snapshot.lock.createdOn,
       LockExpiresOn: until,

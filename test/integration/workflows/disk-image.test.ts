@@ -150,7 +150,9 @@ describe.skipIf(!canBuildImages())('Workflow: raw disk images from the EBS direc
 
   it('says in the manifest which evidence is missing and why when imaging is refused', async () => {
     const record = await openTestCase(SEEDED.instances.multiEni, ['contain']);
-    world.org.setFaults({ fail: [{ operation: 'GetSnapshotBlock', error: 'AccessDeniedException' }] });
+    world.org.setFaults({
+      fail: [{ operation: 'GetSnapshotBlock', error: 'AccessDeniedException', after: 0 }],
+    });
     const execution = await runCase(world, inputOf(record, 'not-required'));
     world.org.setFaults({});
     expect(execution.status).toBe('SUCCEEDED');

@@ -13,7 +13,13 @@ const MIB = 1024 * 1024;
 
 /** A clock that only moves when slept on. */
 function fakeClock(): ImagerClock & { t: number } {
-  const c = { t: 0, now: () => c.t, sleep: async (ms: number) => void (c.t += Math.max(0, ms)) };
+  const c = {
+    t: 0,
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      c.t += Math.max(0, ms);
+    },
+  };
   return c;
 }
 
