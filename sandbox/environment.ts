@@ -16,6 +16,14 @@ export const SANDBOX = {
   caseStateMachineArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-case',
   releaseStateMachineArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-release',
   evidenceBucket: 'forensics-evidence-222222222222',
+  /**
+   * The sandbox models a deployment with an evidence bucket in each region where its instances run: the
+   * eu-west-1 VPC reaches S3 only through its endpoint, which serves eu-west-1 buckets only.
+   */
+  regionalEvidenceBuckets: { 'eu-west-1': 'forensics-evidence-222222222222-eu-west-1' } as Record<
+    string,
+    string
+  >,
   externalId: 'forensics-bot-sandbox',
   botToken: 'xoxb-sandbox-token',
   signingSecret: 'sandbox-signing-secret',
@@ -60,6 +68,9 @@ export function sandboxVariables(endpoints: SandboxEndpoints): Record<string, st
     IR_ROLE_NAME: 'IRAutomation',
     IR_EXTERNAL_ID: endpoints.externalId ?? SANDBOX.externalId,
     EVIDENCE_BUCKET: endpoints.evidenceBucket ?? SANDBOX.evidenceBucket,
+    EVIDENCE_BUCKETS: Object.entries(SANDBOX.regionalEvidenceBuckets)
+      .map(([region, bucket]) => `${region}=${bucket}`)
+      .join(','),
     FORENSICS_ACCOUNT: SANDBOX.forensicsAccount,
     // The simulated forensics account's snapshot key in each region where the seeded instances run.
     SNAPSHOT_KMS_KEY_ARN: ['us-east-1', 'eu-west-1']

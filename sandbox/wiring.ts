@@ -89,6 +89,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ? new components.SimulatedOrganization({
           externalId: SANDBOX.externalId,
           evidenceBucket: SANDBOX.evidenceBucket,
+          regionalEvidenceBuckets: SANDBOX.regionalEvidenceBuckets,
           securityAccount: SANDBOX.securityAccount,
           forensicsAccount: SANDBOX.forensicsAccount,
         })

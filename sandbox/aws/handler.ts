@@ -40,6 +40,8 @@ export interface OrgSettings {
   securityAccount: string;
   forensicsAccount: string;
   evidenceBucket: string;
+  /** Evidence buckets of other regions (`EVIDENCE_BUCKETS`), region -> bucket name. */
+  regionalEvidenceBuckets: Record<string, string>;
   irRoleName: string;
   evidenceUploadRoleName: string;
 }

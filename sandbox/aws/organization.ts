@@ -26,6 +26,11 @@ export interface OrganizationOptions {
   securityAccount?: string;
   forensicsAccount?: string;
   evidenceBucket?: string;
+  /**
+   * Evidence buckets the deployment has in other regions (region -> name; `EVIDENCE_BUCKETS`): an S3
+   * endpoint serves only its own region's buckets, so an isolated instance there needs one.
+   */
+  regionalEvidenceBuckets?: Record<string, string>;
   /** `virtual` (default): latency and retry waits advance simulated time only. `real`: they sleep. */
   clock?: ClockMode;
   /** Seed of the random source used by fault injection. */
@@ -66,6 +71,7 @@ export class SimulatedOrganization {
       securityAccount: options.securityAccount ?? '111111111111',
       forensicsAccount,
       evidenceBucket: options.evidenceBucket ?? `forensics-evidence-${forensicsAccount}`,
+      regionalEvidenceBuckets: options.regionalEvidenceBuckets ?? {},
       irRoleName: 'IRAutomation',
       evidenceUploadRoleName: 'ForensicsBot-EvidenceUpload',
     };

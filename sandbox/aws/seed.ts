@@ -415,6 +415,8 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
     addKey(f, 3, 'alias/forensics-snapshots', 'CUSTOMER', [...MEMBER_ACCOUNTS, org.securityAccount]);
   }
   addEvidenceBucket(world, org, 'us-east-1', org.evidenceBucket);
+  for (const [region, bucket] of Object.entries(org.regionalEvidenceBuckets))
+    addEvidenceBucket(world, org, region, bucket);
   const nets = new Map<string, ReturnType<typeof seedNetwork>>();
   MEMBER_ACCOUNTS.forEach((account, accountIndex) => {
     MEMBER_REGIONS.forEach((region, regionIndex) => {
