@@ -13,7 +13,7 @@ import { audit } from '../core/case-store.js';
 import { describeError, InvalidInputError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { dismissModal } from '../views/dismiss.js';
-import { readFindingClick } from './finding-click.js';
+import { clickTarget, type FindingClick, loadFindingClick } from './finding-click.js';
 
 /**
  * The finding card's buttons: Analyze and Contain open a case (once per instance) and start its
@@ -49,10 +49,11 @@ export function startCaseFromCard(kind: CaseAction) {
     const userId = body.user.id;
     const { channel, ts } = clickPlace(body);
     if (!(await authorize({ client, userId, channel, action: action.action_id, role: 'responder' }))) return;
-    let click: ReturnType<typeof readFindingClick>;
+    let click: FindingClick;
+    let target: ReturnType<typeof clickTarget>;
     try {
-      click = readFindingClick(action.value, body.message?.blocks);
-      if (!click.value.i) throw new InvalidInputError('this finding names no EC2 instance', 'value.i');
+      click = await loadFindingClick(action.value);
+      target = clickTarget(click);
     } catch (error) {
       await audit({
         actor: userId,
@@ -65,17 +66,16 @@ export function startCaseFromCard(kind: CaseAction) {
     try {
       const { record, created } = await startCase(
         {
-          target: { account: click.value.a, region: click.value.r, instanceId: click.value.i },
+          target,
           actions: [kind],
           trigger: 'slack-button',
           requester: { userId, name: body.user.name },
-          title: click.title,
-          severity: click.severity,
-          findingIds: [click.findingId],
+          title: click.finding.title,
+          severity: click.finding.severity,
+          findingIds: [click.finding.id],
           approval: kind === 'contain' ? 'required' : 'not-required',
-          ...(channel && ts
-            ? { card: { channel, ts, blocks: click.blocks, fingerprint: click.value.f } }
-            : {}),
+          finding: click.finding,
+          ...(channel && ts ? { card: { channel, ts, fingerprint: click.fingerprint } } : {}),
         },
         client,
       );
@@ -105,14 +105,14 @@ export async function onDismiss(args: ButtonArgs): Promise<void> {
   const { channel, ts } = clickPlace(body);
   if (!(await authorize({ client, userId, channel, action: action.action_id, role: 'responder' }))) return;
   try {
-    const click = readFindingClick(action.value, body.message?.blocks);
+    const click = await loadFindingClick(action.value);
     if (!channel || !ts) throw new InvalidInputError('the card is not a channel message', 'container');
     await Promise.all([
       client.views.open({
         trigger_id: body.trigger_id,
         view: dismissModal({ channel, ts, value: action.value ?? '', click }),
       }),
-      audit({ actor: userId, action: 'finding.dismiss.ask', outcome: 'ok', detail: click.findingId }),
+      audit({ actor: userId, action: 'finding.dismiss.ask', outcome: 'ok', detail: click.finding.id }),
     ]);
   } catch (error) {
     await audit({ actor: userId, action: action.action_id, outcome: 'failed', detail: describeError(error) });

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { CaseRecord } from '../core/case-model.js';
+import { findingCardBlocks } from './finding-card.js';
 import { actionWords, casePlan, caseStatusLine, cut, esc, mention } from './case-text.js';
 
 /**
@@ -75,12 +76,12 @@ export function caseStatusBlock(record: CaseRecord): KnownBlock {
 }
 
 /**
- * The root card: the original card (kept in the record as `cardBlocks`) without its finding buttons,
- * or a summary of the case, followed by the status section.
+ * The root card: the case's finding rendered as its card without the finding buttons (a pure function of
+ * the stored finding), or a summary of the case when it has none, followed by the status section.
  */
 export function caseCardBlocks(record: CaseRecord): KnownBlock[] {
-  const base = Array.isArray(record.cardBlocks)
-    ? withoutFindingActions(record.cardBlocks as AnyBlock[])
+  const base = record.finding
+    ? withoutFindingActions(findingCardBlocks(record.finding, { buttonsEnabled: false }))
     : caseSummaryBlocks(record);
   return [...base.slice(0, 48), { type: 'divider' }, caseStatusBlock(record)];
 }

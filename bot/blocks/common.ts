@@ -2,7 +2,7 @@
  * Pure Block Kit helpers shared by every card: Slack's limits, mrkdwn escaping, and text that never shows
  * "undefined", "NaN" or "[object Object]" whatever an event carried.
  */
-import type { SeverityLabel } from '../findings/severity.js';
+import type { SeverityLabel } from '../core/severity.js';
 
 /** Block Kit limits (https://api.slack.com/reference/block-kit). */
 export const LIMITS = {

@@ -1,8 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
-import { ACCOUNT_ID_RE, INSTANCE_ID_RE, REGION_RE } from '../core/ids.js';
-import { type Finding, findingTarget, SOURCE_NAMES } from '../findings/finding.js';
+import { type Finding, findingTarget, fingerprintOf, SOURCE_NAMES } from '../core/finding.js';
 import { formatPath } from '../findings/normalize.js';
 import {
   escapeMrkdwn,
@@ -43,15 +42,12 @@ export const FINDING_CARD_BLOCKS = {
   links: 'finding.links',
 } as const;
 
-/** What a card button carries back: just enough to act, validated on the way in. */
+/**
+ * What a card button carries back: the finding's fingerprint, nothing else. The listener loads the finding
+ * from the table, so nothing a client sends back (or edits) decides which instance a case acts on.
+ */
 export const FindingButtonValueSchema = z.object({
-  /** The fingerprint (or the finding id when there is none). */
-  f: z.string().min(1).max(1024),
-  a: z.string().regex(ACCOUNT_ID_RE, 'an AWS account id is 12 digits'),
-  r: z.string().regex(REGION_RE, 'not an AWS region'),
-  i: z.string().regex(INSTANCE_ID_RE, 'not an EC2 instance id').optional(),
-  /** Severity score 0–10. */
-  s: z.number().min(0).max(10),
+  f: z.string().regex(/^[0-9a-f]{32}$/, 'not a finding fingerprint'),
 });
 export type FindingButtonValue = z.infer<typeof FindingButtonValueSchema>;
 
@@ -77,15 +73,7 @@ export function parseFindingButtonValue(value: unknown): FindingButtonValue {
 
 /** The compact JSON a button carries. */
 export function findingButtonValue(finding: Finding, fingerprint?: string): string {
-  const target = findingTarget(finding);
-  const value: FindingButtonValue = {
-    f: truncate(fingerprint ?? finding.id, 1024),
-    a: finding.account,
-    r: finding.region,
-    ...(target ? { i: target.instanceId } : {}),
-    s: finding.severity.score,
-  };
-  return JSON.stringify(value);
+  return JSON.stringify({ f: fingerprint ?? fingerprintOf(finding) } satisfies FindingButtonValue);
 }
 
 export interface FindingCardState {
@@ -112,21 +100,12 @@ export function findingCardText(finding: Finding): string {
   );
 }
 
-/** The header line: marker, label and title. `findingCardMeta` reads it back. */
+/** The header line: marker, label and title. */
 export function findingHeader(finding: Finding): string {
   return plainText(
     `${severityMarker(finding.severity.label)} ${finding.severity.label} · ${safeText(finding.title)}`,
     LIMITS.headerText,
   );
-}
-
-/** Title and severity label of a posted card, read back from its header (for updates that keep them). */
-export function findingCardMeta(blocks: unknown): { title: string; severityLabel: string } | undefined {
-  if (!Array.isArray(blocks)) return undefined;
-  const header = blocks.find((b) => b?.block_id === FINDING_CARD_BLOCKS.header);
-  const text: unknown = header?.text?.text;
-  const match = typeof text === 'string' ? text.match(/^:[a-z_]+: ([A-Z]+) · (.*)$/s) : null;
-  return match ? { severityLabel: match[1]!, title: match[2]! } : undefined;
 }
 
 /** The resource as one line: "i-0abc (web-1)", "access key AKIA… (alice)", "S3 bucket logs". */

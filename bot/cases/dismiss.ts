@@ -1,9 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { securityHubIdentifiers } from '../actions/finding-click.js';
 import { dismissedCardBlocks } from '../blocks/case-card.js';
 import { createAwsClient, homeRegion } from '../core/aws-clients.js';
-import { describeError } from '../core/errors.js';
+import { type Finding, securityHubIdentity } from '../core/finding.js';
 import { logger } from '../core/logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
 import { audit } from '../core/case-store.js';
@@ -18,8 +17,8 @@ export interface DismissRequest {
   ts: string;
   /** The card's blocks as they were (the finding buttons are removed here). */
   blocks: unknown[];
-  findingId: string;
-  region: string;
+  /** The stored finding (never read back from the card). */
+  finding: Finding;
   userId: string;
   userName?: string;
   reason?: string;
@@ -42,8 +41,8 @@ export async function dismissFinding(
     }),
     suppressInSecurityHub(req),
     req.fingerprint
-      ? markFingerprint(req.fingerprint, { dismissedBy: req.userId }).catch((error) =>
-          logger.warn('Could not mark the fingerprint dismissed', { error: describeError(error) }),
+      ? markFingerprint(req.fingerprint, { dismissedBy: req.userId }).catch((error: unknown) =>
+          logger.warn('Could not mark the fingerprint dismissed', { fingerprint: req.fingerprint, error }),
         )
       : undefined,
   ]);
@@ -51,15 +50,15 @@ export async function dismissFinding(
     actor: req.userId,
     action: 'finding.dismiss',
     outcome: 'ok',
-    detail: `${req.findingId}${req.reason ? `: ${req.reason}` : ''}${suppressed ? '' : ' (Security Hub not updated)'}`,
+    detail: `${req.finding.id}${req.reason ? `: ${req.reason}` : ''}${suppressed ? '' : ' (Security Hub not updated)'}`,
   });
   return { suppressed };
 }
 
 async function suppressInSecurityHub(req: DismissRequest): Promise<boolean> {
-  const identifiers = securityHubIdentifiers(req.findingId, req.region);
+  const identifiers = securityHubIdentity(req.finding);
   if (!identifiers) {
-    logger.info('Finding is not in Security Hub; not suppressed there', { findingId: req.findingId });
+    logger.info('Finding is not in Security Hub; not suppressed there', { findingId: req.finding.id });
     return false;
   }
   try {
@@ -80,14 +79,17 @@ async function suppressInSecurityHub(req: DismissRequest): Promise<boolean> {
     );
     if (out.UnprocessedFindings?.length) {
       logger.warn('Security Hub did not suppress the finding', {
-        findingId: req.findingId,
+        findingId: req.finding.id,
         error: out.UnprocessedFindings[0]?.ErrorMessage,
       });
       return false;
     }
     return true;
   } catch (error) {
-    logger.error('Security Hub update failed; the card is dismissed anyway', { error: describeError(error) });
+    logger.error('Security Hub update failed; the card is dismissed anyway', {
+      findingId: req.finding.id,
+      error,
+    });
     return false;
   }
 }

@@ -1,11 +1,5 @@
-import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import {
-  caseCardBlocks,
-  caseCardText,
-  caseOpeningBlocks,
-  withoutFindingActions,
-} from '../blocks/case-card.js';
+import { caseCardBlocks, caseCardText, caseOpeningBlocks } from '../blocks/case-card.js';
 import { actionWords, mention } from '../blocks/case-text.js';
 import { workspaceSettings } from '../core/config.js';
 import { CaseConflictError, describeError } from '../core/errors.js';
@@ -15,16 +9,18 @@ import { slackWebClient } from '../slack/client.js';
 import { startCaseWorkflow, startReleaseWorkflow, stopExecution } from '../workflow-client.js';
 import { closeApprovalCard } from './approval.js';
 import type { Actor, CaseAction, CaseRecord, Target, Trigger } from '../core/case-model.js';
+import type { Finding } from '../core/finding.js';
 import { postInThread, refreshCard } from './notify.js';
 import {
   audit,
   claimRelease,
   endRelease,
   openCase,
+  recordExecution,
+  recordReleaseExecution,
   requireCase,
   setSlackRefs,
   transition,
-  updateCase,
 } from '../core/case-store.js';
 
 /**
@@ -44,11 +40,13 @@ export interface StartCaseRequest {
   severity: { label: string; score: number };
   findingIds: string[];
   approval: 'required' | 'not-required';
+  /** The normalized finding the case grows from: kept in the case, the case card renders from it. */
+  finding?: Finding;
   /**
-   * The finding card the case grows from; `blocks` (optional) keeps its content on the case card;
-   * `fingerprint` (intake's) is marked with the case, so repeats of the finding never redraw the card.
+   * The finding card the case grows from; `fingerprint` (intake's) is marked with the case, so repeats
+   * of the finding never redraw the card.
    */
-  card?: { channel: string; ts: string; blocks?: unknown[]; fingerprint?: string };
+  card?: { channel: string; ts: string; fingerprint?: string };
 }
 
 export interface StartCaseResult {
@@ -63,7 +61,6 @@ export interface StartCaseResult {
  * removed), and posts the first thread reply. Without a card, a case card is posted in the alerts channel.
  */
 export async function startCase(req: StartCaseRequest, client?: WebClient): Promise<StartCaseResult> {
-  const cardBlocks = req.card?.blocks ? withoutFindingActions(req.card.blocks as KnownBlock[]) : undefined;
   const { record: opened, created } = await openCase({
     target: req.target,
     actions: req.actions,
@@ -73,6 +70,8 @@ export async function startCase(req: StartCaseRequest, client?: WebClient): Prom
     severity: req.severity,
     findingIds: req.findingIds,
     slack: req.card ? { channel: req.card.channel, cardTs: req.card.ts, threadTs: req.card.ts } : {},
+    ...(req.finding ? { finding: req.finding } : {}),
+    ...(req.card?.fingerprint ? { fingerprint: req.card.fingerprint } : {}),
   });
   if (!created) {
     await audit({
@@ -92,7 +91,7 @@ export async function startCase(req: StartCaseRequest, client?: WebClient): Prom
   // A case without a finding card (tag, command) gets its own card first: the workflow's first lines
   // (its RUNNING event, its first step) must find the thread, or they would be lost.
   const announced = opened.slack.cardTs ? opened : await postCaseCard(opened, slack);
-  const record = await ensureExecution(announced, req.approval, cardBlocks);
+  const record = await ensureExecution(announced, req.approval);
   // The card update, the thread reply and the audit are independent: done together (Slack's 3 s budget).
   await Promise.all([
     req.card ? refreshCard(record, slack) : Promise.resolve(),
@@ -126,10 +125,9 @@ export async function startCase(req: StartCaseRequest, client?: WebClient): Prom
 async function ensureExecution(
   record: CaseRecord,
   approval: 'required' | 'not-required',
-  cardBlocks?: KnownBlock[],
 ): Promise<CaseRecord> {
   const { executionArn } = await startCaseWorkflow(record, approval);
-  return updateCase(record.id, { executionArn, ...(cardBlocks ? { cardBlocks } : {}) });
+  return recordExecution(record.id, executionArn);
 }
 
 /** Posts a case card of its own in the alerts channel and makes it the case's thread. */
@@ -218,7 +216,7 @@ export async function releaseCase(
     await endRelease(caseId, executionName);
     throw error;
   }
-  const record = await updateCase(caseId, { releaseExecutionArn: executionArn });
+  const record = await recordReleaseExecution(caseId, executionArn);
   await Promise.all([
     postInThread(
       record,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FindingSchema, type Finding } from './finding.js';
 import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from './ids.js';
 
 /**
@@ -207,6 +208,9 @@ export const CaseRecordSchema = z.looseObject({
   requester: ActorSchema,
   /** A case id from elsewhere (a console start's `CaseId` that is not ours, e.g. a ticket number). */
   externalRef: z.string().optional(),
+  /** The normalized finding the case grew from (the case card renders from it), and its intake fingerprint. */
+  finding: FindingSchema.optional(),
+  fingerprint: z.string().optional(),
   /** The decision of the case's approval request (absent until one is decided). */
   decision: DecisionSchema.optional(),
   slack: z.object({
@@ -261,6 +265,8 @@ export interface NewCase {
   requester: Actor;
   slack?: CaseRecord['slack'];
   externalRef?: string;
+  finding?: Finding;
+  fingerprint?: string;
 }
 
 /** An audit event: who did what, when, with what outcome. Written once, never updated or deleted. */

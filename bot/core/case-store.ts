@@ -182,6 +182,11 @@ export async function recordExecution(id: string, executionArn: string): Promise
   return updateCase(id, { executionArn });
 }
 
+/** The release execution that is running now (or ran last). */
+export async function recordReleaseExecution(id: string, executionArn: string): Promise<CaseRecord> {
+  return updateCase(id, { releaseExecutionArn: executionArn });
+}
+
 /** The manifest as written: where, and its SHA-256. */
 export async function recordManifest(
   id: string,

@@ -1,8 +1,8 @@
 import { INSTANCE_ID_RE } from '../core/ids.js';
 import type { AsffFinding, AsffResource } from './events.js';
-import type { Finding, InstanceDetails } from './finding.js';
+import type { Finding, InstanceDetails } from '../core/finding.js';
 import { ec2InstanceLink, securityHubLink, sourceLink } from './links.js';
-import { asffSeverity } from './severity.js';
+import { asffSeverity } from '../core/severity.js';
 
 /**
  * A validated ASFF finding as a Finding. The resource acted on is the first EC2 instance among

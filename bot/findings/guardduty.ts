@@ -1,8 +1,8 @@
 import { INSTANCE_ID_RE } from '../core/ids.js';
 import type { GuardDutyDetail } from './events.js';
-import type { Finding, InstanceDetails } from './finding.js';
+import type { Finding, InstanceDetails } from '../core/finding.js';
 import { ec2InstanceLink, guardDutyLink } from './links.js';
-import { guardDutySeverity } from './severity.js';
+import { guardDutySeverity } from '../core/severity.js';
 
 /**
  * A validated GuardDuty `detail` (plus the envelope's account and region, used when the detail lacks
@@ -22,6 +22,7 @@ export function normalizeGuardDuty(
   return {
     source: 'guardduty',
     id: detail.id,
+    ...(detail.arn ? { arn: detail.arn } : {}),
     type: detail.type,
     title: detail.title?.trim() || detail.type,
     description: detail.description?.trim() ?? '',

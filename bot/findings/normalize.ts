@@ -10,10 +10,10 @@ import {
   SecurityHubDetailSchema,
   TagChangeDetailSchema,
 } from './events.js';
-import { type Finding, findingTarget } from './finding.js';
+import { type Finding, findingTarget } from '../core/finding.js';
 import { normalizeGuardDuty } from './guardduty.js';
 import { ec2InstanceLink } from './links.js';
-import { compareLabels } from './severity.js';
+import { compareLabels } from '../core/severity.js';
 
 /** The tag whose value asks for a case, and the values that count (case-sensitive, as the runbook says). */
 export const INCIDENT_TAG = 'SecurityIncidentStatus';

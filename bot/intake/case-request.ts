@@ -2,7 +2,7 @@ import { findingCardBlocks, findingCardText } from '../blocks/finding-card.js';
 import { escapeMrkdwn } from '../blocks/common.js';
 import type { StartCaseRequest, StartCaseResult } from '../cases/service.js';
 import { describeError } from '../core/errors.js';
-import { findingTarget } from '../findings/finding.js';
+import { findingTarget } from '../core/finding.js';
 import type { CaseRequestIntent } from '../findings/normalize.js';
 import { logger } from '../core/logger.js';
 import { fingerprintOf, getFingerprint } from './fingerprints.js';
@@ -43,15 +43,11 @@ export async function requestCase(
       : opts.analyzeApproval;
   const fingerprint = fingerprintOf(finding);
   // A custom action on a finding whose card is already in Slack grows the case from that card.
-  const existing = await getFingerprint(fingerprint).catch(() => undefined);
+  // A failed read propagates (the event is retried): guessing "no card" would post a second one.
+  const existing = await getFingerprint(fingerprint);
   const card =
     existing?.status === 'posted' && existing.channel && existing.ts && !existing.caseId
-      ? {
-          channel: existing.channel,
-          ts: existing.ts,
-          blocks: findingCardBlocks(existing.finding, { count: existing.count, fingerprint }),
-          fingerprint,
-        }
+      ? { channel: existing.channel, ts: existing.ts, fingerprint }
       : undefined;
   try {
     const { record, created } = await opts.startCase({
@@ -63,6 +59,7 @@ export async function requestCase(
       severity: finding.severity,
       findingIds: intent.findingIds,
       approval,
+      finding: existing?.finding ?? finding,
       ...(card ? { card } : {}),
     });
     logger.info('Case requested', {

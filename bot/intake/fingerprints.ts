@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Finding } from '../findings/finding.js';
+import type { Finding } from '../core/finding.js';
 import { db, isConditionFailed, tableName, updateIf } from '../core/table.js';
 
 /**
@@ -35,16 +34,7 @@ export interface FingerprintRecord {
 
 const key = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: 'FP' });
 
-/**
- * The fingerprint of a finding: Security Hub findings by ProductArn + Id (so a custom action on a finding
- * finds the card its import posted), everything else by source, account, region and id.
- */
-export function fingerprintOf(finding: Finding): string {
-  const basis = finding.productArn
-    ? `asff|${finding.productArn}|${finding.id}`
-    : `${finding.source}|${finding.account}|${finding.region}|${finding.id}`;
-  return createHash('sha256').update(basis).digest('hex').slice(0, 32);
-}
+export { fingerprintOf } from '../core/finding.js';
 
 const ttl = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * 86_400;
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SeverityLabel } from '../findings/severity.js';
-import { SEVERITY_LABELS } from '../findings/severity.js';
+import type { SeverityLabel } from '../core/severity.js';
+import { SEVERITY_LABELS } from '../core/severity.js';
 import { db, isConditionFailed, tableName, updateIf } from '../core/table.js';
 
 /**

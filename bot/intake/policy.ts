@@ -1,5 +1,5 @@
-import type { Finding } from '../findings/finding.js';
-import { meetsThreshold } from '../findings/severity.js';
+import type { Finding } from '../core/finding.js';
+import { meetsThreshold } from '../core/severity.js';
 import type { IntakeSettings } from './settings.js';
 
 /**

@@ -8,7 +8,7 @@ import {
 } from '../blocks/finding-card.js';
 import { workspaceSettings } from '../core/config.js';
 import { describeError, IntakeIncompleteError } from '../core/errors.js';
-import { type Finding, findingTarget, SOURCE_NAMES } from '../findings/finding.js';
+import { type Finding, findingTarget, SOURCE_NAMES } from '../core/finding.js';
 import { openCaseOf } from '../core/case-store.js';
 import { normalizeEvent } from '../findings/normalize.js';
 import { logger } from '../core/logger.js';

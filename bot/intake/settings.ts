@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineSettings, env } from '../core/config.js';
-import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel } from '../findings/severity.js';
+import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel } from '../core/severity.js';
 
 /**
  * Intake settings (environment variables, validated once at cold start):

@@ -1,18 +1,19 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import type { KnownBlock, View } from '@slack/types';
 import { z } from 'zod';
-import { readFindingClick, type FindingClick } from '../actions/finding-click.js';
+import { type FindingClick, loadFindingClick } from '../actions/finding-click.js';
 import { authorize } from '../auth.js';
 import { withoutFindingActions } from '../blocks/case-card.js';
+import { findingCardBlocks } from '../blocks/finding-card.js';
 import { dismissFinding } from '../cases/dismiss.js';
 import { audit } from '../core/case-store.js';
 import { describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
 /**
- * The dismiss modal. It shows the card being dismissed (its blocks come back in the submission, so
- * the card can be redrawn without any state kept between the click and the submission) and asks for
- * an optional reason. private_metadata carries the card's place and the button value (validated again).
+ * The dismiss modal. It shows the finding being dismissed (rendered from the stored finding) and asks for
+ * an optional reason. private_metadata carries the card's place and the button value (the fingerprint),
+ * validated again and loaded again on submission: nothing is read back from the rendered blocks.
  */
 export const DISMISS_CALLBACK_ID = 'finding.dismiss';
 const INTRO_BLOCK = 'dismiss.intro';
@@ -27,7 +28,7 @@ export function dismissModal(input: {
   value: string;
   click: FindingClick;
 }): View {
-  const preview = withoutFindingActions(input.click.blocks as KnownBlock[]).slice(0, 40);
+  const preview = withoutFindingActions(cardOf(input.click)).slice(0, 40);
   return {
     type: 'modal',
     callback_id: DISMISS_CALLBACK_ID,
@@ -56,6 +57,15 @@ export function dismissModal(input: {
   };
 }
 
+/** The finding's card as intake last drew it (count and last sighting from the fingerprint). */
+function cardOf(click: FindingClick): KnownBlock[] {
+  return findingCardBlocks(click.finding, {
+    count: click.count,
+    lastSeen: click.lastSeen,
+    fingerprint: click.fingerprint,
+  });
+}
+
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 /** The modal's text input, trimmed; undefined when empty. */
@@ -76,10 +86,7 @@ export async function onDismissSubmit(args: ViewArgs): Promise<void> {
   let click: FindingClick;
   try {
     meta = MetadataSchema.parse(JSON.parse(view.private_metadata));
-    const cardBlocks = (view.blocks as { block_id?: string }[]).filter(
-      (b) => b.block_id !== INTRO_BLOCK && b.block_id !== REASON_BLOCK,
-    );
-    click = readFindingClick(meta.v, cardBlocks);
+    click = await loadFindingClick(meta.v);
   } catch (error) {
     await audit({
       actor: userId,
@@ -96,13 +103,12 @@ export async function onDismissSubmit(args: ViewArgs): Promise<void> {
       {
         channel: meta.c,
         ts: meta.t,
-        blocks: click.blocks,
-        findingId: click.findingId,
-        region: click.value.r,
+        blocks: cardOf(click),
+        finding: click.finding,
         userId,
         userName: body.user.name,
         reason: inputValue(view, REASON_BLOCK, REASON_ACTION),
-        fingerprint: click.value.f,
+        fingerprint: click.fingerprint,
       },
       client,
     );

@@ -3,13 +3,13 @@
  * as Slack's Function URL, and a small Step Functions recorder (an onAwsClientCreated hook) that
  * answers StartExecution / SendTaskSuccess / SendTaskFailure the way AWS does for those calls.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { FunctionUrlEvent } from '../../../sandbox/slack/function-url.js';
 import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
 import { formEncode, interactionBody } from '../../../sandbox/slack/payloads.js';
 import { onAwsClientCreated } from '../../../bot/core/aws-clients.js';
 import { resetRoleCache } from '../../../bot/auth.js';
-import { findingCardBlocks, findingCardText } from '../../../bot/blocks/finding-card.js';
 import {
   approvalSettings,
   authSettings,
@@ -17,11 +17,17 @@ import {
   workflowSettings,
 } from '../../../bot/core/settings.js';
 import { slackSettings, workspaceSettings } from '../../../bot/core/config.js';
-import type { Finding } from '../../../bot/findings/finding.js';
-import { resetSlackWebClient, slackWebClient } from '../../../bot/slack/client.js';
+import type { Finding } from '../../../bot/core/finding.js';
+import { resetSlackWebClient } from '../../../bot/slack/client.js';
 import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
 import { resetWorkflowClient } from '../../../bot/workflow-client.js';
+import { normalizeEvent } from '../../../bot/findings/normalize.js';
+import { fingerprintOf, getFingerprint } from '../../../bot/intake/fingerprints.js';
+import { intakeSettings } from '../../../bot/intake/settings.js';
+import { resetSlackPosts } from '../../../bot/intake/slack-posts.js';
+import { handler as findingsHandler } from '../../../handlers/findings.js';
 import { handler, resetSlackHandler } from '../../../handlers/slack.js';
+import { loadEvent } from '../../support/events.js';
 import { useCaseTable } from '../../support/table.js';
 
 export const CASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-case';
@@ -95,6 +101,9 @@ export function configure(slack: LocalSlack, extra: Record<string, string> = {})
     RELEASE_STATE_MACHINE_ARN: RELEASE_SM,
     DEFAULT_ACCOUNT: '333333333333',
     FOUR_EYES: 'true',
+    // Tests post many cards within seconds: a channel budget no test reaches (storms are intake's tests).
+    STORM_MAX_POSTS: '1000',
+    STORM_MAX_UPDATES: '1000',
     ...extra,
   });
   for (const s of [
@@ -104,9 +113,11 @@ export function configure(slack: LocalSlack, extra: Record<string, string> = {})
     approvalSettings,
     commandSettings,
     authSettings,
+    intakeSettings,
   ])
     s.reset();
   resetSlackSecrets();
+  resetSlackPosts();
   resetSlackWebClient();
   resetSlackHandler();
   resetRoleCache();
@@ -114,40 +125,55 @@ export function configure(slack: LocalSlack, extra: Record<string, string> = {})
 }
 
 let serial = 0;
+/** The EventBridge event each finding of `ec2Finding` was normalized from: what `postFindingCard` delivers. */
+const eventOf = new WeakMap<Finding, unknown>();
 
-/** An EC2 finding as intake normalizes it (each call a different instance unless one is given). */
+/**
+ * An EC2 finding as intake normalizes it (each call a different finding and instance unless one is given):
+ * a GuardDuty "SSH brute force" event in member account 333333333333, us-east-1, normalized by intake's own
+ * code, so the finding a test holds is the one intake stores.
+ */
 export function ec2Finding(instanceId?: string): Finding {
   serial++;
   const id = instanceId ?? `i-0${String(serial).padStart(16, '0')}`;
-  return {
-    source: 'guardduty',
-    id: `arn:aws:guardduty:us-east-1:333333333333:detector/d1/finding/f${serial}`,
-    type: 'UnauthorizedAccess:EC2/SSHBruteForce',
-    title: '198.51.100.7 is performing SSH brute force attacks against web-1',
-    description: 'An EC2 instance is the target of SSH brute force attacks.',
-    severity: { label: 'HIGH', score: 8 },
-    account: '333333333333',
+  const findingId = `${Date.now().toString(16)}${String(serial).padStart(8, '0')}`;
+  const event = loadEvent('guardduty', 'guardduty-finding-ec2-unauthorizedaccess-sshbruteforce.composed');
+  Object.assign(event, { id: randomUUID(), account: '333333333333', region: 'us-east-1' });
+  Object.assign(event.detail, {
+    id: findingId,
+    arn: `arn:aws:guardduty:us-east-1:333333333333:detector/d1/finding/${findingId}`,
+    accountId: '333333333333',
     region: 'us-east-1',
-    resource: {
-      kind: 'ec2-instance',
-      id,
-      instance: { instanceId: id, name: 'web-1', privateIps: ['10.0.1.5'], publicIps: [] },
-    },
-    count: 1,
-    links: [{ label: 'GuardDuty', url: 'https://console.aws.amazon.com/guardduty/home' }],
-    archived: false,
-  };
+    severity: 8,
+    title: `198.51.100.7 is performing SSH brute force attacks against ${id}`,
+  });
+  Object.assign(event.detail.resource.instanceDetails, {
+    instanceId: id,
+    tags: [{ key: 'Name', value: 'web-1' }],
+  });
+  const { findings } = normalizeEvent(event, {
+    analyzeActionId: intakeSettings().ANALYZE_ACTION_ID,
+    containActionId: intakeSettings().CONTAIN_ACTION_ID,
+  });
+  if (findings.length !== 1)
+    throw new Error(`the GuardDuty sample normalized to ${findings.length} findings`);
+  eventOf.set(findings[0]!, event);
+  return findings[0]!;
 }
 
-/** Posts the finding card in the alerts channel as intake does; returns its ts. */
+/**
+ * Delivers the finding's event to handlers/findings.ts (intake records the delivery under the finding's
+ * fingerprint and posts the card in the alerts channel); returns the card's ts. A click on the card finds
+ * the finding the way it does in production: by the fingerprint its buttons carry.
+ */
 export async function postFindingCard(finding: Finding): Promise<string> {
-  const client = await slackWebClient();
-  const out = await client.chat.postMessage({
-    channel: 'C0ALERTS',
-    text: findingCardText(finding),
-    blocks: findingCardBlocks(finding),
-  });
-  return out.ts!;
+  const event = eventOf.get(finding);
+  if (!event) throw new Error('postFindingCard takes a finding made by ec2Finding');
+  await findingsHandler(event);
+  const record = await getFingerprint(fingerprintOf(finding));
+  if (record?.status !== 'posted' || record.channel !== 'C0ALERTS' || !record.ts)
+    throw new Error(`intake did not post the card in C0ALERTS: ${JSON.stringify(record)}`);
+  return record.ts;
 }
 
 /** A signed request handed to handlers/slack.ts as a Function URL event; the parsed result. */

@@ -314,7 +314,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     const update = side.sfn.calls.find((c) => c.command === 'BatchUpdateFindings');
     expect(update?.input).toMatchObject({
       FindingIdentifiers: [
-        { Id: finding.id, ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty' },
+        { Id: finding.arn, ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty' },
       ],
       Workflow: { Status: 'SUPPRESSED' },
     });

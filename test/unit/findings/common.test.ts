@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeMrkdwn, formatTime, safeText, severityMarker, truncate } from '../../../bot/blocks/common.js';
-import { asffSeverity, guardDutySeverity, meetsThreshold } from '../../../bot/findings/severity.js';
+import { asffSeverity, guardDutySeverity, meetsThreshold } from '../../../bot/core/severity.js';
 
 describe('Function: safeText', () => {
   it('turns missing, NaN and object values into the fallback', () => {

@@ -3,7 +3,6 @@ import {
   FINDING_ACTIONS,
   findingButtonValue,
   findingCardBlocks,
-  findingCardMeta,
   findingCardText,
   parseFindingButtonValue,
   stormSummaryBlocks,
@@ -11,10 +10,12 @@ import {
 } from '../../../bot/blocks/finding-card.js';
 import { hasLeakedValue, LIMITS } from '../../../bot/blocks/common.js';
 import { InvalidInputError } from '../../../bot/core/errors.js';
-import type { Finding } from '../../../bot/findings/finding.js';
+import { type Finding, fingerprintOf } from '../../../bot/core/finding.js';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
 import { loadEvent } from '../../support/events.js';
 import { fixtureNames, guardDutyEvent, securityHubImported } from './fixtures.js';
+
+const FP = '0123456789abcdef0123456789abcdef';
 
 const findingOf = (event: unknown): Finding => normalizeEvent(event).findings[0]!;
 const actionIds = (blocks: any[]) =>
@@ -51,7 +52,7 @@ describe('Function: findingCardBlocks', () => {
       loadEvent('guardduty', 'guardduty-finding-ec2-canary-stateless-integtest.composed'),
     );
     // Act
-    const blocks = findingCardBlocks(finding, { count: 3, fingerprint: 'fp123' }) as any[];
+    const blocks = findingCardBlocks(finding, { count: 3, fingerprint: FP }) as any[];
     // Assess
     expect(blocks[0].text.text).toBe(':large_orange_circle: MEDIUM · Canary:EC2/Stateless.IntegTest');
     const text = JSON.stringify(blocks);
@@ -74,13 +75,9 @@ describe('Function: findingCardBlocks', () => {
     expect(button(blocks, 'case.contain')).toMatchObject({ style: 'danger', confirm: { style: 'danger' } });
     // Analyze changes the instance (attributes, an SSM capture): it asks too
     expect(button(blocks, 'case.analyze').confirm.text.text).toMatch(/termination protection.*SSM/);
-    expect(parseFindingButtonValue(button(blocks, 'case.contain').value)).toEqual({
-      f: 'fp123',
-      a: '123456789012',
-      r: 'us-east-1',
-      i: 'i-05746eb48123455e0',
-      s: 5,
-    });
+    // The button carries the fingerprint only: the listener loads the finding (and its instance) from the table
+    expect(parseFindingButtonValue(button(blocks, 'case.contain').value)).toEqual({ f: FP });
+    expect(Object.keys(JSON.parse(button(blocks, 'case.contain').value))).toEqual(['f']);
     const links = blocks.find((b) => b.block_id === 'finding.links').elements.map((e: any) => e.text.text);
     expect(links).toEqual(['GuardDuty ↗', 'EC2 instance ↗']);
     expect(hasLeakedValue(blocks)).toBe(false);
@@ -98,7 +95,9 @@ describe('Function: findingCardBlocks', () => {
     expect(actionIds(blocks)).not.toContain('case.analyze');
     expect(actionIds(blocks)).not.toContain('case.contain');
     expect(blocks.find((b) => b.block_id === 'finding.instance')).toBeUndefined();
-    expect(parseFindingButtonValue(button(blocks, 'finding.dismiss').value).i).toBeUndefined();
+    expect(parseFindingButtonValue(button(blocks, 'finding.dismiss').value)).toEqual({
+      f: fingerprintOf(finding),
+    });
   });
 
   it('truncates a huge description and title and escapes mrkdwn control characters', () => {
@@ -127,12 +126,11 @@ describe('Function: findingCardBlocks', () => {
     );
   });
 
-  it('keeps title and severity readable from the posted blocks', () => {
-    const finding = findingOf(loadEvent('securityhub', 'securityhub-findings-imported-securityhub-cis-1.3'));
-    expect(findingCardMeta(findingCardBlocks(finding))).toEqual({
-      severityLabel: 'MEDIUM',
-      title: '1.3 Ensure credentials unused for 90 days or greater are disabled',
-    });
+  it('refuses a button value that is not a fingerprint (an edited payload names no instance of its own)', () => {
+    expect(() => parseFindingButtonValue(JSON.stringify({ f: FP, i: 'i-0123456789abcdef0' }))).not.toThrow();
+    expect(parseFindingButtonValue(JSON.stringify({ f: FP, i: 'i-0123456789abcdef0' }))).toEqual({ f: FP });
+    expect(() => parseFindingButtonValue(JSON.stringify({ f: "x' OR 1=1" }))).toThrow(/fingerprint/);
+    expect(() => parseFindingButtonValue('{')).toThrow(/not JSON/);
   });
 
   it('hostile text stays text: fallback escaped, emoji header within 150 units, links only to AWS consoles', () => {
@@ -205,12 +203,12 @@ describe('Function: findingCardBlocks', () => {
 
 describe('Function: parseFindingButtonValue', () => {
   it('rejects a tampered value naming the failing field', () => {
-    const bad = JSON.stringify({ f: 'x', a: '333333333333', r: 'us-east-1', i: 'i-../../etc', s: 5 });
+    const bad = JSON.stringify({ f: '../../etc' });
     expect(() => parseFindingButtonValue(bad)).toThrow(InvalidInputError);
     try {
       parseFindingButtonValue(bad);
     } catch (error) {
-      expect((error as InvalidInputError).path).toBe('value.i');
+      expect((error as InvalidInputError).path).toBe('value.f');
     }
     expect(() => parseFindingButtonValue('not json')).toThrow('not JSON');
     expect(() => parseFindingButtonValue(undefined)).toThrow(InvalidInputError);

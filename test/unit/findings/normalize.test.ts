@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
-import { FindingSchema } from '../../../bot/findings/finding.js';
+import { FindingSchema } from '../../../bot/core/finding.js';
 import { loadEvent } from '../../support/events.js';
 import { fixtureNames, guardDutyEvent, securityHubImported, tagChange } from './fixtures.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Finding } from '../../../bot/core/finding.js';
 import { approvalCardBlocks, approvalDecidedBlocks } from '../../../bot/blocks/approval-card.js';
 import { caseCardBlocks, withoutFindingActions } from '../../../bot/blocks/case-card.js';
 import { caseStatusLine, duration, stepLine, stepName } from '../../../bot/blocks/case-text.js';
@@ -39,7 +40,7 @@ describe('Function: case card builders', () => {
   });
 
   it('removes the finding buttons (nobody starts twice) but keeps console links', () => {
-    const finding = findingCardBlocks({
+    const stored: Finding = {
       source: 'guardduty',
       id: 'f-1',
       type: 'T',
@@ -56,11 +57,15 @@ describe('Function: case card builders', () => {
       count: 1,
       links: [{ label: 'GuardDuty', url: 'https://console.aws.amazon.com/guardduty' }],
       archived: false,
-    });
+    };
+    const finding = findingCardBlocks(stored);
     const stripped = JSON.stringify(withoutFindingActions(finding));
     expect(stripped).not.toMatch(/case\.analyze|case\.contain|finding\.dismiss/);
     expect(stripped).toContain('finding.link.0');
-    const card = caseCardBlocks(record({ cardBlocks: finding }));
+    // the case card renders from the stored finding: its content, no finding buttons, the status last
+    const card = caseCardBlocks(record({ finding: stored }));
+    expect(JSON.stringify(card)).not.toMatch(/case\.analyze|case\.contain|finding\.dismiss/);
+    expect(JSON.stringify(card)).toContain('finding.link.0');
     expect(card.at(-1)).toMatchObject({ block_id: 'case-status' });
   });
 

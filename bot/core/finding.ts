@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SEVERITY_LABELS } from './severity.js';
 
@@ -55,6 +56,8 @@ export const FindingSchema = z.object({
   /** Occurrences as the source counts them (GuardDuty `service.count`), at least 1. */
   count: z.number().int().min(1),
   links: z.array(z.object({ label: z.string(), url: z.string() })),
+  /** The finding's ARN (GuardDuty's own events): its Id when Security Hub imports it. */
+  arn: z.string().optional(),
   /** ASFF ProductArn, needed to update the finding in Security Hub. */
   productArn: z.string().optional(),
   /** ASFF GeneratorId (the control or detector that produced it). */
@@ -67,6 +70,34 @@ export const FindingSchema = z.object({
   requested: z.enum(['analyze', 'contain']).optional(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
+
+/**
+ * The fingerprint of a finding: Security Hub findings by ProductArn + Id (so a custom action on a finding
+ * finds the card its import posted), everything else by source, account, region and id. It is all a card's
+ * buttons carry: a click loads the finding it names from the table.
+ */
+export function fingerprintOf(finding: Finding): string {
+  const basis = finding.productArn
+    ? `asff|${finding.productArn}|${finding.id}`
+    : `${finding.source}|${finding.account}|${finding.region}|${finding.id}`;
+  return createHash('sha256').update(basis).digest('hex').slice(0, 32);
+}
+
+/**
+ * How Security Hub names the finding: an ASFF finding by its own Id and ProductArn; a GuardDuty event by
+ * its ARN under GuardDuty's product in the finding's region (that is how Security Hub imports it).
+ * Undefined for anything Security Hub does not hold.
+ */
+export function securityHubIdentity(finding: Finding): { Id: string; ProductArn: string } | undefined {
+  if (finding.productArn) return { Id: finding.id, ProductArn: finding.productArn };
+  const partition = /^arn:(aws[a-z-]*):guardduty:/.exec(finding.arn ?? '')?.[1];
+  if (finding.source === 'guardduty' && partition && finding.arn)
+    return {
+      Id: finding.arn,
+      ProductArn: `arn:${partition}:securityhub:${finding.region}::product/aws/guardduty`,
+    };
+  return undefined;
+}
 
 /** Where the finding lives, for EC2 findings: what a case targets. */
 export function findingTarget(
