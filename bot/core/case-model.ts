@@ -93,7 +93,7 @@ export const DecisionSchema = z.object({
 export type Decision = z.infer<typeof DecisionSchema>;
 
 export const ArtifactSchema = z.object({
-  kind: z.enum(['memory', 'disk-snapshot', 'disk-image', 'manifest', 'log', 'other']),
+  kind: z.enum(['memory', 'disk-snapshot', 'disk-image', 'examination', 'manifest', 'log', 'other']),
   uri: z.string(),
   sha256: z
     .string()
@@ -196,6 +196,58 @@ export const MemoryPlanSchema = z.object({
 });
 export type MemoryPlan = z.infer<typeof MemoryPlanSchema>;
 
+/** A file the examination read (an image it verified) or wrote (findings, timeline, report), with its hash. */
+export const ExaminationFileSchema = z.object({
+  name: z.string(),
+  uri: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  versionId: z.string().optional(),
+});
+export type ExaminationFile = z.infer<typeof ExaminationFileSchema>;
+
+/** One finding of the examination as the case keeps it (findings.json has them all, unclipped). */
+export const ExaminationFindingSchema = z.object({
+  id: z.string(),
+  category: z.string(),
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+  title: z.string(),
+  path: z.string().optional(),
+  time: z.string().optional(),
+  evidence: z.string(),
+  source: z.string(),
+});
+export type ExaminationFinding = z.infer<typeof ExaminationFindingSchema>;
+
+/**
+ * The examination of the case's evidence (issue 12): `completed` (it ran, whatever it found), `skipped`
+ * (it could not run here, `reason` says why: tools not installed, no raw image), or `failed` (`reason`).
+ * Written by the examine step only; the thread summary, the card and `/forensics report` render from it.
+ */
+export const ExaminationSchema = z.object({
+  status: z.enum(['completed', 'skipped', 'failed']),
+  at: z.string(),
+  reason: z.string().optional(),
+  /** Where it ran, e.g. `local machine (sandbox)`. */
+  worker: z.string(),
+  iocs: z.array(z.string()),
+  window: z.object({ since: z.string(), until: z.string().optional() }).optional(),
+  tools: z.record(z.string(), z.string()).optional(),
+  inputs: z.array(ExaminationFileSchema),
+  outputs: z.array(ExaminationFileSchema),
+  counts: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  total: z.number().int().nonnegative().optional(),
+  /** The most severe findings (at most `EXAMINATION_FINDINGS_KEPT`), evidence clipped. */
+  findings: z.array(ExaminationFindingSchema),
+  /** What the examination could not look at, in its words. */
+  notExamined: z.array(z.string()),
+  durationMs: z.number().nonnegative().optional(),
+});
+export type ExaminationRecord = z.infer<typeof ExaminationSchema>;
+
+/** How many findings the case record keeps (an item holds 400 KB; findings.json keeps every one). */
+export const EXAMINATION_FINDINGS_KEPT = 80;
+
 export const CaseRecordSchema = z.looseObject({
   id: z.string().regex(CASE_ID_RE),
   status: z.enum(CASE_STATUSES),
@@ -245,6 +297,8 @@ export const CaseRecordSchema = z.looseObject({
   releaseExecutionArn: z.string().optional(),
   artifacts: z.array(ArtifactSchema),
   manifest: z.object({ uri: z.string(), sha256: z.string(), versionId: z.string().optional() }).optional(),
+  /** The examination of the evidence (the examine step writes it). */
+  examination: ExaminationSchema.optional(),
   steps: z.array(StepRecordSchema),
   failure: z.string().optional(),
   createdAt: z.string(),

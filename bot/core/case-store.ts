@@ -9,6 +9,8 @@ import {
   CaseRecordSchema,
   type CaseStatus,
   canTransition,
+  type ExaminationRecord,
+  ExaminationSchema,
   type IsolationRecord,
   type MemoryPlan,
   MemoryPlanSchema,
@@ -193,6 +195,11 @@ export async function recordManifest(
   manifest: { uri: string; sha256: string },
 ): Promise<CaseRecord> {
   return updateCase(id, { manifest });
+}
+
+/** Records the examination of the case's evidence (one section, replaced whole by a later examination). */
+export async function recordExamination(id: string, examination: ExaminationRecord): Promise<CaseRecord> {
+  return updateCase(id, { examination: ExaminationSchema.parse(examination) });
 }
 
 /**
