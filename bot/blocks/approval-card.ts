@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { CaseRecord } from '../core/case-model.js';
-import { cut, esc, mention } from './case-text.js';
+import { cut, esc, mention, verbatim } from './case-text.js';
 
 /**
  * The approval card in the commanders channel. Button values carry the case id only: the task token
@@ -93,7 +93,7 @@ export function approvalDecidedBlocks(
     decision.kind === 'approved'
       ? `:white_check_mark: *Approved* by ${mention(decision.by)} ${when(decision.at)}`
       : decision.kind === 'denied'
-        ? `:no_entry_sign: *Denied* by ${mention(decision.by)} ${when(decision.at)}${decision.reason ? `: ${esc(cut(decision.reason, 500))}` : ''}`
+        ? `:no_entry_sign: *Denied* by ${mention(decision.by)} ${when(decision.at)}${decision.reason ? `: ${verbatim(decision.reason, 500)}` : ''}`
         : decision.kind === 'closed'
           ? `:checkered_flag: *Case closed* by ${mention(decision.by)} ${when(decision.at)} before anyone decided: nothing was contained.`
           : `:hourglass: *Expired* ${when(decision.at)}: nobody decided in time, so the containment was not performed.`;

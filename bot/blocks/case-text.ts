@@ -11,6 +11,22 @@ import { truncate } from './common.js';
 export const esc = (s: string): string =>
   s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
+/**
+ * Someone else's words inside the bot's own line (a deny reason, a tag value): escaped, and shown as inline
+ * code so mrkdwn formatting in them (`*Approved*`, `_x_`, `~y~`) stays literal — Slack has no escape for
+ * those characters. A backtick would end the code span, so it becomes a look-alike (U+02CB); newlines a space.
+ */
+export const verbatim = (s: string, max = 300): string =>
+  `\`${esc(
+    cut(
+      s
+        .replaceAll('`', '\u02cb')
+        .replace(/\s*\n\s*/g, ' ')
+        .trim(),
+      max,
+    ),
+  )}\``;
+
 /** Cuts text to `max` UTF-16 units with an ellipsis (Block Kit text limits), keeping surrogate pairs whole. */
 export const cut = (s: string, max: number): string => truncate(s, max);
 
@@ -26,8 +42,7 @@ export function mention(who: string | { userId: string; name?: string }): string
 /** An approval decision in words: "approved by @carol", "denied by @dave: reason", "expired". */
 export function decisionWords(decision: Decision): string {
   const by = decision.by ? ` by ${mention(decision.by)}` : '';
-  const reason =
-    decision.reason && decision.outcome === 'denied' ? `: ${esc(cut(decision.reason, 300))}` : '';
+  const reason = decision.reason && decision.outcome === 'denied' ? `: ${verbatim(decision.reason)}` : '';
   return decision.outcome === 'expired' ? 'approval expired' : `${decision.outcome}${by}${reason}`;
 }
 

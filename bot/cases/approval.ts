@@ -7,7 +7,7 @@ import {
   approvalReminderText,
   type ApprovalDecision,
 } from '../blocks/approval-card.js';
-import { cut, esc, mention } from '../blocks/case-text.js';
+import { mention, verbatim } from '../blocks/case-text.js';
 import { workspaceSettings } from '../core/config.js';
 import {
   ApprovalAlreadyDecidedError,
@@ -177,7 +177,7 @@ export async function decideApproval(input: {
     updateApprovalCard(record, cardDecision(decision)),
     postInThread(
       record,
-      `${verb} by ${mention(actor)}${input.reason ? `: ${esc(cut(input.reason, 500))}` : ''}.`,
+      `${verb} by ${mention(actor)}${input.reason ? `: ${verbatim(input.reason, 500)}` : ''}.`,
     ),
     refreshCard(record),
     audit({

@@ -84,6 +84,11 @@ export interface ClickInput {
   actionId: string;
   /** Picks among buttons sharing an action_id. */
   value?: string;
+  /**
+   * The version of the message the user's client still shows (a stale client, or a click sent before an
+   * update arrived): Slack delivers a click on it with that version's blocks. Must be the same message.
+   */
+  shown?: { ts: string; blocks?: Record<string, unknown>[] };
 }
 
 export interface CommandInput {
@@ -358,8 +363,11 @@ export class LocalSlack {
     const c = this.state.channel(channel.id)!;
     const shared = this.state.message(c, input.ts);
     const ephemeral = shared ? undefined : c.ephemerals.find((e) => e.ts === input.ts && e.user === user.id);
-    const message = shared ?? ephemeral;
-    if (!message) throw new Error(`no message ${input.ts} in ${channel.name} visible to ${user.name}`);
+    const current = shared ?? ephemeral;
+    if (!current) throw new Error(`no message ${input.ts} in ${channel.name} visible to ${user.name}`);
+    if (input.shown && input.shown.ts !== current.ts)
+      throw new Error(`the shown version is of message ${input.shown.ts}, not ${current.ts}`);
+    const message = input.shown ? { ...current, blocks: input.shown.blocks } : current;
     const isEphemeral = !shared;
     return blockActionsPayload({
       user,
