@@ -56,6 +56,7 @@ const IAM_PREFIX: Record<ServiceKey, string> = {
   elbv2: 'elasticloadbalancing',
   securityhub: 'securityhub',
   ebs: 'ebs',
+  sqs: 'sqs',
 };
 
 const S3_ACTIONS: Record<string, string> = {

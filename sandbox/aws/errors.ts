@@ -12,6 +12,7 @@ import * as iam from '@aws-sdk/client-iam';
 import * as kms from '@aws-sdk/client-kms';
 import * as s3 from '@aws-sdk/client-s3';
 import * as securityhub from '@aws-sdk/client-securityhub';
+import * as sqs from '@aws-sdk/client-sqs';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
 
@@ -26,7 +27,8 @@ export type ServiceKey =
   | 'elb'
   | 'elbv2'
   | 'securityhub'
-  | 'ebs';
+  | 'ebs'
+  | 'sqs';
 
 // biome-ignore lint/suspicious/noExplicitAny: each exception class declares its own options type.
 type ExceptionCtor = new (options: any) => Error;
@@ -60,6 +62,7 @@ const services: Record<ServiceKey, { module: Record<string, unknown>; base: Exce
       client: 'SecurityHubClient',
     },
     ebs: { module: ebs, base: ebs.EBSServiceException, client: 'EBSClient' },
+    sqs: { module: sqs, base: sqs.SQSServiceException, client: 'SQSClient' },
   };
 
 /** The service a client class name belongs to (`EC2Client` -> `ec2`), or undefined when not simulated. */
@@ -110,6 +113,7 @@ export const THROTTLE: Record<ServiceKey, [string, number]> = {
   kms: ['ThrottlingException', 400],
   securityhub: ['TooManyRequestsException', 429],
   ebs: ['ThrottlingException', 400],
+  sqs: ['RequestThrottled', 403],
 };
 
 /** The error name each service uses when the caller lacks permission. */
@@ -125,4 +129,5 @@ export const DENIED: Record<ServiceKey, [string, number]> = {
   kms: ['AccessDeniedException', 400],
   securityhub: ['AccessDeniedException', 403],
   ebs: ['AccessDeniedException', 403],
+  sqs: ['AccessDenied', 403],
 };

@@ -13,6 +13,7 @@ import { kmsHandlers } from './kms.js';
 import { autoScalingHandlers, elbHandlers, elbv2Handlers } from './load-balancing.js';
 import { s3Handlers } from './s3.js';
 import { securityHubHandlers } from './securityhub.js';
+import { sqsHandlers } from './sqs.js';
 import { ssmHandlers } from './ssm.js';
 import { stsHandlers } from './sts.js';
 
@@ -28,4 +29,5 @@ export const handlers: Record<ServiceKey, HandlerTable> = {
   elbv2: elbv2Handlers,
   securityhub: securityHubHandlers,
   ebs: ebsHandlers,
+  sqs: sqsHandlers,
 };
