@@ -99,6 +99,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       org.install();
       cleanup.push(() => org.uninstall());
     }
+    // Case lines go through the outbox (a simulated SQS FIFO queue and its drainer), as in AWS (issue 13).
+    if (org) {
+      const { startSandboxOutbox } = await import('./aws/services/sqs-event-source.js');
+      const outbox = await startSandboxOutbox({
+        onError: (error) => console.error('[sandbox] outbox drainer:', error),
+      });
+      cleanup.push(() => outbox.stop());
+    }
     const stepFunctions = startStepFunctions(components);
     // Undone in reverse: the server stops taking requests, executions are aborted, then the handler
     // calls still running (the steps, the progress of the aborted executions) finish while DynamoDB,

@@ -2,6 +2,8 @@ import { expireApproval, remindApproval, requestApproval } from '../bot/cases/ap
 import type { CaseRecord } from '../bot/core/case-model.js';
 import { type CaseLine, postCaseLine } from '../bot/cases/notify.js';
 import { announceCase } from '../bot/cases/service.js';
+import { postCaseLineLater } from '../bot/outbox/enqueue.js';
+import { outboxEnabled } from '../bot/outbox/settings.js';
 
 /**
  * What the steps say to people, through the Slack side (`bot/cases/*`). One seam, so a benchmark can
@@ -15,8 +17,15 @@ export interface CaseNotifier {
   announceCase(record: CaseRecord): Promise<unknown>;
 }
 
+/**
+ * Steps' lines never wait for Slack when the outbox is on (`OUTBOX_QUEUE_URL`, always in AWS): they are
+ * stored and rung (bot/outbox/), and the drainer posts them within Slack's limits (issue 13). The card
+ * and approval calls stay direct: they come before the approval (the announcement, the approval request)
+ * or are the approval's own reminders, so containment never waits on them.
+ */
 export const slackNotifier: CaseNotifier = {
-  postCaseLine,
+  postCaseLine: (caseId, line) =>
+    outboxEnabled() ? postCaseLineLater(caseId, line) : postCaseLine(caseId, line),
   requestApproval,
   remindApproval,
   expireApproval,

@@ -11,7 +11,8 @@ const StepEvent = z.looseObject({ step: z.string().min(1).max(64) });
 
 /**
  * Runs one workflow step: validates `{step, …}`, runs the step module, reports its line in the case
- * thread (Slack failures never fail a step), returns its output to the state machine, and rethrows a
+ * thread (through the outbox: the step does not wait for Slack; Slack failures never fail a step),
+ * returns its output to the state machine, and rethrows a
  * failure unchanged so that its `name` reaches the definitions' `Retry`/`Catch`.
  */
 export async function runStep(event: unknown): Promise<unknown> {

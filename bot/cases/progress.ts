@@ -4,6 +4,8 @@ import { CASE_ID_RE } from '../core/ids.js';
 import { logger } from '../core/logger.js';
 import { type ExecutionEnd, settleExecution } from '../core/case-story.js';
 import { postInThread, refreshCard } from './notify.js';
+import { sayLater } from '../outbox/enqueue.js';
+import { outboxEnabled } from '../outbox/settings.js';
 import { caseOfExecution, endRelease, getCase, recordExecution } from '../core/case-store.js';
 
 /**
@@ -62,10 +64,11 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
   const label = owner.kind === 'release' ? 'Release workflow' : 'Workflow';
   // A release that ended frees the case for the next one (one release execution at a time).
   if (owner.kind === 'release' && detail.status !== 'RUNNING') await endRelease(record.id, detail.name);
+  let text: string;
   if (detail.status === 'RUNNING') {
     if (owner.kind === 'case' && !record.executionArn)
       record = await recordExecution(record.id, detail.executionArn);
-    await postInThread(record, `:arrow_forward: ${label} started (\`${detail.name}\`).`);
+    text = `:arrow_forward: ${label} started (\`${detail.name}\`).`;
   } else if (detail.status === 'PENDING_REDRIVE') {
     return 'ignored';
   } else {
@@ -74,9 +77,13 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
     const told = await settleExecution(record, owner.kind, end);
     record = told.record;
     // A failure's words carry instance output and AWS messages: plain text, never markup.
-    const line = told.plain ? `${told.line} ${esc(told.plain)} ${mention(record.requester)}` : told.line;
-    await postInThread(record, line);
+    text = told.plain ? `${told.line} ${esc(told.plain)} ${mention(record.requester)}` : told.line;
   }
-  await refreshCard(record);
+  // With the outbox on, the line queues behind the steps' lines of the case, so the thread keeps their order.
+  if (outboxEnabled()) await sayLater(record, { text, card: true });
+  else {
+    await postInThread(record, text);
+    await refreshCard(record);
+  }
   return `${owner.kind}:${detail.status}`;
 }

@@ -65,11 +65,44 @@ function permalink(ctx: MethodContext, channel: ChannelState, message: StoredMes
     : base;
 }
 
+/**
+ * `metadata` as Slack takes it: `{event_type, event_payload}` (an object, or its JSON in a form post);
+ * event_type a short snake-case name, event_payload an object. `null` when absent, a failure when invalid.
+ */
+function metadataOf(args: Json): StoredMessage['metadata'] | null | MethodResult {
+  let value = args.metadata;
+  if (value === undefined || value === '') return null;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return fail('invalid_metadata_format');
+    }
+  }
+  const m = value as { event_type?: unknown; event_payload?: unknown };
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    typeof m.event_type !== 'string' ||
+    !/^[a-z0-9_.-]{1,255}$/i.test(m.event_type) ||
+    typeof m.event_payload !== 'object' ||
+    m.event_payload === null ||
+    Array.isArray(m.event_payload)
+  )
+    return fail('invalid_metadata_schema');
+  return {
+    event_type: m.event_type,
+    event_payload: structuredClone(m.event_payload as Record<string, unknown>),
+  };
+}
+
 const postMessage: Method = (ctx, args) => {
   const channel = requireChannel(ctx, args);
   if (isFailure(channel)) return channel;
   const invalid = checkContent(args);
   if (invalid) return invalid;
+  const metadata = metadataOf(args);
+  if (metadata && 'ok' in metadata) return metadata;
   const threadTs = typeof args.thread_ts === 'string' && args.thread_ts ? args.thread_ts : undefined;
   if (threadTs && !ctx.state.message(channel, threadTs)) return fail('thread_not_found');
   // A reply to a reply joins the parent's thread, as in Slack.
@@ -86,6 +119,7 @@ const postMessage: Method = (ctx, args) => {
     ...(Array.isArray(args.blocks) ? { blocks: withBlockIds(args.blocks) } : {}),
     ...(Array.isArray(args.attachments) ? { attachments: structuredClone(args.attachments) } : {}),
     ...(rootTs ? { thread_ts: rootTs } : {}),
+    ...(metadata ? { metadata } : {}),
     channel: channel.id,
   };
   ctx.state.addMessage(channel, message, truthy(args.reply_broadcast));
@@ -183,7 +217,14 @@ const conversationsReplies: Method = (ctx, args) => {
   const thread = channel.messages.filter(
     (m) => (m.ts === rootTs || m.thread_ts === rootTs) && m.subtype !== 'thread_broadcast',
   );
-  return { ok: true, messages: thread.map(publicMessage), has_more: false };
+  // Metadata is returned only to an app that asks for it, as Slack does.
+  const withMetadata = truthy(args.include_all_metadata);
+  const messages = thread.map(publicMessage).map((m) => {
+    if (withMetadata) return m;
+    const { metadata: _metadata, ...rest } = m;
+    return rest;
+  });
+  return { ok: true, messages, has_more: false };
 };
 
 const viewsOpen: Method = (ctx, args) => {

@@ -65,6 +65,8 @@ export interface StoredMessage {
   reply_count?: number;
   latest_reply?: string;
   edited?: { user: string; ts: string };
+  /** Message metadata (`event_type`, `event_payload`), returned by history/replies only when asked. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
   /** Not Slack's: the channel, for convenience of inspection. */
   channel: string;
 }

@@ -1,0 +1,16 @@
+import { defineSettings, env } from '../core/config.js';
+
+/**
+ * Where the case lines go. `OUTBOX_QUEUE_URL` (the deploy's FIFO queue; the sandbox's simulated one) turns
+ * the outbox on: steps and the progress handler store their lines and ring the queue, and the drainer
+ * (handlers/outbox.ts) posts them. Without it lines are posted at once, awaited (unit tests, the
+ * benchmarks' "without outbox" baseline); the deploy always sets it.
+ */
+export const outboxSettings = defineSettings('Outbox', {
+  OUTBOX_QUEUE_URL: env.url(),
+});
+
+/** Whether lines go through the outbox. */
+export function outboxEnabled(): boolean {
+  return outboxSettings().OUTBOX_QUEUE_URL !== undefined;
+}
