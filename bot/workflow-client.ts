@@ -74,6 +74,26 @@ export function startCaseWorkflow(record: CaseRecord, approval: 'required' | 'no
   );
 }
 
+/**
+ * Starts the case workflow again for a failed case (`<caseId>-retry-<n>`): the same input, so the steps
+ * re-run against the case they left (the recorded original configuration is kept, never re-read).
+ */
+export function startRetryWorkflow(
+  record: CaseRecord,
+  executionName: string,
+  approval: 'required' | 'not-required',
+) {
+  return startExecutionOnce(
+    workflowSettings().CASE_STATE_MACHINE_ARN,
+    executionName,
+    caseWorkflowInput(record, approval),
+  );
+}
+
+/** The ARN an execution of that name on that state machine has (known before it starts). */
+export const executionArnOf = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
 /** Starts the release workflow (`<caseId>-release-<n>`). */
 export function startReleaseWorkflow(record: CaseRecord, attempt: number, requestedBy: string) {
   const arn = workflowSettings().RELEASE_STATE_MACHINE_ARN;

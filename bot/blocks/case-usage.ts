@@ -8,6 +8,7 @@ export const FORENSICS_USAGE = [
   '`/forensics list` — open cases',
   '`/forensics analyze <instance-id> [account] [region]` — open a case and acquire evidence',
   '`/forensics contain <instance-id> [account] [region]` — open a case and contain (commander approval)',
+  "`/forensics retry CASE-ID reason` — run a failed case's workflow again, the reason recorded (responders)",
   '`/forensics release CASE-ID` — undo the containment (commanders)',
   '`/forensics close CASE-ID` — close the case (commanders)',
   '`/forensics help` — this help',

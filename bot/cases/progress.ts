@@ -61,6 +61,12 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
     if (owner.kind === 'release' && detail.status !== 'RUNNING') await endRelease(record.id, detail.name);
     return 'ignored';
   }
+  // A case workflow superseded by a retry (`-retry-<n>`) settles nothing: a late or repeated end event of
+  // the failed run must not fail the case again while its retry runs.
+  if (owner.kind === 'case' && record.executionArn && record.executionArn !== detail.executionArn) {
+    logger.info('Execution superseded by a later run of its case; ignored', { name: detail.name });
+    return 'ignored';
+  }
   const label = owner.kind === 'release' ? 'Release workflow' : 'Workflow';
   // A release that ended frees the case for the next one (one release execution at a time).
   if (owner.kind === 'release' && detail.status !== 'RUNNING') await endRelease(record.id, detail.name);

@@ -1,12 +1,20 @@
 import type { WebClient } from '@slack/web-api';
 import { caseCardBlocks, caseCardText, caseOpeningBlocks } from '../blocks/case-card.js';
-import { actionWords, mention } from '../blocks/case-text.js';
+import { actionWords, mention, verbatim } from '../blocks/case-text.js';
 import { workspaceSettings } from '../core/config.js';
 import { CaseConflictError, describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
 import { slackWebClient } from '../slack/client.js';
-import { startCaseWorkflow, startReleaseWorkflow, stopExecution } from '../workflow-client.js';
+import {
+  executionArnOf,
+  startCaseWorkflow,
+  startReleaseWorkflow,
+  startRetryWorkflow,
+  stopExecution,
+} from '../workflow-client.js';
+import { retryExecutionName } from '../core/ids.js';
+import { workflowSettings } from '../core/settings.js';
 import { closeApprovalCard } from './approval.js';
 import type { Actor, CaseAction, CaseRecord, Target, Trigger } from '../core/case-model.js';
 import type { Finding } from '../core/finding.js';
@@ -15,9 +23,11 @@ import {
   audit,
   claimRelease,
   endRelease,
+  linkExecution,
   openCase,
   recordExecution,
   recordReleaseExecution,
+  reopenForRetry,
   requireCase,
   setSlackRefs,
   transition,
@@ -223,6 +233,58 @@ export async function releaseCase(
       `:unlock: Release requested by ${mention(actor)}: restoring the original configuration (${executionName}).`,
     ),
     audit({ caseId, actor: actor.userId, action: 'case.release', outcome: 'ok', detail: executionName }),
+  ]);
+  return { record, executionName };
+}
+
+/**
+ * Retries a failed case (responders, with a reason): the case reopens as one decision (a second retry
+ * racing it is told so), and the case workflow starts again as `<caseId>-retry-<n>`, linked to the case
+ * before it starts so its first status change is reported. A containment a commander approved stays
+ * approved; one never approved is asked again. The recorded original configuration is kept.
+ */
+export async function retryCase(
+  caseId: string,
+  actor: Actor,
+  reason: string,
+): Promise<{ record: CaseRecord; executionName: string }> {
+  const current = await requireCase(caseId);
+  if (current.status !== 'failed')
+    throw new CaseConflictError(`${caseId} is ${current.status}; only a failed case can be retried`);
+  const executionName = retryExecutionName(caseId, (current.retries?.length ?? 0) + 1);
+  const reopened = await reopenForRetry(caseId, { by: actor, reason, execution: executionName });
+  if (!reopened) {
+    const now = await requireCase(caseId);
+    throw new CaseConflictError(
+      `${caseId} is ${now.status}${now.retries?.length ? ` (retried as ${now.retries.at(-1)?.execution})` : ''}; only a failed case can be retried`,
+    );
+  }
+  const executionArn = executionArnOf(workflowSettings().CASE_STATE_MACHINE_ARN, executionName);
+  await linkExecution(executionArn, caseId);
+  const approval = reopened.decision?.outcome === 'approved' ? 'not-required' : 'required';
+  try {
+    await startRetryWorkflow(reopened, executionName, approval);
+  } catch (error) {
+    // Nothing runs: the case is failed again and says why, rather than open with no workflow.
+    await transition(caseId, 'failed', {
+      failure: `retry ${executionName} could not start: ${describeError(error)}`,
+    });
+    throw error;
+  }
+  const record = await recordExecution(caseId, executionArn);
+  await Promise.all([
+    postInThread(
+      record,
+      `:repeat: Retry requested by ${mention(actor)}: ${verbatim(reason)} — the case workflow runs again (\`${executionName}\`${approval === 'not-required' ? ', containment already approved' : ''}).`,
+    ),
+    refreshCard(record),
+    audit({
+      caseId,
+      actor: actor.userId,
+      action: 'case.retry',
+      outcome: 'ok',
+      detail: `${executionName}: ${reason}`,
+    }),
   ]);
   return { record, executionName };
 }

@@ -3,7 +3,7 @@ import type { KnownBlock } from '@slack/types';
 import { authorize, type Role } from '../auth.js';
 import { usageBlocks } from '../blocks/case-usage.js';
 import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/status.js';
-import { closeCase, releaseCase, startCase } from '../cases/service.js';
+import { closeCase, releaseCase, retryCase, startCase } from '../cases/service.js';
 import { commandSettings } from '../core/settings.js';
 import { audit, getCase, listAudit, listOpenCases } from '../core/case-store.js';
 import { auditBlocks } from '../blocks/audit.js';
@@ -30,6 +30,7 @@ const ROLE: Record<ForensicsCommand['kind'], Role | undefined> = {
   analyze: 'responder',
   contain: 'responder',
   release: 'commander',
+  retry: 'responder',
   close: 'commander',
 };
 
@@ -134,8 +135,17 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
       };
     }
     case 'release':
+    case 'retry':
     case 'close': {
       try {
+        if (cmd.kind === 'retry') {
+          const { executionName } = await retryCase(
+            cmd.caseId,
+            { userId, name: command.user_name },
+            cmd.reason,
+          );
+          return { text: `Retry of ${cmd.caseId} started (${executionName}); the case thread follows it.` };
+        }
         if (cmd.kind === 'close') {
           const record = await closeCase(cmd.caseId, { userId, name: command.user_name });
           return { text: `${record.id} closed.` };

@@ -9,6 +9,7 @@ export type ForensicsCommand =
   | { kind: 'help' }
   | { kind: 'list' }
   | { kind: 'status' | 'release' | 'close' | 'audit'; caseId: string }
+  | { kind: 'retry'; caseId: string; reason: string }
   | { kind: 'analyze' | 'contain'; instanceId: string; account?: string; region: string }
   | { kind: 'usage'; problem: string };
 
@@ -20,6 +21,17 @@ export function parseForensicsCommand(text: string, defaults: { region?: string 
   const args = words.slice(1);
   if (!verb || verb === 'help') return args.length ? usage('`help` takes no arguments') : { kind: 'help' };
   if (verb === 'list') return args.length ? usage('`list` takes no arguments') : { kind: 'list' };
+  if (verb === 'retry') {
+    const caseId = args[0]?.toUpperCase() ?? '';
+    if (!isCaseId(caseId))
+      return usage(
+        args[0] ? `"${args[0]}" is not a case id (CASE-YYYYMMDD-XXXX)` : '`retry` needs a case id',
+      );
+    const reason = text.trim().split(/\s+/).slice(2).join(' ');
+    if (reason.length < 3) return usage('`retry` needs a reason after the case id (it is recorded)');
+    if (reason.length > 500) return usage('the reason of a retry is at most 500 characters');
+    return { kind: 'retry', caseId, reason };
+  }
   if (CASE_COMMANDS.has(verb)) {
     if (args.length !== 1) return usage(`\`${verb}\` needs exactly one case id`);
     const caseId = args[0]!.toUpperCase();

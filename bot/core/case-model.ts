@@ -50,7 +50,8 @@ export const TRANSITIONS: Record<CaseStatus, readonly CaseStatus[]> = {
   'evidence-incomplete': ['awaiting-approval', 'containing', 'released', 'closed', 'failed'],
   closed: [],
   denied: ['closed', 'awaiting-approval'],
-  failed: ['closed', 'released', 'containing', 'acquiring'],
+  // `open` again only through a retry (`/forensics retry`), which starts the case workflow anew
+  failed: ['closed', 'released', 'containing', 'acquiring', 'open'],
   released: ['closed'],
 };
 
@@ -291,6 +292,10 @@ export const CaseRecordSchema = z.looseObject({
   /** The memory capture's order of volatility and destination (the memory step writes it). */
   memoryPlan: MemoryPlanSchema.optional(),
   outcome: z.string().optional(),
+  /** Retries of the case workflow after a failure: who asked, why, when, and the execution (`-retry-<n>`). */
+  retries: z
+    .array(z.object({ by: ActorSchema, at: z.string(), reason: z.string(), execution: z.string() }))
+    .optional(),
   /** Releases: how many were started, the one running now (one at a time), the last one's execution. */
   releaseCount: z.number().int().nonnegative().optional(),
   releaseInFlight: z.string().optional(),

@@ -3,6 +3,7 @@ import { CaseConflictError, CaseNotFoundError, InvalidInputError } from './error
 import { isCaseId, newCaseId } from './ids.js';
 import { db, isConditionFailed, tableName, updateIf } from './table.js';
 import {
+  type Actor,
   type Artifact,
   type AuditEvent,
   type CaseRecord,
@@ -257,6 +258,39 @@ export async function endRelease(id: string, executionName: string): Promise<voi
     ExpressionAttributeNames: { '#f': 'releaseInFlight' },
     ExpressionAttributeValues: { ':name': executionName },
   });
+}
+
+/**
+ * Reopens a failed case for a retry of its workflow, as one decision: only a case that is `failed` now
+ * moves (two racing retries: one wins, the other is a conflict), the retry is appended with its reason,
+ * and the failed run's failure and outcome words are cleared (the new run writes its own).
+ */
+export async function reopenForRetry(
+  id: string,
+  retry: { by: Actor; reason: string; execution: string },
+): Promise<CaseRecord | undefined> {
+  const at = nowIso();
+  const item = await updateIf<Record<string, unknown>>({
+    Key: caseKey(id),
+    UpdateExpression:
+      'SET #s = :open, #r = list_append(if_not_exists(#r, :none), :retry), #u = :u REMOVE #f, #o',
+    ConditionExpression: 'attribute_exists(pk) AND #s = :failed',
+    ExpressionAttributeNames: {
+      '#s': 'status',
+      '#r': 'retries',
+      '#u': 'updatedAt',
+      '#f': 'failure',
+      '#o': 'outcome',
+    },
+    ExpressionAttributeValues: {
+      ':open': 'open',
+      ':failed': 'failed',
+      ':none': [],
+      ':retry': [{ ...retry, at }],
+      ':u': at,
+    },
+  });
+  return item ? fromItem(item) : undefined;
 }
 
 /**

@@ -13,6 +13,11 @@ export const REGION_RE = /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 /** S3 bucket names as AWS allows them (no dots, to stay valid for virtual-hosted TLS). */
 export const BUCKET_RE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
+/** The execution of a retry of a failed case: `<caseId>-retry-<n>` (the case workflow again). */
+export const retryExecutionName = (caseId: string, attempt: number): string => `${caseId}-retry-${attempt}`;
+export const isRetryExecutionOf = (name: string, caseId: string): boolean =>
+  new RegExp(`^${caseId}-retry-\\d{1,4}$`).test(name) && CASE_ID_RE.test(caseId);
+
 export const isCaseId = (v: unknown): v is string => typeof v === 'string' && CASE_ID_RE.test(v);
 export const isInstanceId = (v: unknown): v is string => typeof v === 'string' && INSTANCE_ID_RE.test(v);
 export const isAccountId = (v: unknown): v is string => typeof v === 'string' && ACCOUNT_ID_RE.test(v);

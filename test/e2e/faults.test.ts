@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TARGETS } from '../../sandbox/targets.js';
 import { type Sandbox, startSandbox } from '../../sandbox/wiring.js';
-import { SandboxApi, SHA256 } from './support/api.js';
-import { cloudInstance, forensicsSnapshots, runContainment } from './support/scenario.js';
+import { SandboxApi, SHA256, waitFor, waitForCaseEnd } from './support/api.js';
+import { cloudInstance, forensicsSnapshots, runContainment, threadText } from './support/scenario.js';
 
 let sandbox: Sandbox;
 let api: SandboxApi;
@@ -63,6 +63,84 @@ describe('Function: the sandbox under faults', () => {
     expect(after.profile).toEqual(before.profile);
     expect(after.enis).toEqual(before.enis);
   }, 180_000);
+
+  it('a failed case is retried by a responder with a reason once the cause is gone, and then completes', async () => {
+    // Prepare: the member account refuses the role, so the case fails before any approval
+    const target = TARGETS.secondAccount;
+    await api.post('/api/cloud/faults', { accessDenied: [target.account] });
+    const failed = await runContainment(api, target);
+    expect(failed.record.status).toBe('failed');
+    await api.post('/api/cloud/faults', {});
+
+    // Act: mallory may not; alice retries without a reason (refused), then with one, twice at once
+    const refused = await api.post('/api/commands', {
+      user: 'mallory',
+      channel: 'security-alerts',
+      text: `retry ${failed.caseId} trust policy fixed`,
+    });
+    expect(JSON.stringify(refused.json)).not.toMatch(/Retry of/);
+    const noReason = await api.post('/api/commands', {
+      user: 'alice',
+      channel: 'security-alerts',
+      text: `retry ${failed.caseId}`,
+    });
+    expect(noReason.json.body).toMatch(/needs a reason/);
+    const both = await Promise.all(
+      [1, 2].map(() =>
+        api.post('/api/commands', {
+          user: 'alice',
+          channel: 'security-alerts',
+          text: `retry ${failed.caseId} trust policy of IRAutomation fixed <!channel>`,
+        }),
+      ),
+    );
+
+    // Assess: one retry started, the other told; the retry asks for approval (never given before)
+    const bodies = both.map((b) => String(b.json.body));
+    expect(
+      bodies.filter((b) => b.includes(`Retry of ${failed.caseId} started (${failed.caseId}-retry-1)`)),
+    ).toHaveLength(1);
+    expect(bodies.filter((b) => /only a failed case can be retried/.test(b))).toHaveLength(1);
+    const approval = await waitFor(`the approval card of ${failed.caseId}`, async () =>
+      (await api.messages('ir-commanders')).messages.find(
+        (m) =>
+          SandboxApi.textOf(m).includes(failed.caseId) &&
+          JSON.stringify(m.blocks ?? []).includes('approval.approve'),
+      ),
+    );
+    await api.post('/api/interactions', {
+      user: 'carol',
+      channel: 'ir-commanders',
+      ts: approval.ts,
+      actionId: 'approval.approve',
+    });
+    const record = await waitForCaseEnd(api, failed.caseId);
+    expect(record.status).toBe('evidence-secured');
+    expect(record.retries).toMatchObject([
+      {
+        by: { userId: 'U0ALICE' },
+        reason: 'trust policy of IRAutomation fixed <!channel>',
+        execution: `${failed.caseId}-retry-1`,
+      },
+    ]);
+    const thread = await waitFor("the retry workflow's closing line", async () => {
+      const text = await threadText(api, failed.caseId);
+      return /Workflow finished/.test(text) ? text : undefined;
+    });
+    expect(thread).toMatch(
+      /Retry requested by <@U0ALICE>: `trust policy of IRAutomation fixed &lt;!channel&gt;`/,
+    );
+    expect(thread).toMatch(new RegExp(`Workflow started \\(\`${failed.caseId}-retry-1\`\\)`));
+    expect(thread).not.toMatch(/started from the console/);
+    const trail = (
+      await api.post('/api/commands', {
+        user: 'alice',
+        channel: 'security-alerts',
+        text: `audit ${failed.caseId}`,
+      })
+    ).json.body;
+    expect(String(trail)).toContain('case.retry');
+  }, 240_000);
 
   it('with 30% of AWS calls throttled, the case still completes with its manifest', async () => {
     // Prepare

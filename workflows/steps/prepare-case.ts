@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getCase, linkExecution, openCase, recordExecution } from '../../bot/core/case-store.js';
-import { isCaseId } from '../../bot/core/ids.js';
+import { isCaseId, isRetryExecutionOf } from '../../bot/core/ids.js';
 import { CaseConflictError, InvalidInputError } from '../../bot/core/errors.js';
 import { approvalSettings } from '../../bot/core/settings.js';
 import { notifier } from '../notifier.js';
@@ -113,7 +113,11 @@ export const prepareCase = defineStep({
     if (['closed', 'released'].includes(record.status))
       throw new CaseConflictError(`${record.id} is ${record.status}; open a new case`);
     const executionName = executionArn?.split(':').pop();
-    const consoleName = executionName && executionName !== record.id ? executionName : undefined;
+    // A retry (`/forensics retry`: `<caseId>-retry-<n>`) is the bot's own start, not a console one.
+    const consoleName =
+      executionName && executionName !== record.id && !isRetryExecutionOf(executionName, record.id)
+        ? executionName
+        : undefined;
     if (executionArn) {
       await recordExecution(record.id, executionArn);
       if (consoleName) await linkExecution(executionArn, record.id);

@@ -11,6 +11,10 @@ describe('Function: parseForensicsCommand', () => {
     ['release CASE-20250101-ABCD', { kind: 'release', caseId: 'CASE-20250101-ABCD' }],
     ['close CASE-20250101-ABCD', { kind: 'close', caseId: 'CASE-20250101-ABCD' }],
     [
+      'retry case-20250101-abcd  trust policy   fixed',
+      { kind: 'retry', caseId: 'CASE-20250101-ABCD', reason: 'trust policy fixed' },
+    ],
+    [
       'analyze i-0123456789abcdef0',
       { kind: 'analyze', instanceId: 'i-0123456789abcdef0', region: 'us-east-1' },
     ],
@@ -31,6 +35,10 @@ describe('Function: parseForensicsCommand', () => {
     ['contain i-0123456789abcdef0 1234', 'not an AWS account id'],
     ['contain i-0123456789abcdef0 444444444444 mars-1', 'not an AWS region'],
     ['list everything', 'takes no arguments'],
+    ['retry', 'needs a case id'],
+    ['retry CASE-20250101-ABCD', 'needs a reason'],
+    ['retry CASE-20250101-ABCD ok', 'needs a reason'],
+    [`retry CASE-20250101-ABCD ${'x'.repeat(501)}`, 'at most 500'],
     ['delete CASE-20250101-ABCD', 'Unknown subcommand'],
   ])('answers "%s" with usage help', (text, problem) => {
     const parsed = parseForensicsCommand(text);
