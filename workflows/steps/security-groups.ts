@@ -131,8 +131,12 @@ async function createGroup(
     .catch(notFoundIsFine);
   if (kind === 'isolation-endpoints' && endpoints) {
     const rules = endpointRules(endpoints);
+    // Another case in the same VPC that found the group a moment after its creation may have added
+    // them already (addMissingEndpointRules): the rules being there is what is wanted.
     if (rules.length)
-      await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: rules }));
+      await ec2
+        .send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: rules }))
+        .catch(duplicateIsFine);
   }
   return groupId;
 }
