@@ -7,7 +7,7 @@ import type { BuildOptions, Plugin } from 'esbuild';
  * the benches measure is what runs in Lambda.
  */
 
-export const HANDLERS = ['slack', 'findings', 'progress', 'steps'] as const;
+export const HANDLERS = ['slack', 'findings', 'progress', 'steps', 'outbox'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 export function isHandlerName(name: string): name is HandlerName {

@@ -4,6 +4,7 @@ import { loadDefinitions, type WorkflowDefinition } from './asl.js';
 import type { DeployConfig } from './config.js';
 import { AlarmTopic } from './constructs/alarms.js';
 import { BotFunctions } from './constructs/bot-functions.js';
+import { Outbox } from './constructs/outbox.js';
 import { CaseTable } from './constructs/case-table.js';
 import { IntakeRules } from './constructs/intake-rules.js';
 import { SlackSecrets } from './constructs/slack-secrets.js';
@@ -22,6 +23,7 @@ export interface SecurityStackProps extends StackProps {
  */
 export class SecurityStack extends Stack {
   readonly functions: BotFunctions;
+  readonly outbox: Outbox;
   readonly workflows: Record<string, Workflow> = {};
   readonly table: CaseTable;
   readonly intake: IntakeRules;
@@ -51,6 +53,15 @@ export class SecurityStack extends Stack {
       caseStateMachineArn: caseArn,
       releaseStateMachineArn: arnOf('release'),
       approvalStateMachineArns: approvalArns,
+    });
+
+    // Steps and the progress handler say things about cases through the outbox; its drainer posts them.
+    this.outbox = new Outbox(this, 'Outbox', {
+      table: this.table.table,
+      secrets,
+      alarms,
+      environment: this.functions.environment,
+      senders: [this.functions.steps, this.functions.progress],
     });
 
     const substitutions: Record<string, string> = {
@@ -102,6 +113,7 @@ export class SecurityStack extends Stack {
       Findings: this.functions.findings,
       Progress: this.functions.progress,
       Steps: this.functions.steps,
+      OutboxDrainer: this.outbox.drainer,
     })) {
       new CfnOutput(this, `${name}FunctionName`, { value: fn.function.functionName });
     }

@@ -43,6 +43,8 @@ export class BotFunctions extends Construct {
   readonly functionUrl: lambda.FunctionUrl;
   readonly findingsDeadLetterQueue: DeadLetterQueue;
   readonly progressDeadLetterQueue: DeadLetterQueue;
+  /** What every function is told (table, Slack secrets, channels, approval timing), for the outbox drainer. */
+  readonly environment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: BotFunctionsProps) {
     super(scope, id);
@@ -71,6 +73,7 @@ export class BotFunctions extends Construct {
       POWERTOOLS_LOG_LEVEL: config.logLevel,
       LOG_LEVEL: config.logLevel,
     };
+    this.environment = common;
     const alarms = props.alarms;
 
     this.slack = new BotFunction(this, 'Slack', {

@@ -80,7 +80,8 @@ describe('Function: cdk synth (the CLI, offline)', () => {
     const bundles = readdirSync(out).filter(
       (f) => f.startsWith('asset.') && existsSync(join(out, f, 'index.mjs')),
     );
-    expect(bundles).toHaveLength(4);
+    // one per handler: slack, findings, progress, steps, outbox
+    expect(bundles).toHaveLength(5);
   }, 180_000);
 
   it('synthesizes single-account mode from context given on the command line', () => {

@@ -37,6 +37,7 @@ const LOGICAL_PREFIX: Record<HandlerName, string> = {
   findings: 'BotFindings',
   progress: 'BotProgress',
   steps: 'BotSteps',
+  outbox: 'OutboxDrainer',
 };
 
 function environmentOf(

@@ -76,9 +76,9 @@ describe('Function: buildForensicsBot (IAM against the calls the steps make)', (
         ...sdkActionsOf(files),
         ...(handler === 'steps' ? actionsIn('security') : []),
       ]);
-      const role = resources(security, 'AWS::IAM::Role').find(([id]) =>
-        id.toLowerCase().startsWith(`bot${handler}role`),
-      )!;
+      // The outbox drainer is the Outbox construct's (deploy/constructs/outbox.ts), not BotFunctions'.
+      const prefix = handler === 'outbox' ? 'outboxdrainerrole' : `bot${handler}role`;
+      const role = resources(security, 'AWS::IAM::Role').find(([id]) => id.toLowerCase().startsWith(prefix))!;
       const statements = resources(security, 'AWS::IAM::Policy')
         .map(([, r]) => r.Properties as { Roles: Json[]; PolicyDocument: { Statement: Statement[] } })
         .filter((p) => p.Roles.some((r) => r.Ref === role[0]))

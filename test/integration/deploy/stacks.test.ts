@@ -16,7 +16,8 @@ describe('Function: buildForensicsBot (security stack)', () => {
     const functions = resources(security, 'AWS::Lambda::Function').map(([, r]) => props(r));
 
     // Assess
-    expect(functions).toHaveLength(4);
+    // slack, findings, progress, steps, and the outbox drainer
+    expect(functions).toHaveLength(5);
     for (const fn of functions) {
       expect(fn.Runtime).toBe('nodejs22.x');
       expect(fn.Architectures).toEqual(['arm64']);
