@@ -56,22 +56,27 @@ export class SqsEventSource {
     await this.loop;
   }
 
+  /** Messages in the queue, visible or in flight. */
+  async waiting(): Promise<number> {
+    const out = await this.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.options.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
   /** Resolves when the queue holds no message (visible or in flight) and no batch is in hand. */
   async drained(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const out = await this.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: this.options.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const waiting =
-        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-      if (waiting === 0 && !this.busy) return;
+    do {
+      if ((await this.waiting()) === 0 && !this.busy) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    } while (Date.now() < deadline);
     throw new Error(`The outbox queue did not drain within ${timeoutMs} ms`);
   }
 
@@ -170,6 +175,8 @@ export interface SandboxOutboxOptions {
   queueName?: string;
   handler?: SqsHandler;
   onError?: (error: unknown) => void;
+  /** Whether the drainer polls on its own (default); off, a test drives it with `source.pollOnce()`. */
+  autoStart?: boolean;
 }
 
 /** Creates the outbox queues in the simulated security account and starts the drainer on them. */
@@ -209,7 +216,8 @@ export async function startSandboxOutbox(options: SandboxOutboxOptions = {}): Pr
     queueArn: await arnOf(queueUrl!),
     handler,
     ...(options.onError ? { onError: options.onError } : {}),
-  }).start();
+  });
+  if (options.autoStart !== false) source.start();
   return {
     queueUrl: queueUrl!,
     deadLetterQueueUrl: deadLetterQueueUrl!,
