@@ -31,7 +31,13 @@ export async function decideApprovalAs(input: DecisionInput): Promise<void> {
   const action = input.approve ? APPROVE_ACTION_ID : DENY_ACTION_ID;
   if (!(await authorize({ client, userId, channel, caseId, action, role: 'commander' }))) return;
   const say = async (text: string) => {
-    if (channel) await client.chat.postEphemeral({ channel, user: userId, text }).catch(() => undefined);
+    // The decision is made and audited whatever Slack answers; a lost private note is logged, not fatal.
+    if (channel)
+      await client.chat
+        .postEphemeral({ channel, user: userId, text })
+        .catch((error) =>
+          logger.warn('Ephemeral answer not posted', { caseId, error: describeError(error) }),
+        );
   };
   try {
     await decideApproval({

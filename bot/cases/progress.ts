@@ -63,7 +63,8 @@ export async function applyExecutionStatus(event: ExecutionStatusChange): Promis
   }
   // A case workflow superseded by a retry (`-retry-<n>`) settles nothing: a late or repeated end event of
   // the failed run must not fail the case again while its retry runs.
-  if (owner.kind === 'case' && record.executionArn && record.executionArn !== detail.executionArn) {
+  const current = record.executionArn?.split(':').pop();
+  if (owner.kind === 'case' && current && current !== detail.name) {
     logger.info('Execution superseded by a later run of its case; ignored', { name: detail.name });
     return 'ignored';
   }

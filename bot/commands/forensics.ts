@@ -96,7 +96,14 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
           ? await client.chat
               .getPermalink({ channel, message_ts: threadTs })
               .then((o) => o.permalink)
-              .catch(() => undefined)
+              .catch((error) => {
+                // the status answers without its thread link rather than not at all
+                logger.warn('No permalink for the status', {
+                  caseId: cmd.caseId,
+                  error: describeError(error),
+                });
+                return undefined;
+              })
           : undefined;
       return { text: caseStatusText(record), blocks: caseStatusBlocks(record, link) };
     }

@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import type { View } from '@slack/types';
 import { decideApprovalAs } from '../actions/approval.js';
 import { isCaseId } from '../core/ids.js';
+import { logger } from '../core/logger.js';
 import { inputValue } from './dismiss.js';
 
 /** The deny modal: an optional reason, the case id in private_metadata (validated by the one regex). */
@@ -45,7 +46,7 @@ export async function onDenySubmit(
   try {
     meta = JSON.parse(view.private_metadata) as typeof meta;
   } catch {
-    // not ours
+    logger.warn('Deny view with unreadable private_metadata; ignored', { callbackId: view.callback_id });
   }
   if (!isCaseId(meta.caseId)) return;
   await decideApprovalAs({
