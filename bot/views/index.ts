@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
-import { DENY_CALLBACK_ID, onDenySubmit } from './deny.js';
+import { DENY_CALLBACK_ID } from '../blocks/deny-modal.js';
+import { onDenySubmit } from './deny.js';
 import { DISMISS_CALLBACK_ID, onDismissSubmit } from './dismiss.js';
 
 /** Modal submissions: the dismiss reason and the deny reason. */

@@ -21,6 +21,20 @@ import { NAMES } from '../names.js';
  */
 
 /** Tag the bot puts on what it creates (`workflows/steps/security-groups.ts`). */
+/**
+ * Roles no forensics action ever needs to change or pass: IRAutomation itself, AWS's service-linked and
+ * reserved (SSO) roles, and the organization's administration roles (a compromised IRAutomation must
+ * not be a way to them).
+ */
+const PROTECTED_ROLES = (account: string): string[] => [
+  `arn:aws:iam::${account}:role/${NAMES.irRole}`,
+  `arn:aws:iam::${account}:role/aws-service-role/*`,
+  `arn:aws:iam::${account}:role/aws-reserved/*`,
+  `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
+  `arn:aws:iam::${account}:role/stacksets-exec-*`,
+  `arn:aws:iam::${account}:role/AWSControlTower*`,
+];
+
 export const MANAGED_TAG = { key: 'managed-by', value: 'forensics-bot' } as const;
 /** The tag keys the steps write on a suspect instance (`workflows/steps/instance.ts`). */
 export const INSTANCE_TAG_KEYS = [NAMES.incidentTag, NAMES.caseTag];
@@ -125,10 +139,22 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
     }),
     new iam.PolicyStatement({
       sid: 'PassProfileRolesToEc2',
-      // the quarantine and deny-all roles, and on release the instance's original role
+      // The quarantine and deny-all roles, and on release the instance's original role — any role, because
+      // the original one is whatever the instance had: IAM cannot say "the role this instance had before".
+      // Only to EC2, only for this account's instances (the ARN form IAM requires for instance profiles).
       actions: ['iam:PassRole'],
       resources: [`arn:aws:iam::${account}:role/*`],
-      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      conditions: {
+        StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+        StringLike: { 'iam:AssociatedResourceARN': `arn:aws:ec2:*:${account}:instance/*` },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'NeverPassPrivilegedRoles',
+      // A compromised IRAutomation must not hand an administrator's or the platform's roles to an instance.
+      effect: iam.Effect.DENY,
+      actions: ['iam:PassRole'],
+      resources: PROTECTED_ROLES(account),
     }),
     new iam.PolicyStatement({
       sid: 'ReadInstanceProfiles',
@@ -145,15 +171,7 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
       sid: 'NeverOnOwnOrServiceRoles',
       effect: iam.Effect.DENY,
       actions: ['iam:PutRolePolicy'],
-      resources: [
-        `arn:aws:iam::${account}:role/${NAMES.irRole}`,
-        `arn:aws:iam::${account}:role/ForensicsBot-*`,
-        `arn:aws:iam::${account}:role/aws-service-role/*`,
-        `arn:aws:iam::${account}:role/aws-reserved/*`,
-        `arn:aws:iam::${account}:role/OrganizationAccountAccessRole`,
-        `arn:aws:iam::${account}:role/stacksets-exec-*`,
-        `arn:aws:iam::${account}:role/AWSControlTower*`,
-      ],
+      resources: [`arn:aws:iam::${account}:role/ForensicsBot-*`, ...PROTECTED_ROLES(account)],
     }),
     new iam.PolicyStatement({
       sid: 'AutoScalingDetach',

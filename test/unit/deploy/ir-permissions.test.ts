@@ -115,16 +115,28 @@ describe('Function: irPermissions', () => {
     ]);
   });
 
-  it('never lets the role rewrite its own or the organization roles, and passes roles to EC2 only', () => {
+  it('never lets the role rewrite or pass its own or the organization roles, and passes roles to EC2 instances only', () => {
     // Prepare
-    const deny = statements().find((s) => s.Effect === 'Deny')!;
-    const pass = statements().find((s) => list(s.Action).includes('iam:PassRole'))!;
+    const denies = statements().filter((s) => s.Effect === 'Deny');
+    const denyOf = (action: string) => denies.find((s) => list(s.Action).includes(action))!;
+    const pass = statements().find((s) => s.Effect !== 'Deny' && list(s.Action).includes('iam:PassRole'))!;
 
     // Assess
-    expect(list(deny.Action)).toEqual(['iam:PutRolePolicy']);
-    expect(deny.Resource).toContain('arn:aws:iam::333333333333:role/IRAutomation');
-    expect(deny.Resource).toContain('arn:aws:iam::333333333333:role/OrganizationAccountAccessRole');
-    expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+    for (const action of ['iam:PutRolePolicy', 'iam:PassRole']) {
+      expect(list(denyOf(action).Action)).toEqual([action]);
+      expect(denyOf(action).Resource).toContain('arn:aws:iam::333333333333:role/IRAutomation');
+      expect(denyOf(action).Resource).toContain(
+        'arn:aws:iam::333333333333:role/OrganizationAccountAccessRole',
+      );
+      expect(denyOf(action).Resource).toContain('arn:aws:iam::333333333333:role/aws-reserved/*');
+    }
+    // the bot's own quarantine and deny-all roles may be passed, never rewritten
+    expect(denyOf('iam:PutRolePolicy').Resource).toContain('arn:aws:iam::333333333333:role/ForensicsBot-*');
+    expect(denyOf('iam:PassRole').Resource).not.toContain('arn:aws:iam::333333333333:role/ForensicsBot-*');
+    expect(pass.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      StringLike: { 'iam:AssociatedResourceARN': 'arn:aws:ec2:*:333333333333:instance/*' },
+    });
   });
 
   it('uses KMS keys only through EC2', () => {
