@@ -77,6 +77,8 @@ export const deployConfigSchema = z
     approvalExpireMinutes: int(60, 1, 7 * 24 * 60),
     /** Four-eyes rule: whoever requested a containment may not approve it. */
     fourEyes: flag(true),
+    /** A `SecurityIncidentStatus=Contain` tag needs a commander's approval (default: the tag is the decision). */
+    containTagApproval: flag(false),
     /** Reserved concurrency of the Slack function (keeps a flood of clicks from starving the other functions). */
     slackConcurrency: int(10, 1, 1000),
     /**

@@ -6,6 +6,7 @@ import { findingTarget } from '../core/finding.js';
 import type { CaseRequestIntent } from '../findings/normalize.js';
 import { logger } from '../core/logger.js';
 import { fingerprintOf, getFingerprint } from './fingerprints.js';
+import { intakeSettings } from './settings.js';
 import { postMessage } from './slack-posts.js';
 
 /**
@@ -13,7 +14,8 @@ import { postMessage } from './slack-posts.js';
  * starts the workflow and tells Slack; when it cannot (not deployed, misconfigured, failing), a card
  * says which action was requested by which trigger, with the usual buttons so a responder can start it.
  *
- * Approval: Contain by tag needs none (the tag is itself the decision, as in the seed framework);
+ * Approval: Contain by tag needs none by default (the tag is itself the decision, as in the seed framework;
+ * `CONTAIN_TAG_APPROVAL=required` asks a commander);
  * Contain by custom action needs a commander; Analyze follows `ANALYZE_APPROVAL`.
  */
 export type StartCaseFn = (req: StartCaseRequest) => Promise<StartCaseResult>;
@@ -38,7 +40,7 @@ export async function requestCase(
   const approval =
     intent.action === 'contain'
       ? intent.trigger === 'tag'
-        ? 'not-required'
+        ? intakeSettings().CONTAIN_TAG_APPROVAL
         : 'required'
       : opts.analyzeApproval;
   const fingerprint = fingerprintOf(finding);

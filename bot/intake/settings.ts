@@ -27,6 +27,8 @@ import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel } from '../core/se
  * - `ANALYZE_ACTION_ID` / `CONTAIN_ACTION_ID`: Security Hub custom action ids (default ForensicsAnalyze /
  *   ForensicsContain); action ids that contain "analyze"/"contain" also count.
  * - `ANALYZE_APPROVAL`: `required` or `not-required` (default) for Analyze requested by tag or action.
+ * - `CONTAIN_TAG_APPROVAL`: `not-required` (default, as the seed framework: whoever may tag the instance has
+ *   decided) or `required` (a commander approves a Contain tag like any other containment).
  * - `SECURITY_HUB_UPDATES`: set posted Security Hub findings to NOTIFIED with a note (default true).
  */
 
@@ -100,6 +102,10 @@ export const intakeSettings = defineSettings('Intake', {
     .optional()
     .transform((v) => v?.trim() || 'ForensicsContain'),
   ANALYZE_APPROVAL: z
+    .enum(['required', 'not-required', ''])
+    .optional()
+    .transform((v) => (v === 'required' ? 'required' : 'not-required') as 'required' | 'not-required'),
+  CONTAIN_TAG_APPROVAL: z
     .enum(['required', 'not-required', ''])
     .optional()
     .transform((v) => (v === 'required' ? 'required' : 'not-required') as 'required' | 'not-required'),

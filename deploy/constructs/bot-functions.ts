@@ -64,6 +64,7 @@ export class BotFunctions extends Construct {
       APPROVAL_REMIND_MINUTES: String(config.approvalRemindMinutes),
       APPROVAL_EXPIRE_MINUTES: String(config.approvalExpireMinutes),
       FOUR_EYES: String(config.fourEyes),
+      CONTAIN_TAG_APPROVAL: config.containTagApproval ? 'required' : 'not-required',
       MIN_SEVERITY: config.alertsMinSeverity,
       ...(config.channelRoutes ? { CHANNEL_ROUTES: config.channelRoutes } : {}),
       // the ids of the Security Hub custom actions this stack creates (intake-rules.ts)
