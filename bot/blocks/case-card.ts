@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { CaseRecord } from '../core/case-model.js';
 import { findingCardBlocks } from './finding-card.js';
-import { actionWords, casePlan, caseStatusLine, cut, esc, mention } from './case-text.js';
+import { actionWords, awsPrincipalWords, casePlan, caseStatusLine, cut, esc, mention } from './case-text.js';
 
 /**
  * The case's root card (the finding card it came from, or a card of its own) and the thread's first
@@ -59,7 +59,7 @@ export function caseSummaryBlocks(record: CaseRecord): KnownBlock[] {
         },
         {
           type: 'mrkdwn',
-          text: `*Requested*\n${actionWords(record)} by ${mention(record.requester)}`,
+          text: `*Requested*\n${actionWords(record)} by ${mention(record.requester)}${awsPrincipalWords(record) ? ` · ${awsPrincipalWords(record)}` : ''}`,
         },
       ],
     },

@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { CaseRecord } from '../core/case-model.js';
 import {
   actionWords,
+  awsPrincipalWords,
   cut,
   decisionWords,
   duration,
@@ -87,7 +88,7 @@ export function caseStatusBlocks(record: CaseRecord, threadLink?: string): Known
         },
         {
           type: 'mrkdwn',
-          text: `*Requester*\n${mention(record.requester)} (${actionWords(record)}, ${record.trigger})`,
+          text: `*Requester*\n${mention(record.requester)} (${actionWords(record)}, ${record.trigger})${awsPrincipalWords(record) ? `\n${awsPrincipalWords(record)}` : ''}`,
         },
         { type: 'mrkdwn', text: `*Decision*\n${record.decision ? decisionWords(record.decision) : '—'}` },
         { type: 'mrkdwn', text: `*Opened*\n${time(record.createdAt)}` },

@@ -69,6 +69,25 @@ describe('Function: case card builders', () => {
     expect(card.at(-1)).toMatchObject({ block_id: 'case-status' });
   });
 
+  it('says the AWS principal behind a tag or custom-action case is unknown, and where to find it', () => {
+    const tagged = record({
+      trigger: 'tag',
+      requester: { userId: 'aws', name: 'tag SecurityIncidentStatus=Contain' },
+    });
+    for (const blocks of [caseStatusBlocks(tagged), caseCardBlocks(tagged)])
+      expect(JSON.stringify(blocks)).toMatch(
+        /AWS principal unknown \(the tag event names none\): CloudTrail `CreateTags`/,
+      );
+    const action = record({
+      trigger: 'security-hub-action',
+      requester: { userId: 'aws', name: 'Security Hub action ForensicsContain' },
+    });
+    expect(JSON.stringify(caseStatusBlocks(action))).toMatch(
+      /AWS principal unknown \(the custom action event names none\)/,
+    );
+    expect(JSON.stringify(caseStatusBlocks(record()))).not.toMatch(/AWS principal/);
+  });
+
   it('escapes titles and never shows the task token', () => {
     const blocks = [
       ...caseCardBlocks(record()),
