@@ -102,8 +102,14 @@ export const slackSettings = defineSettings(
     SLACK_SIGNING_SECRET_SECRET_ARN: env.optional(),
     // The app's own ids, for Bolt's ignore-self filter on events. Optional and without a default: a made-up
     // id would be wrong in every real workspace; the bot takes no Events API deliveries, so unset is safe.
-    SLACK_BOT_ID: z.string().regex(/^B[A-Z0-9]{2,}$/, 'a bot id is B…').optional(),
-    SLACK_BOT_USER_ID: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a bot user id is U…').optional(),
+    SLACK_BOT_ID: z
+      .string()
+      .regex(/^B[A-Z0-9]{2,}$/, 'a bot id is B…')
+      .optional(),
+    SLACK_BOT_USER_ID: z
+      .string()
+      .regex(/^[UW][A-Z0-9]{2,}$/, 'a bot user id is U…')
+      .optional(),
   },
   (s) => {
     if (!s.SLACK_BOT_TOKEN && !s.SLACK_BOT_TOKEN_SECRET_ARN)
