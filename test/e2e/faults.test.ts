@@ -65,8 +65,9 @@ describe('Function: the sandbox under faults', () => {
   }, 180_000);
 
   it('a failed case is retried by a responder with a reason once the cause is gone, and then completes', async () => {
-    // Prepare: the member account refuses the role, so the case fails before any approval
-    const target = TARGETS.secondAccount;
+    // Prepare: the member account refuses the role, so the case fails before any approval (an instance of
+    // its own: the other tests' cards are case cards by now)
+    const target = TARGETS.demo;
     await api.post('/api/cloud/faults', { accessDenied: [target.account] });
     const failed = await runContainment(api, target);
     expect(failed.record.status).toBe('failed');

@@ -163,7 +163,7 @@ describe('Function: modals in the sandbox', () => {
       SandboxApi.textOf(m).includes(caseId),
     )!.replies;
     expect(thread.map((r) => r.text).join('\n')).toContain(
-      'denied by <@U0CAROL>: Production database: snapshot only',
+      'denied by <@U0CAROL>: `Production database: snapshot only`',
     );
   }, 60_000);
 
