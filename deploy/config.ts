@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { env } from '../bot/core/config.js';
+import { ACCOUNT_ID_RE, REGION_RE } from '../bot/core/ids.js';
 
 /**
  * The deployment's parameters, read from CDK context (`cdk.json` or `-c key=value`) and validated with
@@ -8,29 +10,15 @@ import { z } from 'zod';
  * sandbox's example accounts, so `npm run synth` works offline out of the box.
  */
 
-const accountId = (what: string) => z.string().regex(/^\d{12}$/, `${what} must be a 12-digit AWS account id`);
+const accountId = (what: string) =>
+  z.string().regex(ACCOUNT_ID_RE, `${what} must be a 12-digit AWS account id`);
 const severityLabel = z.enum(['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
-/** Context values arrive as strings from `-c key=value` and as JSON values from cdk.json. */
-const flag = (fallback: boolean) =>
-  z
-    .union([z.boolean(), z.enum(['true', 'false'])])
-    .optional()
-    .transform((v) => (v === undefined ? fallback : v === true || v === 'true'));
-const int = (fallback: number, min: number, max: number) =>
-  z
-    .union([z.number(), z.string().regex(/^\d+$/)])
-    .optional()
-    .transform((v) => (v === undefined ? fallback : Number(v)))
-    .pipe(z.number().int().min(min).max(max));
-const optionalText = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v ? v : undefined));
-const list = z
-  .union([z.array(z.string()), z.string()])
-  .optional()
-  .transform((v) => (Array.isArray(v) ? v : (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean));
+// The same helpers as the functions' settings (bot/core/config.ts): context values arrive as strings from
+// `-c key=value` and as JSON values from cdk.json, and both read the same.
+const flag = env.bool;
+const int = env.int;
+const optionalText = env.optional();
+const list = env.list();
 
 export const deployConfigSchema = z
   .object({
@@ -51,10 +39,7 @@ export const deployConfigSchema = z
       .regex(/^[\w+=,.@:/-]{2,1224}$/, 'externalId must be 2–1224 characters of [\\w+=,.@:/-]')
       .refine((v) => !/example/i.test(v), 'externalId must be your own value, not an example'),
     /** Home region of the security and forensics stacks. */
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'region must be a region name like us-east-1')
-      .default('us-east-1'),
+    region: z.string().regex(REGION_RE, 'region must be a region name like us-east-1').default('us-east-1'),
     /** Findings below this severity never reach Slack (filtered by the EventBridge rules already). */
     alertsMinSeverity: severityLabel.default('HIGH'),
     alertsChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'alertsChannel must be a Slack channel id (C…)'),

@@ -51,17 +51,20 @@ export const env = {
       .optional()
       .transform((v) => (v ? v : undefined))
       .pipe(z.url().optional()),
+  // Environment variables are strings; CDK context from cdk.json may be JSON booleans, numbers and arrays
+  // (deploy/config.ts reads it with these same helpers).
   bool: (fallback: boolean) =>
     z
-      .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+      .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
       .optional()
-      .transform((v) => (v === undefined || v === '' ? fallback : ['true', '1', 'yes'].includes(v))),
+      .transform((v) =>
+        v === undefined || v === '' ? fallback : v === true || ['true', '1', 'yes'].includes(String(v)),
+      ),
   int: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     z
-      .string()
+      .union([z.number(), z.string()])
       .optional()
-      .transform((v) => (v === undefined || v === '' ? String(fallback) : v))
-      .transform(Number)
+      .transform((v) => (v === undefined || v === '' ? fallback : Number(v)))
       .pipe(z.number().int().min(min).max(max)),
   /** A decimal number (minutes may be fractional, so tests can drive real timeouts in seconds). */
   number: (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -73,14 +76,9 @@ export const env = {
       .pipe(z.number().min(min).max(max)),
   list: () =>
     z
-      .string()
+      .union([z.array(z.string()), z.string()])
       .optional()
-      .transform((v) =>
-        (v ?? '')
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
+      .transform((v) => (Array.isArray(v) ? v : (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean)),
 };
 
 /** The case table (cases, audit events, instance guards, alert fingerprints). */
