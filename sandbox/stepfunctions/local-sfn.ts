@@ -9,11 +9,13 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { type HookableClient, onAwsClientCreated } from '../../bot/core/aws-clients.js';
+import { onAwsClientCreated } from '../../bot/core/aws-clients.js';
+import { answerSfnClient, statusEvent } from './sfn-api.js';
 import { eachState } from '../../workflows/definitions/files.js';
 import { loadDefinitions, substitute } from './definitions.js';
 
 export { loadDefinitions } from './definitions.js';
+export { statusEvent } from './sfn-api.js';
 
 /**
  * Step Functions on one machine: the real ASL of `workflows/definitions/` run by aws-local-stepfunctions,
@@ -135,7 +137,7 @@ export class LocalStepFunctions {
 
   /** Answers SFN commands of clients made from now on. Idempotent. */
   install(): this {
-    this.removeHook ??= onAwsClientCreated((client) => this.attach(client));
+    this.removeHook ??= onAwsClientCreated((client) => answerSfnClient(this, client));
     return this;
   }
 
@@ -496,103 +498,21 @@ export class LocalStepFunctions {
     this.events = this.events.then(async () => {
       try {
         await handler(event);
-      } catch {
-        // A failing listener must not stop the workflows (EventBridge would retry, then give up).
+      } catch (error) {
+        // A failing listener must not stop the workflows (EventBridge would retry, then give up); said.
+        console.error(`local Step Functions: the status-change listener failed for ${record.name}:`, error);
       }
     });
     return this.events;
   }
 
-  private attach(client: HookableClient): void {
-    if (client.constructor.name !== 'SFNClient') return;
-    client.middlewareStack.add(
-      (_next: unknown, context: { commandName?: string }) =>
-        async (args: { input: Record<string, any> }) => ({
-          output: {
-            ...(await this.answer(context.commandName ?? '', args.input)),
-            $metadata: { httpStatusCode: 200 },
-          },
-          response: { statusCode: 200, headers: {} },
-        }),
-      { step: 'initialize', name: 'localStepFunctions', priority: 'high', override: true },
-    );
-  }
-
-  private async answer(command: string, input: Record<string, any>): Promise<Record<string, unknown>> {
-    switch (command) {
-      case 'StartExecutionCommand':
-        return this.startExecution({
-          stateMachineArn: input.stateMachineArn,
-          name: input.name,
-          input: input.input,
-        });
-      case 'DescribeExecutionCommand': {
-        const e = this.describe(input.executionArn);
-        return {
-          executionArn: e.executionArn,
-          stateMachineArn: e.stateMachineArn,
-          name: e.name,
-          status: e.status,
-          startDate: e.startDate,
-          stopDate: e.stopDate,
-          input: JSON.stringify(e.input),
-          output: e.output === undefined ? undefined : JSON.stringify(e.output),
-          error: e.error,
-          cause: e.cause,
-        };
-      }
-      case 'SendTaskSuccessCommand':
-        this.sendTaskSuccess(input.taskToken, input.output);
-        return {};
-      case 'SendTaskFailureCommand':
-        this.sendTaskFailure(input.taskToken, input.error, input.cause);
-        return {};
-      case 'SendTaskHeartbeatCommand':
-        if (!this.tasks.has(input.taskToken)) this.takeTask(input.taskToken);
-        return {};
-      case 'StopExecutionCommand':
-        return { stopDate: this.stopExecution(input.executionArn) };
-      default:
-        throw new Error(`SFN ${command} is not simulated by the local Step Functions`);
-    }
+  /** SendTaskHeartbeat: a token that is not waiting fails as AWS does. */
+  heartbeat(taskToken: string): void {
+    if (!this.tasks.has(taskToken)) this.takeTask(taskToken);
   }
 }
 
 function parse(text: string | undefined): unknown {
   if (text === undefined || text === '') return {};
   return JSON.parse(text) as unknown;
-}
-
-/** The EventBridge event AWS sends for a status change (shape of the AWS documentation's samples). */
-export function statusEvent(
-  record: ExecutionRecord,
-  account: string,
-  region: string,
-): ExecutionStatusChangeEvent {
-  const stopped = record.status !== 'RUNNING';
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Step Functions Execution Status Change',
-    source: 'aws.states',
-    account,
-    time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    region,
-    resources: [record.executionArn],
-    detail: {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: record.startDate.getTime(),
-      stopDate: stopped ? (record.stopDate ?? new Date()).getTime() : null,
-      input: JSON.stringify(record.input ?? {}),
-      inputDetails: { included: true },
-      output: record.status === 'SUCCEEDED' ? JSON.stringify(record.output ?? null) : null,
-      outputDetails: record.status === 'SUCCEEDED' ? { included: true } : null,
-      ...(record.status === 'FAILED' || record.status === 'TIMED_OUT' || record.status === 'ABORTED'
-        ? { error: record.error ?? null, cause: record.cause ?? null }
-        : {}),
-    },
-  };
 }
