@@ -1,3 +1,4 @@
+import { buildIdentity } from '../version.js';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -121,6 +122,7 @@ export class BotFunctions extends Construct {
     });
 
     const region = Stack.of(this).region;
+    const identity = buildIdentity(this.node.tryGetContext('commit'));
     this.steps = new BotFunction(this, 'Steps', {
       handler: 'steps',
       description: 'forensics-bot: one workflow step (containment, acquisition, evidence)',
@@ -143,6 +145,9 @@ export class BotFunctions extends Construct {
         DENY_ALL_PROFILE: NAMES.denyAllProfile,
         MEMORY_DOCUMENT: NAMES.captureMemoryDocument,
         ...(config.limeModulePrefix ? { LIME_MODULE_PREFIX: config.limeModulePrefix } : {}),
+        // the manifest's tool identity: this package's version and the commit the stack was synthesized from
+        FORENSICS_BOT_VERSION: identity.version,
+        FORENSICS_BOT_COMMIT: identity.commit,
       },
       // A step polls SSM or snapshots for a bounded time; the state machine loops for longer waits.
       timeout: Duration.minutes(5),
