@@ -2,6 +2,7 @@
  * Fault scenarios of issue 5, end to end through the sandbox's HTTP API (`/api/cloud/faults`): the
  * runbook still ends in a state a responder can act on, and the case thread says what went wrong.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TARGETS } from '../../sandbox/targets.js';
 import { type Sandbox, startSandbox } from '../../sandbox/wiring.js';
@@ -160,5 +161,17 @@ describe('Function: the sandbox under faults', () => {
     const copies = await forensicsSnapshots(api, target.instanceId);
     expect(copies.length).toBeGreaterThan(0);
     expect(copies.every((c) => c.region === 'eu-west-1' && c.state === 'completed')).toBe(true);
+
+    // The manifest as stored: GET /api/cloud/s3 serves its bytes, which hash to what the thread says
+    const [, bucket, key, sha256] =
+      run.threadText.match(/s3:\/\/([a-z0-9-]+)\/(\S+\/manifest\.json) sha256 ([0-9a-f]{64})/) ?? [];
+    expect(key).toBeDefined();
+    const response = await fetch(`${api.url}/api/cloud/s3/${bucket}/${key}`);
+    expect(response.status).toBe(200);
+    const body = Buffer.from(await response.arrayBuffer());
+    expect(createHash('sha256').update(body).digest('hex')).toBe(sha256);
+    expect(response.headers.get('x-sandbox-sha256')).toBe(sha256);
+    expect(JSON.parse(body.toString('utf8'))).toMatchObject({ caseId: run.caseId });
+    expect((await fetch(`${api.url}/api/cloud/s3/${bucket}/${run.caseId}/no-such-object`)).status).toBe(404);
   }, 240_000);
 });
