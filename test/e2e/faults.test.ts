@@ -40,6 +40,13 @@ describe('Function: the sandbox under faults', () => {
     const instance = await cloudInstance(api, target);
     expect(instance.profile?.name).toMatch(/DenyAll/i);
     expect((await forensicsSnapshots(api, target.instanceId)).length).toBeGreaterThan(0);
+    // the manifest, written last, lists the disk evidence and says the memory image is missing, and why
+    const [, bucket, key] = run.threadText.match(/s3:\/\/([a-z0-9-]+)\/(\S+\/manifest\.json) sha256/) ?? [];
+    const manifest = await (await fetch(`${api.url}/api/cloud/s3/${bucket}/${key}`)).json();
+    expect(manifest.missing).toEqual(
+      expect.arrayContaining([{ kind: 'memory', why: expect.stringMatching(/SSM agent .* ConnectionLost/) }]),
+    );
+    expect(JSON.stringify(manifest.artifacts)).toMatch(/snap-/);
   }, 180_000);
 
   it('with AccessDenied in a member account, the case fails clearly naming the account and role, and nothing is left half-done', async () => {
