@@ -12,7 +12,7 @@
 import { loadavg } from 'node:os';
 import { SEEDED } from '../sandbox/aws/index.js';
 import { LocalSlack } from '../sandbox/slack/local-slack.js';
-import { startDynalite } from '../test/support/dynalite.js';
+import { startDynalite } from '../sandbox/dynamo.js';
 import { type Mark, type RunOptions, type RunResult, runApprovedCase } from './support/containment-run.js';
 import type { BenchResult, Figure } from './types.js';
 

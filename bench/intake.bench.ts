@@ -15,8 +15,8 @@ const CONCURRENCY = 32;
 
 export default async function run(): Promise<BenchResult> {
   // DynamoDB is elsewhere in AWS: dynalite in its own process keeps its work out of our CPU figure.
-  const { startDynaliteProcess } = await import('./support/dynalite-process.js');
-  const dynalite = await startDynaliteProcess();
+  const { startDynalite } = await import('../sandbox/dynamo.js');
+  const dynalite = await startDynalite({ separateProcess: true });
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynalite.endpoint;
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIAFORENSICSBENCH00';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench-secret-not-real';

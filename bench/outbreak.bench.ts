@@ -6,7 +6,7 @@
  * workflow's end; the Slack calls it took. See `outbreak-run.ts` for how one run is made.
  */
 import { loadavg } from 'node:os';
-import { startDynaliteProcess } from './support/dynalite-process.js';
+import { startDynalite } from '../sandbox/dynamo.js';
 import { runOutbreak, type OutbreakResult } from './outbreak-run.js';
 import type { BenchResult, Figure } from './types.js';
 
@@ -17,7 +17,7 @@ export default async function run(): Promise<BenchResult> {
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIAFORENSICSBENCH00';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench-secret-not-real';
   process.env.AWS_REGION ??= 'us-east-1';
-  const dynalite = await startDynaliteProcess();
+  const dynalite = await startDynalite({ separateProcess: true });
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynalite.endpoint;
   try {
     // A small run first, not reported: the first run in a process also pays for loading and compiling

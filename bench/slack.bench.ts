@@ -18,7 +18,7 @@ import { tableSettings } from '../bot/core/config.js';
 import { functionUrlEvent } from '../sandbox/slack/function-url.js';
 import { interactionBody } from '../sandbox/slack/payloads.js';
 import { bundle } from '../scripts/bundle.js';
-import { startDynaliteProcess } from './support/dynalite-process.js';
+import { startDynalite } from '../sandbox/dynamo.js';
 import {
   configure,
   ec2Finding,
@@ -51,7 +51,7 @@ export default async function run(): Promise<BenchResult> {
   process.env.AWS_ACCESS_KEY_ID ??= 'AKIAFORENSICSBENCH00';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench-secret-not-real';
   process.env.AWS_REGION ??= 'us-east-1';
-  const dynalite = await startDynaliteProcess();
+  const dynalite = await startDynalite({ separateProcess: true });
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynalite.endpoint;
   const table = `bench-cases-${Date.now()}`;
   const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: dynalite.endpoint });

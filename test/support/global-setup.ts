@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { bundleHandler, HANDLERS } from '../../deploy/bundling.js';
-import { startDynalite } from './dynalite.js';
+import { startDynalite } from '../../sandbox/dynamo.js';
 
 /** One dynalite for the whole run; each test file makes its own table (see `useCaseTable`). */
 export default async function setup(project: TestProject) {
