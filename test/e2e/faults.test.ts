@@ -42,7 +42,10 @@ describe('Function: the sandbox under faults', () => {
     expect((await forensicsSnapshots(api, target.instanceId)).length).toBeGreaterThan(0);
     // the manifest, written last, lists the disk evidence and says the memory image is missing, and why
     const [, bucket, key] = run.threadText.match(/s3:\/\/([a-z0-9-]+)\/(\S+\/manifest\.json) sha256/) ?? [];
-    const manifest = await (await fetch(`${api.url}/api/cloud/s3/${bucket}/${key}`)).json();
+    const manifest = (await (await fetch(`${api.url}/api/cloud/s3/${bucket}/${key}`)).json()) as {
+      missing: unknown[];
+      artifacts: unknown[];
+    };
     expect(manifest.missing).toEqual(
       expect.arrayContaining([{ kind: 'memory', why: expect.stringMatching(/SSM agent .* ConnectionLost/) }]),
     );
