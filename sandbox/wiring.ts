@@ -4,13 +4,9 @@
  * handlers, and the HTTP server of the sandbox API and page. `startSandbox()` is what `npm start` and
  * the browser test run; `stop()` undoes all of it.
  */
-import {
-  type Components,
-  InFlight,
-  loadComponents,
-  type OrganizationLike,
-  type StepFunctionsLike,
-} from './components.js';
+import type { SimulatedOrganization } from './aws/organization.js';
+import { type Components, InFlight, loadComponents } from './components.js';
+import type { LocalStepFunctions } from './stepfunctions/local-sfn.js';
 import { applyLogLevel } from '../bot/core/logger.js';
 import { applyVariables, restoreVariables, SANDBOX, sandboxVariables } from './environment.js';
 import { startLocalDynamo } from './dynamo.js';
@@ -38,8 +34,8 @@ export interface SandboxOptions {
 export interface Sandbox extends SandboxApp {
   readonly url: string;
   readonly port: number;
-  readonly org?: OrganizationLike;
-  readonly stepFunctions?: StepFunctionsLike;
+  readonly org: SimulatedOrganization;
+  readonly stepFunctions: LocalStepFunctions;
   readonly components: Components;
   stop(): Promise<void>;
 }
@@ -85,37 +81,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const inFlight = new InFlight();
     const components = inFlight.track(await loadComponents());
-    const org = components.SimulatedOrganization
-      ? new components.SimulatedOrganization({
-          externalId: SANDBOX.externalId,
-          evidenceBucket: SANDBOX.evidenceBucket,
-          regionalEvidenceBuckets: SANDBOX.regionalEvidenceBuckets,
-          securityAccount: SANDBOX.securityAccount,
-          forensicsAccount: SANDBOX.forensicsAccount,
-        })
-      : undefined;
-    if (org) {
-      org.seedDefault();
-      org.install();
-      cleanup.push(() => org.uninstall());
-    }
+    const org = new components.SimulatedOrganization({
+      externalId: SANDBOX.externalId,
+      evidenceBucket: SANDBOX.evidenceBucket,
+      regionalEvidenceBuckets: SANDBOX.regionalEvidenceBuckets,
+      securityAccount: SANDBOX.securityAccount,
+      forensicsAccount: SANDBOX.forensicsAccount,
+    });
+    org.seedDefault();
+    org.install();
+    cleanup.push(() => org.uninstall());
     // Case lines go through the outbox (a simulated SQS FIFO queue and its drainer), as in AWS (issue 13).
-    if (org) {
-      const { startSandboxOutbox } = await import('./aws/services/sqs-event-source.js');
-      const outbox = await startSandboxOutbox({
-        onError: (error) => console.error('[sandbox] outbox drainer:', error),
-      });
-      cleanup.push(() => outbox.stop());
-    }
+    const { startSandboxOutbox } = await import('./aws/services/sqs-event-source.js');
+    const outbox = await startSandboxOutbox({
+      onError: (error) => console.error('[sandbox] outbox drainer:', error),
+    });
+    cleanup.push(() => outbox.stop());
     const stepFunctions = startStepFunctions(components);
     // Undone in reverse: the server stops taking requests, executions are aborted, then the handler
     // calls still running (the steps, the progress of the aborted executions) finish while DynamoDB,
     // the local Slack and the simulated organization still answer them.
     cleanup.push(() => settle(inFlight, stepFunctions, SETTLE_MS));
-    if (stepFunctions)
-      cleanup.push(() =>
-        (stepFunctions.stop ?? stepFunctions.close ?? stepFunctions.uninstall)?.call(stepFunctions),
-      );
+    cleanup.push(() => stepFunctions.stop());
 
     const app = sandboxApp(slack, signingSecret, components, org, stepFunctions);
     const server = await startHttpServer(app, options.port ?? 3000);
@@ -147,15 +134,15 @@ const SETTLE_MS = 3_000;
 
 async function settle(
   inFlight: InFlight,
-  stepFunctions: StepFunctionsLike | undefined,
+  stepFunctions: LocalStepFunctions,
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const executions = stepFunctions?.executions?.() ?? [];
-  if (stepFunctions?.waitFor && executions.length) {
+  const executions = stepFunctions.executions();
+  if (executions.length) {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled(executions.map((e) => stepFunctions.waitFor!(e.executionArn))),
+      Promise.allSettled(executions.map((e) => stepFunctions.waitFor(e.executionArn))),
       new Promise((resolve) => {
         timer = setTimeout(resolve, timeoutMs);
       }),
@@ -175,18 +162,16 @@ async function resetCachedSettings(): Promise<void> {
   (await import('../bot/slack/secrets.js')).resetSlackSecrets();
 }
 
-function startStepFunctions(components: Components): StepFunctionsLike | undefined {
-  const { LocalStepFunctions, steps, progress, stepFunctionsModule } = components;
-  if (!LocalStepFunctions || !steps) return undefined;
-  const loadDefinitions = stepFunctionsModule?.loadDefinitions as (() => unknown) | undefined;
+function startStepFunctions(components: Components): LocalStepFunctions {
+  const { LocalStepFunctions, steps, progress, loadDefinitions } = components;
   return new LocalStepFunctions({
-    ...(loadDefinitions ? { definitions: loadDefinitions() } : {}),
+    definitions: loadDefinitions(),
     stepHandler: steps,
     // Waits (approval reminders, polls) are shortened so a case completes in seconds.
     waitSeconds: 0,
     onStatusChange: async (event: unknown) => {
       try {
-        await progress?.(event);
+        await progress(event);
       } catch (error) {
         console.error('[sandbox] progress handler failed:', error);
       }
@@ -198,16 +183,16 @@ function sandboxApp(
   slack: LocalSlack,
   signingSecret: string,
   components: Components,
-  org: OrganizationLike | undefined,
-  stepFunctions: StepFunctionsLike | undefined,
+  org: SimulatedOrganization,
+  stepFunctions: LocalStepFunctions,
 ): SandboxApp {
   const need = <T>(value: T | undefined, what: string): T => {
-    if (!value)
-      throw new NotWiredError(`${what} is not available in this sandbox: ${components.missing.join('; ')}`);
+    if (!value) throw new NotWiredError(`${what} is not available in this sandbox`);
     return value;
   };
+  const bot = components.slack;
   const toBot = async (event: FunctionUrlEvent): Promise<DeliveryResult> =>
-    readFunctionUrlResult(await need(components.slack, 'handlers/slack.ts')(event, {}));
+    readFunctionUrlResult(await bot(event, {}));
   const targets = () => pickTargets();
   const sampleTarget = (aboutInstance: boolean, index: number): SampleTarget | undefined => {
     const all = targets();
@@ -220,30 +205,26 @@ function sandboxApp(
     signingSecret,
     async deliverEvent(event: unknown): Promise<EventDelivery> {
       const e = event as Record<string, unknown>;
-      if (isStepFunctionsEvent(e))
-        return { handler: 'progress', result: await need(components.progress, 'handlers/progress.ts')(e) };
-      return { handler: 'findings', result: await need(components.findings, 'handlers/findings.ts')(e) };
+      if (isStepFunctionsEvent(e)) return { handler: 'progress', result: await components.progress(e) };
+      return { handler: 'findings', result: await components.findings(e) };
     },
-    click: (input: ClickInput) => slack.click(need(components.slack, 'handlers/slack.ts'), input),
-    command: (input: CommandInput) => slack.command(need(components.slack, 'handlers/slack.ts'), input),
-    submitView: (input) => slack.submitView(need(components.slack, 'handlers/slack.ts'), input),
-    closeView: (input) => slack.closeView(need(components.slack, 'handlers/slack.ts'), input),
+    click: (input: ClickInput) => slack.click(bot, input),
+    command: (input: CommandInput) => slack.command(bot, input),
+    submitView: (input) => slack.submitView(bot, input),
+    closeView: (input) => slack.closeView(bot, input),
     slackRequest: (request) => toBot(functionUrlEvent(request)),
-    cloud: () => need(org, 'The simulated AWS organization').state(),
+    cloud: () => org.state(),
     setFaults(faults) {
-      const o = need(org, 'The simulated AWS organization');
-      o.setFaults(faults);
-      return o.getFaults?.() ?? faults;
+      org.setFaults(faults);
+      return org.getFaults();
     },
-    faults: () => org?.getFaults?.() ?? {},
-    objectBody: (bucket, key, versionId) => org?.objectBody?.(bucket, key, versionId),
+    faults: () => org.getFaults(),
+    objectBody: (bucket, key, versionId) => org.objectBody(bucket, key, versionId),
     startExecution({ stateMachine, name, input }) {
-      const sfn = need(stepFunctions, 'Step Functions (sandbox/stepfunctions/local-sfn.ts)');
       const arn =
         stateMachine === 'case' ? process.env.CASE_STATE_MACHINE_ARN : process.env.RELEASE_STATE_MACHINE_ARN;
-      if (!arn || !sfn.startExecution)
-        throw new NotWiredError(`the ${stateMachine} state machine is not wired`);
-      const { executionArn } = sfn.startExecution({
+      if (!arn) throw new NotWiredError(`the ${stateMachine} state machine is not wired`);
+      const { executionArn } = stepFunctions.startExecution({
         stateMachineArn: arn,
         name,
         input: JSON.stringify(input),
@@ -268,7 +249,7 @@ function sandboxApp(
       };
       const where = { ...fallback, ...target };
       const event = s.build(where);
-      if (org && s.aboutInstance) describeInstance(event, findCloudInstance(org.state(), where));
+      if (s.aboutInstance) describeInstance(event, findCloudInstance(org.state(), where));
       return { ...(await app.deliverEvent(event)), event };
     },
     async cases() {
@@ -281,19 +262,15 @@ function sandboxApp(
       return record && withoutSecrets(record);
     },
     status(): ComponentStatus[] {
-      const part = (name: string, ok: unknown): ComponentStatus => ({
-        name,
-        ok: Boolean(ok),
-        ...(ok ? {} : { detail: components.missing.find((m) => m.includes(name)) ?? 'not loaded' }),
-      });
+      // Every part is imported statically: if one failed to load, the sandbox did not start.
       return [
-        part('handlers/slack', components.slack),
-        part('handlers/findings', components.findings),
-        part('handlers/progress', components.progress),
-        part('handlers/steps', components.steps),
-        part('aws/organization', org),
-        part('stepfunctions/local-sfn', components.LocalStepFunctions),
-      ];
+        'handlers/slack',
+        'handlers/findings',
+        'handlers/progress',
+        'handlers/steps',
+        'aws/organization',
+        'stepfunctions/local-sfn',
+      ].map((name) => ({ name, ok: true }));
     },
   };
   return app;
