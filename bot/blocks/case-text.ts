@@ -117,32 +117,91 @@ export function actionWords(record: Pick<CaseRecord, 'actions'>): string {
   return record.actions.includes('contain') ? 'containment' : 'analysis';
 }
 
-/** The steps the case workflow will run, in order (the thread's plan, and m in "step n/m"). */
-export function casePlan(record: Pick<CaseRecord, 'actions'>, approval = true): string[] {
-  if (!record.actions.includes('contain'))
-    return [
-      "Record the instance's configuration",
-      'Acquire memory, streamed to the evidence bucket',
-      'Snapshot the volumes and share them with the forensics account',
-      'Write the evidence manifest (SHA-256 of every artifact)',
-    ];
-  return [
-    ...(approval ? ['Ask an incident commander for approval'] : []),
-    "Record the instance's original network and IAM configuration",
-    'Isolate the network (allow-all group first, then the isolation group)',
-    'Replace the instance profile with the deny-all profile',
-    'Detach the instance from Auto Scaling and load balancers',
-    'Acquire memory, streamed to the evidence bucket',
-    'Snapshot the volumes and share them with the forensics account',
-    'Write the evidence manifest (SHA-256 of every artifact)',
-  ];
+/**
+ * The stages of the case workflow in the order they run (workflows/definitions/build.ts), each with the
+ * step labels that report in it. The thread's plan lists them; the card's "stage n/m" counts them. The
+ * order follows the case's path: containment first (after approval when required) or analysis first,
+ * and memory before isolation once the recorded configuration says so (`memoryPlan.memoryFirst`).
+ */
+interface Stage {
+  plan: string;
+  steps: RegExp;
+}
+const PREPARE: Stage = {
+  plan: "Record the instance's original network and IAM configuration; turn on termination protection",
+  steps: /^(case prepared|original configuration recorded|instance preserved)$/i,
+};
+const APPROVAL: Stage = { plan: 'Ask an incident commander for approval', steps: /^approval /i };
+const CONTAIN: Stage = {
+  plan: 'Contain: out of Auto Scaling and load balancers, network isolated (allow-all group first, so tracked connections stop), quarantine profile',
+  steps: /^(detached from|network isolated|instance permissions restricted|contained)/i,
+};
+const MEMORY: Stage = {
+  plan: 'Acquire memory with AVML over SSM, streamed and hashed into the evidence bucket, verified there',
+  steps: /^memory /i,
+};
+const DISK: Stage = {
+  plan: 'Acquire the disks: snapshots into the forensics account (locked), raw images with SHA-256',
+  steps: /snapshot|disk /i,
+};
+const EXAMINE: Stage = { plan: 'Examine the evidence and post what it found', steps: /^evidence examined/i };
+const CLOSE: Stage = {
+  plan: 'Tighten isolation (no endpoints, deny-all profile), tag the instance, write the manifest last',
+  steps: /^(instance tagged|evidence manifest written)/i,
+};
+
+function caseStages(
+  record: Pick<CaseRecord, 'actions' | 'memoryPlan' | 'approval' | 'approvalRequestedAt' | 'decision'>,
+  approval = record.approval !== 'not-required',
+): Stage[] {
+  const acquire = [MEMORY, DISK, EXAMINE];
+  if (!record.actions.includes('contain')) {
+    // An analysis asks to contain at its end only under ANALYZE_CONTAINMENT=approval: counted once it asks.
+    const asked = record.approvalRequestedAt !== undefined || record.decision !== undefined;
+    return [PREPARE, ...acquire, ...(asked ? [APPROVAL, CONTAIN] : []), CLOSE];
+  }
+  const contain = approval ? [APPROVAL, CONTAIN] : [CONTAIN];
+  // Memory first: captured before isolation (the VPC has no SSM/S3 endpoints, or MEMORY_ORDER says so).
+  if (record.memoryPlan?.memoryFirst) return [PREPARE, MEMORY, ...contain, DISK, EXAMINE, CLOSE];
+  return [PREPARE, ...contain, ...acquire, CLOSE];
 }
 
-/** n and m of "step n/m": distinct steps reported so far, against the plan (or more if it grew). */
-export function stepProgress(record: Pick<CaseRecord, 'actions' | 'steps'>): { n: number; m: number } {
-  const seen = new Set(record.steps.map((s) => s.step));
-  const m = Math.max(casePlan(record).length, seen.size);
-  return { n: seen.size, m };
+/** The plan of the thread: the stages in the order they will run on this case's path. */
+export function casePlan(
+  record: Pick<CaseRecord, 'actions' | 'memoryPlan' | 'approval' | 'approvalRequestedAt' | 'decision'>,
+  approval?: boolean,
+): string[] {
+  const plan = caseStages(record, approval).map((s) => s.plan);
+  return record.memoryPlan
+    ? plan
+    : [
+        ...plan.slice(0, 1),
+        ...plan
+          .slice(1)
+          .map((p) =>
+            p.replace(
+              /^Acquire memory/,
+              'Acquire memory (before isolation when the VPC has no SSM/S3 endpoints)',
+            ),
+          ),
+      ];
+}
+
+/** n and m of "stage n/m": the furthest stage a reported step belongs to, against the path's stages. */
+export function stepProgress(record: Pick<CaseRecord, 'actions' | 'steps' | 'memoryPlan' | 'decision'>): {
+  n: number;
+  m: number;
+} {
+  const stages = caseStages(record, true);
+  let n = 0;
+  stages.forEach((stage, i) => {
+    const reached =
+      stage === APPROVAL
+        ? record.decision !== undefined
+        : record.steps.some((s) => stage.steps.test(stepName(s.step)));
+    if (reached) n = i + 1;
+  });
+  return { n, m: stages.length };
 }
 
 /** The root card's status line: who opened the case for what, and where it stands now. */
@@ -153,7 +212,7 @@ export function caseStatusLine(record: CaseRecord): string {
   const { n, m } = stepProgress(record);
   const where =
     n > 0 && last
-      ? ` · step ${n}/${m}: ${esc(stepName(last.step))} ${last.outcome}`
+      ? ` · stage ${n}/${m}: ${esc(stepName(last.step))} ${last.outcome}`
       : record.status === 'open'
         ? ' · starting'
         : '';

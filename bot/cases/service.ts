@@ -79,6 +79,7 @@ export async function startCase(req: StartCaseRequest, client?: WebClient): Prom
     title: req.title,
     severity: req.severity,
     findingIds: req.findingIds,
+    approval: req.approval,
     slack: req.card ? { channel: req.card.channel, cardTs: req.card.ts, threadTs: req.card.ts } : {},
     ...(req.finding ? { finding: req.finding } : {}),
     ...(req.card?.fingerprint ? { fingerprint: req.card.fingerprint } : {}),

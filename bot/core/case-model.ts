@@ -261,6 +261,8 @@ export const CaseRecordSchema = z.looseObject({
   requester: ActorSchema,
   /** A case id from elsewhere (a console start's `CaseId` that is not ours, e.g. a ticket number). */
   externalRef: z.string().optional(),
+  /** Whether its containment waits for a commander (the workflow's `Approval`), as the case was opened. */
+  approval: z.enum(['required', 'not-required']).optional(),
   /** The normalized finding the case grew from (the case card renders from it), and its intake fingerprint. */
   finding: FindingSchema.optional(),
   fingerprint: z.string().optional(),
@@ -324,6 +326,7 @@ export interface NewCase {
   requester: Actor;
   slack?: CaseRecord['slack'];
   externalRef?: string;
+  approval?: 'required' | 'not-required';
   finding?: Finding;
   fingerprint?: string;
 }

@@ -115,7 +115,7 @@ describe('Function: handlers/slack (case lifecycle)', () => {
     expect(lines.at(-1)).toContain(
       'Workflow failed. Capture memory failed: SSM agent offline. Already done: contained, isolate network.',
     );
-    expect(texts(card(ts))).toMatch(/step 2\/\d+/);
+    expect(texts(card(ts))).toMatch(/stage \d\/\d+/);
     expect((await getCase(caseId))?.status).toBe('failed');
 
     // Act: /forensics status

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../../bot/core/finding.js';
 import { approvalCardBlocks, approvalDecidedBlocks } from '../../../bot/blocks/approval-card.js';
 import { caseCardBlocks, withoutFindingActions } from '../../../bot/blocks/case-card.js';
+import { casePlan, stepProgress } from '../../../bot/blocks/case-text.js';
 import { caseStatusLine, duration, stepLine, stepName } from '../../../bot/blocks/case-text.js';
 import { caseStatusBlocks } from '../../../bot/blocks/status.js';
 import { findingCardBlocks } from '../../../bot/blocks/finding-card.js';
@@ -32,11 +33,27 @@ describe('Function: case card builders', () => {
     const moving = record({
       status: 'containing',
       steps: [
-        { step: 'isolate-network', outcome: 'succeeded', at: '2025-01-01T10:01:00Z', durationMs: 1200 },
-        { step: 'captureMemory', outcome: 'started', at: '2025-01-01T10:02:00Z' },
+        { step: 'Network isolated', outcome: 'succeeded', at: '2025-01-01T10:01:00Z', durationMs: 1200 },
+        { step: 'Memory capture started', outcome: 'succeeded', at: '2025-01-01T10:02:00Z' },
       ],
     });
-    expect(caseStatusLine(moving)).toMatch(/Stage: \*containing\* · step 2\/8: capture memory started/);
+    // prepare, approval, contain, memory, disk, examine, close: memory is stage 4 of 7
+    expect(caseStatusLine(moving)).toMatch(
+      /Stage: \*containing\* · stage 4\/7: memory capture started succeeded/,
+    );
+  });
+
+  it('plans the stages in the order this case runs them, and counts them for its path', () => {
+    const memoryFirst = record({ memoryPlan: { memoryFirst: true } as never });
+    expect(casePlan(memoryFirst)[1]).toMatch(/^Acquire memory/);
+    expect(casePlan(memoryFirst)[2]).toMatch(/approval/);
+    expect(casePlan(record({ approval: 'not-required' }))).toHaveLength(6);
+    expect(casePlan(record())[3]).toMatch(
+      /^Acquire memory \(before isolation when the VPC has no SSM\/S3 endpoints\)/,
+    );
+    const analysis = record({ actions: ['analyze'] });
+    expect(stepProgress(analysis).m).toBe(5);
+    expect(stepProgress({ ...analysis, approvalRequestedAt: '2025-01-01T10:05:00Z' }).m).toBe(7);
   });
 
   it('removes the finding buttons (nobody starts twice) but keeps console links', () => {
