@@ -188,11 +188,13 @@ export function casePlan(
 }
 
 /** n and m of "stage n/m": the furthest stage a reported step belongs to, against the path's stages. */
-export function stepProgress(record: Pick<CaseRecord, 'actions' | 'steps' | 'memoryPlan' | 'decision'>): {
-  n: number;
-  m: number;
-} {
-  const stages = caseStages(record, true);
+export function stepProgress(
+  record: Pick<
+    CaseRecord,
+    'actions' | 'steps' | 'memoryPlan' | 'approval' | 'approvalRequestedAt' | 'decision'
+  >,
+): { n: number; m: number } {
+  const stages = caseStages(record);
   let n = 0;
   stages.forEach((stage, i) => {
     const reached =
