@@ -1,6 +1,8 @@
 /**
- * `npm run bench [name…]`: runs every `bench/*.bench.ts` (or the named ones) one after another, prints a
- * table, and writes `bench/results/<name>.json` with the figures, the machine's core count and the date.
+ * `npm run bench [--record] [name…]`: runs every `bench/*.bench.ts` (or the named ones) one after another,
+ * prints a table, and writes `<name>.json` with the figures, the machine's core count and the date — into
+ * `bench/results/local/` (not committed), or with `--record` into `bench/results/`, the figures the README
+ * cites (commit them on purpose).
  * Each benchmark runs in a process of its own: they set environment variables, install SDK hooks and
  * cache clients, and one must neither inherit another's state nor pay for its garbage.
  */
@@ -15,13 +17,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.LOG_LEVEL ??= 'SILENT';
 
 const dir = import.meta.dirname;
-const wanted = process.argv.slice(2);
+const record = process.argv.includes('--record') || process.env.BENCH_RECORD === '1';
+const wanted = process.argv.slice(2).filter((a) => a !== '--record');
+const out = join(dir, 'results', ...(record ? [] : ['local']));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => wanted.length === 0 || wanted.includes(f.replace('.bench.ts', '')))
   .sort();
 
-mkdirSync(join(dir, 'results'), { recursive: true });
+mkdirSync(out, { recursive: true });
 if (!process.env.BENCH_CHILD && files.length > 1) {
   let failed = 0;
   for (const file of files) {
@@ -30,7 +34,7 @@ if (!process.env.BENCH_CHILD && files.length > 1) {
       [...process.execArgv, process.argv[1]!, file.replace('.bench.ts', '')],
       {
         stdio: 'inherit',
-        env: { ...process.env, BENCH_CHILD: '1' },
+        env: { ...process.env, BENCH_CHILD: '1', ...(record ? { BENCH_RECORD: '1' } : {}) },
       },
     );
     if (child.status !== 0) failed++;
@@ -43,8 +47,13 @@ for (const file of files) {
   try {
     const run = (await import(pathToFileURL(join(dir, file)).href)).default as Benchmark;
     const result: BenchResult = await run();
-    const record = { ...result, cores: cpus().length, date: new Date().toISOString(), node: process.version };
-    writeFileSync(join(dir, 'results', `${result.name}.json`), `${JSON.stringify(record, null, 2)}\n`);
+    const figures = {
+      ...result,
+      cores: cpus().length,
+      date: new Date().toISOString(),
+      node: process.version,
+    };
+    writeFileSync(join(out, `${result.name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
     console.log(`\n## ${result.name}  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     console.table(
       result.figures.map((f) => ({
