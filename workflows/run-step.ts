@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getCase } from '../bot/core/case-store.js';
+import { getCase, recordThrottled } from '../bot/core/case-store.js';
 import { failureDetail } from '../bot/core/case-story.js';
 import { CaseClosedError, InvalidInputError } from '../bot/core/errors.js';
 import { logger } from '../bot/core/logger.js';
@@ -51,7 +51,9 @@ export async function runStep(event: unknown): Promise<unknown> {
       // An Error object: the logger writes its name, message, stack and cause chain.
       error,
     });
-    // Throttling is retried (in the step, then by the state machine): not a failure worth a line.
+    // Throttling is retried (in the step, then by the state machine): not a failure worth a line, but
+    // recorded, so that a failure after every retry names this step.
+    if (caseId && isThrottling(error)) await noteThrottled(caseId, module.label, error);
     if (caseId && module.reportFailure !== false && !isThrottling(error))
       await say(caseId, {
         step: module.label,
@@ -60,6 +62,14 @@ export async function runStep(event: unknown): Promise<unknown> {
         detail: failureDetail(error),
       });
     throw error;
+  }
+}
+
+async function noteThrottled(caseId: string, step: string, error: unknown): Promise<void> {
+  try {
+    await recordThrottled(caseId, step, (error as Error)?.name ?? 'Throttling');
+  } catch (recordError) {
+    logger.error('Could not record a throttled step', { caseId, step, error: recordError });
   }
 }
 

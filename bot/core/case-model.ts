@@ -261,6 +261,8 @@ export const CaseRecordSchema = z.looseObject({
   requester: ActorSchema,
   /** A case id from elsewhere (a console start's `CaseId` that is not ours, e.g. a ticket number). */
   externalRef: z.string().optional(),
+  /** The step AWS throttled last, and with which error (throttled attempts are retried without a line). */
+  throttled: z.object({ step: z.string(), error: z.string(), at: z.string() }).optional(),
   /** Whether its containment waits for a commander (the workflow's `Approval`), as the case was opened. */
   approval: z.enum(['required', 'not-required']).optional(),
   /** The normalized finding the case grew from (the case card renders from it), and its intake fingerprint. */

@@ -185,6 +185,11 @@ export async function recordExecution(id: string, executionArn: string): Promise
   return updateCase(id, { executionArn });
 }
 
+/** A step AWS throttled (it will be retried): where a failure after every retry happened. */
+export async function recordThrottled(id: string, step: string, error: string): Promise<CaseRecord> {
+  return updateCase(id, { throttled: { step, error, at: nowIso() } });
+}
+
 /** The release execution that is running now (or ran last). */
 export async function recordReleaseExecution(id: string, executionArn: string): Promise<CaseRecord> {
   return updateCase(id, { releaseExecutionArn: executionArn });

@@ -120,6 +120,8 @@ export function errorWords(error: string): string {
 interface Timeline {
   status?: CaseStatus;
   steps: { step: string; outcome: string; at?: string; detail?: string }[];
+  /** The step AWS throttled last (run-step records it: a throttled attempt posts no line, it is retried). */
+  throttled?: { step: string; error: string; at: string };
 }
 
 /** The steps that completed, in order, each once ("case prepared, original configuration recorded"). */
@@ -129,10 +131,18 @@ export function doneSteps(record: Timeline): string[] {
 
 /** The last step whose line said it failed: where the workflow stopped, when a step reported it. */
 export function failedStep(record: Timeline): string | undefined {
-  return [...record.steps]
+  const reported = [...record.steps]
     .reverse()
     .find((s) => s.outcome === 'failed')
     ?.step.toLowerCase();
+  return reported ?? throttledLast(record)?.step.toLowerCase();
+}
+
+/** The throttled step, when nothing was reported after it: throttling outlasted every retry there. */
+function throttledLast(record: Timeline): Timeline['throttled'] {
+  const t = record.throttled;
+  const lastLine = record.steps.reduce((at, s) => (s.at && s.at > at ? s.at : at), '');
+  return t && t.at >= lastLine ? t : undefined;
 }
 
 /**
@@ -143,8 +153,13 @@ export function failedStep(record: Timeline): string | undefined {
 export function caseFailureText(record: Timeline, failure: Failure, after: string[] = []): string {
   const step = failedStep(record);
   const done = doneSteps(record);
+  const throttled = throttledLast(record);
+  const why =
+    throttled && !record.steps.some((s) => s.outcome === 'failed')
+      ? `AWS kept throttling it (${throttled.error}) through every retry: `
+      : '';
   return [
-    `${step ? `Step “${step}” failed` : 'The workflow failed'}: ${plainError(failure).replace(/\.+$/, '')}.`,
+    `${step ? `Step “${step}” failed` : 'The workflow failed'}: ${why}${plainError(failure).replace(/\.+$/, '')}.`,
     done.length ? `Already done: ${done.join(', ')}.` : 'No step had completed.',
     ...after.map((a) => `${a.charAt(0).toUpperCase()}${a.slice(1)}.`),
   ].join(' ');

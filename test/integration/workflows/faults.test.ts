@@ -303,3 +303,22 @@ describe('Workflow faults', () => {
     }
   });
 });
+
+describe('Workflow faults: throttling that outlasts every retry', () => {
+  it('names the step it stopped in, in plain words, and what was already done', async () => {
+    const record = await freshCase(SEEDED.instances.multiEni);
+    // termination protection (the instance-preserving step) is throttled on every call
+    world.org.setFaults({
+      fail: [{ operation: 'ModifyInstanceAttribute', error: 'RequestLimitExceeded', after: 0 }],
+    });
+
+    await runCase(world, inputOf(record, 'not-required'));
+
+    const closing = threadOf(record.id).at(-1)!;
+    expect(closing).toMatch(
+      /Step “instance preserved” failed: AWS kept throttling it \(RequestLimitExceeded\) through every retry: /,
+    );
+    expect(closing).toMatch(/Already done: case prepared, original configuration recorded\./);
+    expect(closing).not.toMatch(/^:x: Workflow failed\. The workflow failed/);
+  });
+});
