@@ -109,3 +109,11 @@ export function isInstanceGone(error: unknown): boolean {
     ['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed', 'InvalidInstanceId'].includes(error.name)
   );
 }
+
+/**
+ * The examination of the evidence could not be done (an image that does not hash to what the case
+ * recorded, a tool that failed). Containment and the evidence stand; the case says the examination failed.
+ */
+export class ExaminationFailedError extends WorkflowError {
+  override readonly code = 'EXAMINATION_FAILED';
+}

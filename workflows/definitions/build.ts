@@ -330,7 +330,7 @@ export function caseDefinition() {
         { Variable: '$.AfterAcquire', StringEquals: 'tighten', Next: 'NeedsTightening' },
         { Variable: '$.AfterAcquire', StringEquals: 'contain', Next: 'ContainAfterAcquisition' },
       ],
-      Default: 'AnalyzeEnd',
+      Default: 'ExamineBeforeDecision',
     },
     NeedsTightening: {
       Type: 'Choice',
@@ -353,7 +353,31 @@ export function caseDefinition() {
       { ...CHILD_INPUT, KeepEndpoints: false },
       { next: 'OutcomeContained', onError: 'HandleFailure' },
     ),
-    OutcomeContained: pass('contained', '$.Outcome', 'FinishCase'),
+    OutcomeContained: pass('contained', '$.Outcome', 'ExaminedYet'),
+
+    // Examination (issue 12): after containment, so it never delays it; before the decision in an analysis,
+    // so the commander decides on what the evidence says. It never fails the case: a failure is recorded
+    // and said, and the case goes on to finish (finishCase does not call it complete).
+    ExamineBeforeDecision: step('examineEvidence', {
+      resultPath: '$.Examination',
+      next: 'AnalyzeEnd',
+      onError: 'ExaminationFailedBeforeDecision',
+      catchers: catchTo('ExaminationFailedBeforeDecision', '$.ExaminationFailure'),
+    }),
+    ExaminationFailedBeforeDecision: pass({ status: 'failed' }, '$.Examination', 'AnalyzeEnd'),
+    ExaminedYet: {
+      Type: 'Choice',
+      Comment: 'An analysis contained after the decision was examined before it.',
+      Choices: [{ Variable: '$.Examination', IsPresent: true, Next: 'FinishCase' }],
+      Default: 'ExamineEvidence',
+    },
+    ExamineEvidence: step('examineEvidence', {
+      resultPath: '$.Examination',
+      next: 'FinishCase',
+      onError: 'ExaminationFailed',
+      catchers: catchTo('ExaminationFailed', '$.ExaminationFailure'),
+    }),
+    ExaminationFailed: pass({ status: 'failed' }, '$.Examination', 'FinishCase'),
     AnalyzeEnd: {
       Type: 'Choice',
       Comment: 'An analysis ends by asking to contain, unless the policy is notify-only.',
@@ -398,7 +422,7 @@ export function caseDefinition() {
   };
   return {
     Comment:
-      'forensics-bot case: record, preserve, [approval], contain, acquire memory and disk, manifest. Input {CaseId?, InstanceId, Account, Region, RetainArtefacts?, Actions?, Approval?, Trigger?}.',
+      'forensics-bot case: record, preserve, [approval], contain, acquire memory and disk, examine, manifest. Input {CaseId?, InstanceId, Account, Region, RetainArtefacts?, Actions?, Approval?, Trigger?}.',
     StartAt: 'PrepareCase',
     States,
   };

@@ -15,6 +15,7 @@ import { logger } from '../../bot/core/logger.js';
 import { member } from '../aws/member.js';
 import { isInstanceGone } from '../errors.js';
 import { notifier } from '../notifier.js';
+import { withExamination } from './examine-outcome.js';
 import { INSTANCE_STATUS, STATUS_TAG, tagInstance } from './instance.js';
 import { isolateNetwork } from './isolate-network.js';
 import { restrictIam } from './restrict-iam.js';
@@ -51,13 +52,17 @@ export const finishCase = defineStep({
           ? INSTANCE_STATUS.contained
           : INSTANCE_STATUS.analyzed;
     await tagInstance(member(scopeOf(input)), input.instanceId, tag, input.caseId);
-    const outcome = caseOutcome({
-      outcome: input.outcome,
-      contained,
-      evidence: input.evidence,
-      artifacts: record.artifacts,
-      expired: record.failure === 'expired',
-    });
+    // The examination (issue 12) ran before this step; a failed one leaves the case incomplete.
+    const outcome = withExamination(
+      caseOutcome({
+        outcome: input.outcome,
+        contained,
+        evidence: input.evidence,
+        artifacts: record.artifacts,
+        expired: record.failure === 'expired',
+      }),
+      record,
+    );
     await settleOutcome(input.caseId, outcome, evidence);
     return { tag, evidence, status: outcome.status, outcome: outcome.text };
   },

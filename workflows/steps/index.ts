@@ -8,6 +8,7 @@ import {
   reencryptSnapshots,
   snapshotVolumes,
 } from './disk-snapshots.js';
+import { examineEvidence } from './examine-evidence.js';
 import { finishCase, secureAfterFailure, skipContainment } from './finish-case.js';
 import { isolateNetwork } from './isolate-network.js';
 import { writeManifest } from './manifest.js';
@@ -45,6 +46,7 @@ export const STEPS: Record<string, StepModule> = Object.fromEntries(
     startDiskImages,
     imageDisks,
     recordDiskImages,
+    examineEvidence,
     writeManifest,
     skipContainment,
     finishCase,

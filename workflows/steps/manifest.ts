@@ -5,6 +5,7 @@ import { listAudit, requireCase, updateCase } from '../../bot/core/case-store.js
 import { own } from '../aws/member.js';
 import { evidenceLock } from '../imager/settings.js';
 import { forensicsSettings } from '../settings.js';
+import { notExaminedWhy } from './examine-outcome.js';
 import { caseIdField, count, defineStep } from './step.js';
 import { z } from 'zod';
 
@@ -34,6 +35,9 @@ export function missingEvidence(record: CaseRecord): { kind: string; why: string
     .map(([kind, status]) => ({ kind, why: status.replace(/^failed:\s*/, '') }));
   if (record.status === 'failed' && missing.length === 0 && record.failure)
     missing.push({ kind: 'case', why: String(record.failure) });
+  // Examination outputs are part of what the case accounts for (issue 12): their absence is said.
+  const notExamined = notExaminedWhy(record);
+  if (notExamined) missing.push({ kind: 'examination', why: notExamined });
   return missing;
 }
 
@@ -89,6 +93,11 @@ export function buildManifest(
           null,
         details: a.details ?? {},
       })),
+    // The examination: what it read (each image verified against its recorded SHA-256), with what it
+    // looked for, and what it wrote (the outputs are also artifacts above, with their hashes).
+    examination: record.examination
+      ? (({ findings: _kept, ...examination }) => examination)(record.examination)
+      : null,
     // Every object under the case prefix, with its lock and whether the case accounts for it.
     objects: bucket.objects ?? [],
     tools: bucket.tools ?? null,

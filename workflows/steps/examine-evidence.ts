@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  type Artifact,
+  type CaseRecord,
+  EXAMINATION_FINDINGS_KEPT,
+  type ExaminationFile,
+  type ExaminationRecord,
+} from '../../bot/core/case-model.js';
+import { addArtifact, recordExamination, requireCase } from '../../bot/core/case-store.js';
+import { describeError } from '../../bot/core/errors.js';
+import { examine, MissingToolError, TOOL } from '../examine/index.js';
+import { clip } from '../examine/findings.js';
+import { own } from '../aws/member.js';
+import { ExaminationFailedError } from '../errors.js';
+import { evidenceLock } from '../imager/settings.js';
+import { forensicsSettings } from '../settings.js';
+import { NO_IMAGE_REASON } from './examine-outcome.js';
+import { examineSettings } from './examine-settings.js';
+import { count, defineStep, TargetInput } from './step.js';
+
+/**
+ * The examination of a case's evidence (issue 12), after acquisition and containment: the raw disk images
+ * (and the memory image) are read back from the evidence bucket, each must hash to the SHA-256 the case
+ * recorded before anything reads it, the engine (`workflows/examine`) runs over them with the finding's
+ * indicators and a window, and its outputs (findings.json, timeline.csv, report.md) go to the evidence
+ * bucket under the case prefix, locked like every evidence object, each recorded with its hash in the case
+ * (the examination section and an `examination` artifact, so the manifest lists them).
+ *
+ * Where it runs: on the machine running the step (`EXAMINE_WORKER=local`: the sandbox). The forensic
+ * worker of the forensics account (a per-case instance in the analysis VPC) is not built; a deployment
+ * without it sets `EXAMINE_WORKER=off` and the case says it was not examined. Nothing is ever pretended:
+ * without The Sleuth Kit or YARA the examination is recorded as skipped, naming what to install.
+ *
+ * A failure is recorded in the case and thrown (`ExaminationFailedError`): the thread says it, the state
+ * machine goes on to finish the case (containment is never undone), and the case does not look complete.
+ */
+
+const WORKER = 'local machine (EXAMINE_WORKER=local)';
+const INSTALL = 'apt-get install sleuthkit yara';
+
+interface S3Location {
+  bucket: string;
+  key: string;
+}
+
+function locationOf(uri: string): S3Location {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m) throw new ExaminationFailedError(`${uri} is not an s3:// object`);
+  return { bucket: m[1]!, key: m[2]! };
+}
+
+/**
+ * The finding's IP addresses (from its title and description), other than the instance's own: the
+ * indicators the engine looks for in files, unallocated space and memory. Domains are not guessed from
+ * prose (a word with a dot is not an indicator); a finding that names none gives none.
+ */
+export function findingIocs(record: CaseRecord): string[] {
+  const f = record.finding;
+  if (!f) return [];
+  const own = new Set([
+    ...(f.resource.instance?.privateIps ?? []),
+    ...(f.resource.instance?.publicIps ?? []),
+  ]);
+  const text = `${f.title}\n${f.description}`;
+  const ips = [...text.matchAll(/\b(?:\d{1,3}\.){3}\d{1,3}\b/g)].map((m) => m[0]);
+  return [...new Set(ips.filter((ip) => isIP(ip) === 4 && !own.has(ip)))].slice(0, 20);
+}
+
+/** The window's start: `EXAMINE_WINDOW_DAYS` before the finding was first seen (or the case opened). */
+export function windowStart(record: CaseRecord, days: number): string {
+  const seen = Date.parse(record.finding?.firstSeen ?? '') || Date.parse(record.createdAt);
+  return new Date(seen - days * 86_400_000).toISOString();
+}
+
+/** Streams one exact version to `path`, hashing it as it is written. */
+async function readBack(s3: S3Client, artifact: Artifact, path: string) {
+  const { bucket, key } = locationOf(artifact.uri);
+  const versionId = artifact.details?.versionId as string | undefined;
+  const got = await s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+  );
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await pipeline(got.Body as NodeJS.ReadableStream, tap, createWriteStream(path));
+  return { sha256: hash.digest('hex'), bytes, versionId: got.VersionId ?? versionId };
+}
+
+/** Reads each input back and checks it against the case's record; a mismatch is never examined. */
+async function verifiedInputs(s3: S3Client, artifacts: Artifact[], dir: string) {
+  const inputs: (ExaminationFile & { path: string; kind: Artifact['kind'] })[] = [];
+  for (const [n, artifact] of artifacts.entries()) {
+    const path = join(dir, `${n}-${basename(locationOf(artifact.uri).key)}`);
+    const read = await readBack(s3, artifact, path);
+    if (!artifact.sha256 || read.sha256 !== artifact.sha256 || read.bytes !== (artifact.bytes ?? read.bytes))
+      throw new ExaminationFailedError(
+        `${artifact.uri} read back as ${read.bytes} bytes with SHA-256 ${read.sha256}; the case recorded ${artifact.bytes ?? '?'} bytes and ${artifact.sha256 ?? 'no hash'}: it was not examined`,
+      );
+    inputs.push({
+      name: artifact.kind,
+      kind: artifact.kind,
+      uri: artifact.uri,
+      sha256: read.sha256,
+      bytes: read.bytes,
+      path,
+      ...(read.versionId ? { versionId: read.versionId } : {}),
+    });
+  }
+  return inputs;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  'findings.json': 'application/json',
+  'timeline.csv': 'text/csv',
+  'report.md': 'text/markdown; charset=utf-8',
+};
+
+/**
+ * Writes one output under `<case>/examination/`, locked, never over an earlier object (a conditional
+ * write: an earlier examination's output stays, this one goes beside it under its own time).
+ */
+async function store(s3: S3Client, caseId: string, path: string, sha256: string, stamp: string) {
+  const bucket = forensicsSettings().EVIDENCE_BUCKET;
+  const name = basename(path);
+  const body = readFileSync(path);
+  const lock = evidenceLock();
+  const put = (key: string) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: CONTENT_TYPES[name] ?? 'application/octet-stream',
+        IfNoneMatch: '*',
+        ObjectLockMode: lock.mode,
+        ObjectLockRetainUntilDate: new Date(lock.retainUntil),
+        Metadata: { 'case-id': caseId, sha256 },
+      }),
+    );
+  let key = `${caseId}/examination/${name}`;
+  let out = await put(key).catch((error: Error) => error);
+  if (out instanceof Error && out.name === 'PreconditionFailed') {
+    key = `${caseId}/examination/${stamp}/${name}`;
+    out = await put(key);
+  } else if (out instanceof Error) throw out;
+  return {
+    name,
+    uri: `s3://${bucket}/${key}`,
+    sha256,
+    bytes: body.length,
+    ...(out.VersionId ? { versionId: out.VersionId } : {}),
+    lock,
+  };
+}
+
+type Outcome = Pick<ExaminationRecord, 'status' | 'reason' | 'counts' | 'total' | 'outputs' | 'inputs'>;
+
+async function run(caseId: string): Promise<Outcome> {
+  const started = Date.now();
+  const record = await requireCase(caseId);
+  // A second pass of the workflow (an analysis contained later) or a retried invocation: examined once.
+  if (record.examination && record.examination.status !== 'failed') return record.examination;
+  const settings = examineSettings();
+  const at = new Date().toISOString();
+  const iocs = findingIocs(record);
+  const base = { at, worker: WORKER, iocs, inputs: [], outputs: [], findings: [], notExamined: [] };
+  const skip = async (reason: string): Promise<Outcome> => {
+    const skipped = { ...base, status: 'skipped' as const, reason, durationMs: Date.now() - started };
+    await recordExamination(caseId, skipped);
+    return skipped;
+  };
+  if (settings.EXAMINE_WORKER === 'off')
+    return skip(
+      'examination skipped: this deployment has no forensic worker (EXAMINE_WORKER=off); the evidence is secured for a manual examination',
+    );
+  const acquired = record.artifacts.filter((a) => a.kind === 'disk-image');
+  // A volume never written (the EBS direct APIs listed no block) is all zeros: no filesystem to read.
+  const images = acquired.filter((a) => a.details?.writtenBlocks !== 0);
+  const empty = acquired
+    .filter((a) => !images.includes(a))
+    .map((a) => `${a.uri}: never written (all zeros, sha256 ${a.sha256}), no filesystem to examine`);
+  if (images.length === 0) return skip(NO_IMAGE_REASON);
+  const memory = record.artifacts.filter(
+    (a) => a.kind === 'memory' && a.uri.startsWith(`s3://${forensicsSettings().EVIDENCE_BUCKET}/`),
+  );
+  const notExamined = [
+    ...empty,
+    ...record.artifacts
+      .filter((a) => a.kind === 'memory' && !memory.includes(a))
+      .map(
+        (a) => `${a.uri}: a memory image in another region's bucket is examined by a worker in that region`,
+      ),
+  ];
+
+  const dir = mkdtempSync(join(settings.EXAMINE_WORK_DIR ?? tmpdir(), `examine-${caseId}-`));
+  try {
+    let inputs: Awaited<ReturnType<typeof verifiedInputs>>;
+    let result: Awaited<ReturnType<typeof examine>>;
+    const since = windowStart(record, settings.EXAMINE_WINDOW_DAYS);
+    try {
+      inputs = await verifiedInputs(own().s3(), [...images, ...memory.slice(0, 1)], dir);
+      const memoryInput = inputs.find((i) => i.kind === 'memory');
+      result = await examine({
+        images: inputs.filter((i) => i.kind === 'disk-image').map((i) => i.path),
+        ...(memoryInput ? { memory: memoryInput.path } : {}),
+        iocs,
+        since,
+        outDir: join(dir, 'out'),
+        workDir: join(dir, 'work'),
+      });
+    } catch (error) {
+      if (error instanceof MissingToolError)
+        return skip(`examination skipped: ${error.missing.join(', ')} not installed (${INSTALL})`);
+      const reason = `examination failed: ${describeError(error)}`;
+      await recordExamination(caseId, {
+        ...base,
+        status: 'failed',
+        reason,
+        notExamined,
+        durationMs: Date.now() - started,
+      });
+      if (error instanceof ExaminationFailedError) throw error;
+      throw new ExaminationFailedError(reason, { cause: error });
+    }
+    const stamp = at.replace(/[-:.]/g, '');
+    const stored = [];
+    for (const o of result.outputs) stored.push(await store(own().s3(), caseId, o.path, o.sha256, stamp));
+    for (const o of stored)
+      await addArtifact(caseId, {
+        kind: 'examination',
+        uri: o.uri,
+        sha256: o.sha256,
+        bytes: o.bytes,
+        source: `examination of ${inputs.map((i) => i.uri).join(', ')}`,
+        createdAt: new Date().toISOString(),
+        details: {
+          tool: `${TOOL.name} ${TOOL.version} (${Object.entries(result.summary.tools)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`,
+          versionId: o.versionId ?? null,
+          objectLock: o.lock,
+          worker: WORKER,
+          inputs: inputs.map(({ uri, sha256 }) => ({ uri, sha256 })),
+        },
+      });
+    const done: ExaminationRecord = {
+      ...base,
+      status: 'completed',
+      window: result.summary.window,
+      tools: result.summary.tools,
+      inputs: inputs.map(({ path: _path, kind: _kind, ...file }) => file),
+      outputs: stored.map(({ lock: _lock, ...file }) => file),
+      counts: result.summary.counts,
+      total: result.summary.total,
+      findings: result.findings
+        .slice(0, EXAMINATION_FINDINGS_KEPT)
+        .map((f) => ({ ...f, title: clip(f.title, 300), evidence: clip(f.evidence, 300) })),
+      notExamined: [...result.skipped, ...notExamined],
+      durationMs: Date.now() - started,
+    };
+    await recordExamination(caseId, done);
+    return done;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const examineEvidence = defineStep({
+  name: 'examineEvidence',
+  label: 'Evidence examined',
+  input: TargetInput,
+  async run(input) {
+    const outcome = await run(input.caseId);
+    return {
+      status: outcome.status,
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      ...(outcome.counts ? { counts: outcome.counts } : {}),
+      total: outcome.total ?? 0,
+      inputs: outcome.inputs.length,
+      outputs: outcome.outputs.map((o) => ({ name: o.name, sha256: o.sha256 })),
+    };
+  },
+  report: (out) =>
+    out.status === 'completed'
+      ? {
+          outcome: 'succeeded',
+          detail: `${out.counts?.critical ?? 0} critical, ${out.counts?.high ?? 0} high, ${out.counts?.medium ?? 0} medium findings (${count(out.total, 'finding')} in all) from ${count(out.inputs, 'verified image')}; ${out.outputs.map((o) => `${o.name} sha256 ${o.sha256}`).join('; ')}`,
+        }
+      : { outcome: 'skipped', detail: out.reason ?? 'not examined' },
+});
