@@ -1,6 +1,7 @@
 import { expireApproval, remindApproval, requestApproval } from '../bot/cases/approval.js';
 import type { CaseRecord } from '../bot/core/case-model.js';
 import { type CaseLine, postCaseLine } from '../bot/cases/notify.js';
+import { postExamination } from '../bot/cases/examination.js';
 import { announceCase } from '../bot/cases/service.js';
 import { postCaseLineLater } from '../bot/outbox/enqueue.js';
 import { outboxEnabled } from '../bot/outbox/settings.js';
@@ -15,6 +16,8 @@ export interface CaseNotifier {
   remindApproval(caseId: string): Promise<boolean>;
   expireApproval(caseId: string): Promise<boolean>;
   announceCase(record: CaseRecord): Promise<unknown>;
+  /** The examination's summary in the case thread (issue 12), after containment. */
+  postExamination(caseId: string): Promise<unknown>;
 }
 
 /**
@@ -30,6 +33,7 @@ export const slackNotifier: CaseNotifier = {
   remindApproval,
   expireApproval,
   announceCase,
+  postExamination,
 };
 
 let current: CaseNotifier = slackNotifier;

@@ -71,7 +71,13 @@ export function caseStatusBlock(record: CaseRecord): KnownBlock {
   return {
     type: 'section',
     block_id: CASE_STATUS_BLOCK_ID,
-    text: { type: 'mrkdwn', text: cut(caseStatusLine(record), 3000) },
+    text: {
+      type: 'mrkdwn',
+      text: cut(
+        `${caseStatusLine(record)}${record.examination?.status === 'completed' ? ` · examined: ${(record.examination.counts?.critical ?? 0) + (record.examination.counts?.high ?? 0)} high findings` : ''}`,
+        3000,
+      ),
+    },
   };
 }
 

@@ -15,11 +15,13 @@ import {
 } from '../../bot/core/case-model.js';
 import { addArtifact, recordExamination, requireCase } from '../../bot/core/case-store.js';
 import { describeError } from '../../bot/core/errors.js';
+import { logger } from '../../bot/core/logger.js';
 import { examine, MissingToolError, TOOL } from '../examine/index.js';
 import { clip } from '../examine/findings.js';
 import { own } from '../aws/member.js';
 import { ExaminationFailedError } from '../errors.js';
 import { evidenceLock } from '../imager/settings.js';
+import { notifier } from '../notifier.js';
 import { forensicsSettings } from '../settings.js';
 import { NO_IMAGE_REASON } from './examine-outcome.js';
 import { examineSettings } from './examine-settings.js';
@@ -284,6 +286,13 @@ export const examineEvidence = defineStep({
   input: TargetInput,
   async run(input) {
     const outcome = await run(input.caseId);
+    // The summary follows the step's line; Slack never fails the examination.
+    if (outcome.status === 'completed')
+      await notifier()
+        .postExamination(input.caseId)
+        .catch((error: unknown) =>
+          logger.error('Could not post the examination summary', { caseId: input.caseId, error }),
+        );
     return {
       status: outcome.status,
       ...(outcome.reason ? { reason: outcome.reason } : {}),

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canBuildImages } from '../../../sandbox/disks/build.js';
+import { TARGETS } from '../../../sandbox/targets.js';
+import { type Sandbox, startSandbox } from '../../../sandbox/wiring.js';
+import { which } from '../../../workflows/examine/tools.js';
+import { SandboxApi } from '../../e2e/support/api.js';
+import { runContainment } from '../../e2e/support/scenario.js';
+
+/**
+ * Issue 12 end to end in the sandbox: a finding, Contain, approval, and the case thread ends with the
+ * examination summary naming the traces planted in the demo instance's disk (sandbox/disks/trees.ts:
+ * compromisedWebServer), and the card says how many high findings the examination made.
+ */
+let sandbox: Sandbox;
+let api: SandboxApi;
+
+describe.skipIf(!canBuildImages() || !which('fls') || !which('yara'))(
+  'Sandbox: the examination in the case thread',
+  () => {
+    beforeAll(async () => {
+      sandbox = await startSandbox({ port: 0 });
+      api = new SandboxApi(sandbox.url);
+    }, 60_000);
+    afterAll(async () => {
+      await sandbox?.stop();
+    });
+
+    it('a contained case ends with a summary that names the planted traces, and the card counts them', async () => {
+      const run = await runContainment(api, TARGETS.demo);
+
+      expect(run.record.status).toBe('evidence-secured');
+      expect(run.record.examination.status).toBe('completed');
+      const summary = run.threadText.slice(run.threadText.indexOf(`Examination of ${run.caseId}`));
+      expect(summary).toContain('Is the actor still active?');
+      expect(summary).toContain('/tmp/.ICE-unix/kdevtmpfsi');
+      expect(summary).toContain('/etc/ld.so.preload');
+      expect(summary).toContain('/var/www/html/wp-content/uploads/2026/11/.cache.php');
+      for (const o of run.record.examination.outputs) expect(summary).toContain(o.sha256);
+      const card = (await api.messages('security-alerts')).messages.find((m) => m.ts === run.card.ts)!;
+      expect(SandboxApi.textOf(card)).toMatch(/examined: [1-9]\d* high findings/);
+    }, 240_000);
+  },
+);
