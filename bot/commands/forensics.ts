@@ -7,6 +7,8 @@ import { closeCase, releaseCase, retryCase, startCase } from '../cases/service.j
 import { commandSettings } from '../core/settings.js';
 import { audit, getCase, listAudit, listOpenCases } from '../core/case-store.js';
 import { auditBlocks } from '../blocks/audit.js';
+import { escapeMrkdwn } from '../blocks/common.js';
+import { examinationSummaryBlocks, examinationSummaryText } from '../blocks/examination-summary.js';
 import { CaseConflictError, describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { type ForensicsCommand, parseForensicsCommand } from './parse.js';
@@ -27,6 +29,7 @@ const ROLE: Record<ForensicsCommand['kind'], Role | undefined> = {
   list: 'responder',
   status: 'responder',
   audit: 'responder',
+  report: 'responder',
   analyze: 'responder',
   contain: 'responder',
   release: 'commander',
@@ -106,6 +109,25 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
               })
           : undefined;
       return { text: caseStatusText(record), blocks: caseStatusBlocks(record, link) };
+    }
+    case 'report': {
+      // The examination summary (issue 12), from the case record; the report file is in the evidence bucket.
+      const record = await getCase(cmd.caseId);
+      await audit({
+        caseId: record ? cmd.caseId : undefined,
+        actor: userId,
+        action: 'command.report',
+        outcome: record ? 'ok' : 'failed',
+      });
+      if (!record) return { text: `No case ${cmd.caseId}.` };
+      const e = record.examination;
+      if (!e) return { text: `${record.id} has no examination yet (${record.status}).` };
+      if (e.status !== 'completed')
+        return { text: `${record.id} was not examined: ${escapeMrkdwn(e.reason ?? e.status)}.` };
+      return {
+        text: examinationSummaryText(record.id, e),
+        blocks: examinationSummaryBlocks(record.id, e),
+      };
     }
     case 'audit': {
       const record = await getCase(cmd.caseId);

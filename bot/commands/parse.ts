@@ -8,12 +8,12 @@ import { isAccountId, isCaseId, isInstanceId, isRegion } from '../core/ids.js';
 export type ForensicsCommand =
   | { kind: 'help' }
   | { kind: 'list' }
-  | { kind: 'status' | 'release' | 'close' | 'audit'; caseId: string }
+  | { kind: 'status' | 'release' | 'close' | 'audit' | 'report'; caseId: string }
   | { kind: 'retry'; caseId: string; reason: string }
   | { kind: 'analyze' | 'contain'; instanceId: string; account?: string; region: string }
   | { kind: 'usage'; problem: string };
 
-const CASE_COMMANDS = new Set(['status', 'release', 'close', 'audit']);
+const CASE_COMMANDS = new Set(['status', 'release', 'close', 'audit', 'report']);
 
 export function parseForensicsCommand(text: string, defaults: { region?: string } = {}): ForensicsCommand {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -36,7 +36,7 @@ export function parseForensicsCommand(text: string, defaults: { region?: string 
     if (args.length !== 1) return usage(`\`${verb}\` needs exactly one case id`);
     const caseId = args[0]!.toUpperCase();
     if (!isCaseId(caseId)) return usage(`"${args[0]}" is not a case id (CASE-YYYYMMDD-XXXX)`);
-    return { kind: verb as 'status' | 'release' | 'close' | 'audit', caseId };
+    return { kind: verb as 'status' | 'release' | 'close' | 'audit' | 'report', caseId };
   }
   if (verb === 'analyze' || verb === 'contain') {
     if (args.length < 1 || args.length > 3)

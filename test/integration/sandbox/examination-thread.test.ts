@@ -13,6 +13,7 @@ import { runContainment } from '../../e2e/support/scenario.js';
  */
 let sandbox: Sandbox;
 let api: SandboxApi;
+let caseId = '';
 
 describe.skipIf(!canBuildImages() || !which('fls') || !which('yara'))(
   'Sandbox: the examination in the case thread',
@@ -27,6 +28,7 @@ describe.skipIf(!canBuildImages() || !which('fls') || !which('yara'))(
 
     it('a contained case ends with a summary that names the planted traces, and the card counts them', async () => {
       const run = await runContainment(api, TARGETS.demo);
+      caseId = run.caseId;
 
       expect(run.record.status).toBe('evidence-secured');
       expect(run.record.examination.status).toBe('completed');
@@ -39,5 +41,19 @@ describe.skipIf(!canBuildImages() || !which('fls') || !which('yara'))(
       const card = (await api.messages('security-alerts')).messages.find((m) => m.ts === run.card.ts)!;
       expect(SandboxApi.textOf(card)).toMatch(/examined: [1-9]\d* high findings/);
     }, 240_000);
+
+    it('/forensics report answers a responder with the summary; no role, an unknown case or a bad id get a clear answer', async () => {
+      const report = (user: string, text: string) =>
+        api
+          .post('/api/commands', { user, channel: 'security-alerts', text })
+          .then((r) => JSON.stringify(r.json));
+
+      expect(await report('alice', `report ${caseId}`)).toMatch(
+        /Is the actor still active\?[\s\S]*\/etc\/ld\.so\.preload/,
+      );
+      expect(await report('mallory', `report ${caseId}`)).not.toContain('ld.so.preload');
+      expect(await report('alice', 'report CASE-20200101-ABCD')).toContain('No case CASE-20200101-ABCD.');
+      expect(await report('alice', 'report')).toContain('needs exactly one case id');
+    }, 60_000);
   },
 );
