@@ -146,6 +146,9 @@ export class BotFunctions extends Construct {
         MEMORY_DOCUMENT: NAMES.captureMemoryDocument,
         ...(config.limeModulePrefix ? { LIME_MODULE_PREFIX: config.limeModulePrefix } : {}),
         // the manifest's tool identity: this package's version and the commit the stack was synthesized from
+        // No forensic worker is deployed yet (issue 12): the steps function never runs the examination
+        // itself; the case says the evidence is secured for a manual examination.
+        EXAMINE_WORKER: 'off',
         FORENSICS_BOT_VERSION: identity.version,
         FORENSICS_BOT_COMMIT: identity.commit,
       },
