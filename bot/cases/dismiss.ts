@@ -1,8 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { dismissedCardBlocks } from '../blocks/case-card.js';
-import { createAwsClient, homeRegion } from '../core/aws-clients.js';
-import { type Finding, securityHubIdentity } from '../core/finding.js';
+import { createAwsClient } from '../core/aws-clients.js';
+import { type Finding, securityHubIdentity, securityHubV2Identity } from '../core/finding.js';
 import { logger } from '../core/logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
 import { audit } from '../core/case-store.js';
@@ -55,32 +55,57 @@ export async function dismissFinding(
   return { suppressed };
 }
 
+/** Why the finding was dismissed, as Security Hub keeps it (a note, or a comment: at most 512 characters). */
+function dismissNote(req: DismissRequest): string {
+  return `Dismissed in Slack by ${req.userName ?? req.userId}${req.reason ? `: ${req.reason}` : ''}`.slice(
+    0,
+    512,
+  );
+}
+
+/** OCSF status_id Suppressed (BatchUpdateFindingsV2). */
+const OCSF_SUPPRESSED = 3;
+
+/**
+ * Suppresses the finding where it lives: a new-Security-Hub (OCSF) finding with BatchUpdateFindingsV2 by
+ * its own identifier triple, a Security Hub CSPM finding (or a GuardDuty finding, as CSPM imports it) with
+ * BatchUpdateFindings by its real Id and ProductArn; each in the finding's own region.
+ */
 async function suppressInSecurityHub(req: DismissRequest): Promise<boolean> {
-  const identifiers = securityHubIdentity(req.finding);
-  if (!identifiers) {
+  const v2 = securityHubV2Identity(req.finding);
+  const identifiers = v2 ? undefined : securityHubIdentity(req.finding);
+  if (!v2 && !identifiers) {
     logger.info('Finding is not in Security Hub; not suppressed there', { findingId: req.finding.id });
     return false;
   }
   try {
-    const { SecurityHubClient, BatchUpdateFindingsCommand } = await import('@aws-sdk/client-securityhub');
-    const client = createAwsClient(SecurityHubClient, { region: homeRegion() });
-    const out = await client.send(
-      new BatchUpdateFindingsCommand({
-        FindingIdentifiers: [identifiers],
-        Workflow: { Status: 'SUPPRESSED' },
-        Note: {
-          Text: `Dismissed in Slack by ${req.userName ?? req.userId}${req.reason ? `: ${req.reason}` : ''}`.slice(
-            0,
-            512,
-          ),
-          UpdatedBy: 'forensics-bot',
-        },
-      }),
+    const { SecurityHubClient, BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command } = await import(
+      '@aws-sdk/client-securityhub'
     );
-    if (out.UnprocessedFindings?.length) {
+    const client = createAwsClient(SecurityHubClient, { region: req.finding.region });
+    const unprocessed = v2
+      ? (
+          await client.send(
+            new BatchUpdateFindingsV2Command({
+              FindingIdentifiers: [v2.identifier],
+              StatusId: OCSF_SUPPRESSED,
+              Comment: dismissNote(req),
+            }),
+          )
+        ).UnprocessedFindings
+      : (
+          await client.send(
+            new BatchUpdateFindingsCommand({
+              FindingIdentifiers: [identifiers!],
+              Workflow: { Status: 'SUPPRESSED' },
+              Note: { Text: dismissNote(req), UpdatedBy: 'forensics-bot' },
+            }),
+          )
+        ).UnprocessedFindings;
+    if (unprocessed?.length) {
       logger.warn('Security Hub did not suppress the finding', {
         findingId: req.finding.id,
-        error: out.UnprocessedFindings[0]?.ErrorMessage,
+        error: unprocessed[0]?.ErrorMessage,
       });
       return false;
     }

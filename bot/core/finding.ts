@@ -4,10 +4,17 @@ import { SEVERITY_LABELS } from './severity.js';
 
 /**
  * The one shape every alert takes inside the bot, whatever its source (COMMON.md contract). Built by
- * `normalizeEvent` from GuardDuty, Security Hub (ASFF), tag changes and Security Hub custom actions;
+ * `normalizeEvent` from GuardDuty, Security Hub CSPM (ASFF), the new Security Hub (OCSF), tag changes and
+ * Security Hub custom actions;
  * rendered by `findingCardBlocks`; stored with its fingerprint so a card can be rebuilt later.
  */
-export const FINDING_SOURCES = ['guardduty', 'securityhub', 'tag', 'custom-action'] as const;
+export const FINDING_SOURCES = [
+  'guardduty',
+  'securityhub',
+  'securityhub-ocsf',
+  'tag',
+  'custom-action',
+] as const;
 export type FindingSource = (typeof FINDING_SOURCES)[number];
 
 export const RESOURCE_KINDS = [
@@ -60,6 +67,18 @@ export const FindingSchema = z.object({
   arn: z.string().optional(),
   /** ASFF ProductArn, needed to update the finding in Security Hub. */
   productArn: z.string().optional(),
+  /**
+   * The new Security Hub's identity of an OCSF finding (BatchUpdateFindingsV2's FindingIdentifier):
+   * `cloud.account.uid`, `finding_info.uid`, `metadata.product.uid`, and `metadata.uid` when given.
+   */
+  ocsf: z
+    .object({
+      accountUid: z.string(),
+      findingInfoUid: z.string(),
+      productUid: z.string(),
+      metadataUid: z.string().optional(),
+    })
+    .optional(),
   /** ASFF GeneratorId (the control or detector that produced it). */
   generatorId: z.string().optional(),
   /** ASFF Workflow.Status as received (NEW, NOTIFIED, RESOLVED, SUPPRESSED). */
@@ -72,15 +91,32 @@ export const FindingSchema = z.object({
 export type Finding = z.infer<typeof FindingSchema>;
 
 /**
- * The fingerprint of a finding: Security Hub findings by ProductArn + Id (so a custom action on a finding
- * finds the card its import posted), everything else by source, account, region and id. It is all a card's
- * buttons carry: a click loads the finding it names from the table.
+ * The fingerprint of a finding: the originating finding, whichever way it came, so one GuardDuty finding
+ * seen directly, through Security Hub CSPM (ASFF) and through the new Security Hub (OCSF) is one card.
+ * GuardDuty's own events by the finding ARN (what both Security Hubs use as the finding's id); Security Hub
+ * findings by product (`aws/guardduty`, `aws/securityhub`, … of either ProductArn shape) and id; a
+ * GuardDuty event without an ARN, tags and anything else by source, account, region and id. It is all a
+ * card's buttons carry: a click loads the finding it names from the table.
  */
 export function fingerprintOf(finding: Finding): string {
-  const basis = finding.productArn
-    ? `asff|${finding.productArn}|${finding.id}`
-    : `${finding.source}|${finding.account}|${finding.region}|${finding.id}`;
-  return createHash('sha256').update(basis).digest('hex').slice(0, 32);
+  return createHash('sha256').update(originOf(finding)).digest('hex').slice(0, 32);
+}
+
+/** The originating finding's identity (see fingerprintOf). */
+export function originOf(finding: Finding): string {
+  if (finding.source === 'guardduty' && finding.arn) return `aws/guardduty|${finding.arn}`;
+  const product = finding.ocsf?.productUid ?? finding.productArn;
+  if (product) return `${productKey(product)}|${finding.id}`;
+  return `${finding.source}|${finding.account}|${finding.region}|${finding.id}`;
+}
+
+/**
+ * `aws/guardduty` from `arn:aws:securityhub:us-east-1::product/aws/guardduty` (CSPM) and from
+ * `arn:aws:securityhub:us-east-1::productv2/aws/guardduty` (Security Hub): the product, not where it was
+ * imported. Any other text is its own key.
+ */
+function productKey(product: string): string {
+  return /:product(?:v2)?\/(.+)$/.exec(product)?.[1] ?? product;
 }
 
 /**
@@ -99,6 +135,27 @@ export function securityHubIdentity(finding: Finding): { Id: string; ProductArn:
   return undefined;
 }
 
+/**
+ * How the new Security Hub names an OCSF finding for BatchUpdateFindingsV2, and the region of its hub.
+ * Undefined for findings that did not come as OCSF.
+ */
+export function securityHubV2Identity(finding: Finding):
+  | {
+      identifier: { CloudAccountUid: string; FindingInfoUid: string; MetadataProductUid: string };
+      region: string;
+    }
+  | undefined {
+  if (!finding.ocsf) return undefined;
+  return {
+    identifier: {
+      CloudAccountUid: finding.ocsf.accountUid,
+      FindingInfoUid: finding.ocsf.findingInfoUid,
+      MetadataProductUid: finding.ocsf.productUid,
+    },
+    region: finding.region,
+  };
+}
+
 /** Where the finding lives, for EC2 findings: what a case targets. */
 export function findingTarget(
   finding: Finding,
@@ -112,6 +169,7 @@ export function findingTarget(
 export const SOURCE_NAMES: Record<FindingSource, string> = {
   guardduty: 'GuardDuty',
   securityhub: 'Security Hub',
+  'securityhub-ocsf': 'Security Hub (OCSF)',
   tag: 'EC2 tag',
   'custom-action': 'Security Hub custom action',
 };

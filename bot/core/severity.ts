@@ -60,6 +60,31 @@ export function asffSeverity(severity: { Label?: unknown; Normalized?: unknown }
   return { label: 'INFORMATIONAL', score: 0 };
 }
 
+/**
+ * OCSF `severity_id` (1 Informational … 5 Critical, 6 Fatal; 0 Unknown, 99 Other), else the `severity`
+ * caption: the label, scored at the label's floor as ASFF scores a bare label (Fatal is 10). Unknown and
+ * Other count as informational.
+ */
+export function ocsfSeverity(severityId: unknown, caption: unknown): Severity {
+  const byId: Record<number, SeverityLabel> = {
+    1: 'INFORMATIONAL',
+    2: 'LOW',
+    3: 'MEDIUM',
+    4: 'HIGH',
+    5: 'CRITICAL',
+  };
+  if (severityId === 6) return { label: 'CRITICAL', score: 10 };
+  const label =
+    typeof severityId === 'number' && byId[severityId]
+      ? byId[severityId]
+      : isSeverityLabel(caption)
+        ? (String(caption).toUpperCase() as SeverityLabel)
+        : String(caption).toLowerCase() === 'fatal'
+          ? 'CRITICAL'
+          : 'INFORMATIONAL';
+  return { label, score: String(caption).toLowerCase() === 'fatal' ? 10 : LABEL_FLOOR[label] };
+}
+
 /** Orders labels: -1, 0, 1 like a comparator. */
 export function compareLabels(a: SeverityLabel, b: SeverityLabel): number {
   return Math.sign(SEVERITY_LABELS.indexOf(a) - SEVERITY_LABELS.indexOf(b));

@@ -10,6 +10,8 @@ import { z } from 'zod';
 export const DETAIL_TYPES = {
   guardDuty: 'GuardDuty Finding',
   securityHubImported: 'Security Hub Findings - Imported',
+  /** The new Security Hub (GA December 2025): one OCSF finding per event. */
+  securityHubImportedV2: 'Findings Imported V2',
   securityHubCustomAction: 'Security Hub Findings - Custom Action',
   tagChange: 'Tag Change on Resource',
 } as const;
@@ -161,3 +163,91 @@ export const TagChangeDetailSchema = z.looseObject({
   service: z.string(),
   'resource-type': z.string(),
 });
+
+/** An OCSF account reference (`cloud.account`, `owner.account`). */
+const OcsfAccount = z.looseObject({ uid: opt(z.string()), name: opt(z.string()) });
+
+/** An OCSF network interface: `data` (older) and `device` (newer) EC2 shapes name the fields differently. */
+const OcsfNetworkInterface = z.looseObject({
+  private_ip_address: opt(z.string()),
+  private_ip_addresses: opt(z.array(z.looseObject({ private_ip_address: opt(z.string()) }))),
+  public_ip: opt(z.string()),
+  ip: opt(z.string()),
+  vpc_id: opt(z.string()),
+  subnet_id: opt(z.string()),
+});
+
+/** OCSF tags: `{name, value}` on the resource, `{key, value}` inside the older `data` shape. */
+const OcsfTag = z.looseObject({ name: opt(z.string()), key: opt(z.string()), value: opt(z.string()) });
+
+export const OcsfResourceSchema = z.looseObject({
+  type: opt(z.string()),
+  uid: opt(z.string()),
+  name: opt(z.string()),
+  region: opt(z.string()),
+  owner: opt(z.looseObject({ account: opt(OcsfAccount) })),
+  tags: opt(z.array(OcsfTag)),
+  /** The older EC2 shape (GuardDuty Runtime Monitoring samples of 2025). */
+  data: opt(
+    z.looseObject({
+      instance_id: opt(z.string()),
+      image_id: opt(z.string()),
+      launch_time: opt(timestamp),
+      network_interfaces: opt(z.array(OcsfNetworkInterface)),
+      tags: opt(z.array(OcsfTag)),
+      access_key_id: opt(z.string()),
+      user_name: opt(z.string()),
+    }),
+  ),
+  /** The newer EC2 shape: an OCSF device. */
+  device: opt(
+    z.looseObject({
+      uid: opt(z.string()),
+      image: opt(z.looseObject({ uid: opt(z.string()) })),
+      launch_time_dt: opt(timestamp),
+      launch_time: opt(timestamp),
+      network_interfaces: opt(z.array(OcsfNetworkInterface)),
+      vpc_uid: opt(z.string()),
+      subnet_uid: opt(z.string()),
+    }),
+  ),
+});
+export type OcsfResource = z.infer<typeof OcsfResourceSchema>;
+
+/**
+ * One OCSF finding of the new Security Hub (`detail.findings[0]` of `Findings Imported V2`). Its identity
+ * is `metadata.uid`, or `cloud.account.uid` + `finding_info.uid` + `metadata.product.uid`: all three are
+ * required here, as BatchUpdateFindingsV2 needs them. Evidence fields are not read (network findings have
+ * no public sample), so their absence never rejects a finding.
+ */
+export const OcsfFindingSchema = z.looseObject({
+  metadata: z.looseObject({
+    uid: opt(z.string()),
+    product: z.looseObject({ uid: z.string().min(1), name: opt(z.string()) }),
+  }),
+  cloud: z.looseObject({
+    account: z.looseObject({ uid: accountId }),
+    region: opt(z.string()),
+    cloud_partition: opt(z.string()),
+  }),
+  finding_info: z.looseObject({
+    uid: z.string().min(1),
+    uid_alt: opt(z.string()),
+    title: opt(z.string()),
+    desc: opt(z.string()),
+    types: opt(z.array(z.string())),
+    first_seen_time_dt: opt(timestamp),
+    last_seen_time_dt: opt(timestamp),
+    created_time_dt: opt(timestamp),
+    modified_time_dt: opt(timestamp),
+  }),
+  class_name: opt(z.string()),
+  activity_id: opt(z.number()),
+  severity: opt(z.string()),
+  severity_id: opt(z.number()),
+  status: opt(z.string()),
+  status_id: opt(z.number()),
+  count: opt(z.number()),
+  resources: opt(z.array(OcsfResourceSchema)),
+});
+export type OcsfFinding = z.infer<typeof OcsfFindingSchema>;

@@ -7,12 +7,14 @@ import {
   type Envelope,
   EnvelopeSchema,
   GuardDutyDetailSchema,
+  OcsfFindingSchema,
   SecurityHubDetailSchema,
   TagChangeDetailSchema,
 } from './events.js';
 import { type Finding, findingTarget } from '../core/finding.js';
 import { normalizeGuardDuty } from './guardduty.js';
 import { ec2InstanceLink } from './links.js';
+import { normalizeOcsf } from './ocsf.js';
 import { compareLabels } from '../core/severity.js';
 
 /** The tag whose value asks for a case, and the values that count (case-sensitive, as the runbook says). */
@@ -47,6 +49,8 @@ export interface CaseRequestIntent {
 }
 
 export interface NormalizedEvent {
+  /** The EventBridge event id: a duplicate delivery of one event carries the same id. */
+  eventId?: string;
   findings: Finding[];
   requests: CaseRequestIntent[];
   rejections: Rejection[];
@@ -96,12 +100,16 @@ export function normalizeEvent(
   }
   const e = envelope.data;
   const base = { detailType: e['detail-type'], eventId: typeof e.id === 'string' ? e.id : undefined };
+  if (base.eventId) out.eventId = base.eventId;
   switch (e['detail-type']) {
     case DETAIL_TYPES.guardDuty:
       guardDuty(e, out, base);
       break;
     case DETAIL_TYPES.securityHubImported:
       securityHub(e, out, base, undefined);
+      break;
+    case DETAIL_TYPES.securityHubImportedV2:
+      securityHubV2(e, out, base);
       break;
     case DETAIL_TYPES.securityHubCustomAction:
       customAction(e, out, base, options);
@@ -172,6 +180,30 @@ function securityHub(
     const finding = normalizeAsff(parsed.data, scope);
     if (onFinding) onFinding(finding);
     else out.findings.push(finding);
+  });
+}
+
+/** Every OCSF finding in `detail.findings` (Security Hub sends one per event), each validated on its own. */
+function securityHubV2(e: Envelope, out: NormalizedEvent, base: Partial<Rejection>): void {
+  const detail = SecurityHubDetailSchema.safeParse(e.detail);
+  if (!detail.success) {
+    out.rejections.push(...rejectionsOf(detail.error, 'detail', base));
+    return;
+  }
+  const scope = envelopeScope(e);
+  detail.data.findings.forEach((raw, index) => {
+    const parsed = OcsfFindingSchema.safeParse(raw);
+    if (!parsed.success) {
+      const uid = (raw as { finding_info?: { uid?: unknown } } | null)?.finding_info?.uid;
+      out.rejections.push(
+        ...rejectionsOf(parsed.error, `detail.findings[${index}]`, {
+          ...base,
+          findingId: typeof uid === 'string' ? uid : undefined,
+        }),
+      );
+      return;
+    }
+    out.findings.push(normalizeOcsf(parsed.data, scope));
   });
 }
 

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Finding } from '../core/finding.js';
 import { db, isConditionFailed, tableName, updateIf } from '../core/table.js';
 
@@ -39,8 +39,31 @@ export { fingerprintOf } from '../core/finding.js';
 const ttl = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * 86_400;
 
 /**
- * Counts one delivery and claims the card for it when it is the first: one atomic update. `first` is
- * true for exactly one delivery of a fingerprint (until the claim is released).
+ * EventBridge delivers at least once and its target retries an event for up to a day: the same event
+ * (same id) may arrive twice. The first delivery of an event id for a fingerprint claims it (a marker item
+ * kept two days, one conditional put); true then, false for a duplicate, which must not add to Count.
+ */
+export async function claimEvent(fingerprint: string, eventId: string, now: Date): Promise<boolean> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { pk: `FPEV#${fingerprint}#${eventId}`, sk: 'FPEV', expiresAt: ttl(now, 2) },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Records one delivery and claims the card for it when it is the first: one atomic update. `first` is
+ * true for exactly one delivery of a fingerprint (until the claim is released). `counted` false (a
+ * duplicate of an event already counted) leaves Count as it is; a record that does not exist yet (its
+ * first delivery failed and released the claim) starts at 1, which is that event.
  */
 export async function recordDelivery(
   fingerprint: string,
@@ -48,13 +71,15 @@ export async function recordDelivery(
   deliveryId: string,
   now: Date,
   ttlDays: number,
+  counted = true,
 ): Promise<{ record: FingerprintRecord; first: boolean }> {
+  const count = counted ? 'ADD #count :one SET ' : 'SET #count = if_not_exists(#count, :one), ';
   const out = await db().send(
     new UpdateCommand({
       TableName: tableName(),
       Key: key(fingerprint),
       UpdateExpression:
-        'ADD #count :one SET #status = if_not_exists(#status, :claimed), claimedBy = if_not_exists(claimedBy, :me), ' +
+        `${count}#status = if_not_exists(#status, :claimed), claimedBy = if_not_exists(claimedBy, :me), ` +
         'firstSeen = if_not_exists(firstSeen, :now), lastSeen = :now, finding = :finding, findingId = :id, ' +
         'fingerprint = :fp, expiresAt = :ttl, archived = :archived',
       ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },

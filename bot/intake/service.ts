@@ -8,12 +8,13 @@ import {
 } from '../blocks/finding-card.js';
 import { workspaceSettings } from '../core/config.js';
 import { describeError, IntakeIncompleteError } from '../core/errors.js';
-import { type Finding, findingTarget, SOURCE_NAMES } from '../core/finding.js';
+import { type Finding, findingTarget, SOURCE_NAMES, securityHubV2Identity } from '../core/finding.js';
 import { openCaseOf } from '../core/case-store.js';
 import { normalizeEvent } from '../findings/normalize.js';
 import { logger } from '../core/logger.js';
 import { defaultStartCase, requestCase, type StartCaseFn } from './case-request.js';
 import {
+  claimEvent,
   claimRender,
   type FingerprintRecord,
   fingerprintOf,
@@ -122,7 +123,7 @@ export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promi
   await inPool(normalized.findings, 8, async (finding) => {
     let outcome: FindingOutcome;
     try {
-      outcome = await handleFinding(finding, policy, settings, now(), notify, waitUntil);
+      outcome = await handleFinding(finding, policy, settings, now(), notify, waitUntil, normalized.eventId);
     } catch (error) {
       outcome = 'failed';
       logger.error('Could not post a finding', {
@@ -155,6 +156,7 @@ async function handleFinding(
   now: Date,
   notify: NotifyItem[],
   waitUntil: number,
+  eventId: string | undefined,
 ): Promise<FindingOutcome> {
   const decision = decide(finding, policy);
   if (decision.action === 'ignore') {
@@ -165,12 +167,16 @@ async function handleFinding(
   if (decision.action === 'update-only') return archive(finding, fingerprint);
 
   const deliveryId = randomUUID();
+  // Count counts distinct events: a duplicate delivery of one event (same id) still posts or updates the
+  // card if the first could not, but does not count again. An event without an id always counts.
+  const counted = eventId ? await claimEvent(fingerprint, eventId, now) : true;
   const { record, first } = await recordDelivery(
     fingerprint,
     finding,
     deliveryId,
     now,
     settings.FINGERPRINT_TTL_DAYS,
+    counted,
   );
   if (first) {
     // Once a type overflowed in this channel, the rest of the storm goes to its summary.
@@ -453,15 +459,16 @@ async function queueNotify(
   card: { channel: string; ts: string },
   notify: NotifyItem[],
 ): Promise<void> {
-  if (finding.source !== 'securityhub' || !finding.productArn) return;
+  const v2 = securityHubV2Identity(finding);
+  if (!v2 && (finding.source !== 'securityhub' || !finding.productArn)) return;
   if (finding.workflowStatus && finding.workflowStatus !== 'NEW') return; // a human or a rule already moved it
   try {
-    notify.push({
-      findingId: finding.id,
-      productArn: finding.productArn,
-      region: finding.region,
-      permalink: await permalinkOf(card.channel, card.ts),
-    });
+    const permalink = await permalinkOf(card.channel, card.ts);
+    notify.push(
+      v2
+        ? { findingId: finding.id, ocsf: v2.identifier, region: v2.region, permalink }
+        : { findingId: finding.id, productArn: finding.productArn!, region: finding.region, permalink },
+    );
   } catch (error) {
     logger.warn('No permalink for the Security Hub note', {
       findingId: finding.id,

@@ -78,6 +78,9 @@ export function actionOf(service: ServiceKey, command: string, input: Record<str
       name === 'ListObjectsV2' ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/${input.Key ?? ''}`;
     return { action: `s3:${S3_ACTIONS[name] ?? name}`, resource };
   }
+  // Security Hub authorizes BatchUpdateFindingsV2 as securityhub:BatchUpdateFindings (its API reference).
+  if (service === 'securityhub' && name === 'BatchUpdateFindingsV2')
+    return { action: 'securityhub:BatchUpdateFindings', resource: '*' };
   return { action: `${IAM_PREFIX[service]}:${name}`, resource: '*' };
 }
 

@@ -241,6 +241,10 @@ export interface SecurityHubUpdate {
   workflowStatus?: string;
   note?: { text: string; updatedBy: string };
   severityLabel?: string;
+  /** BatchUpdateFindingsV2 (the new Security Hub): OCSF status_id / severity_id given, and which API. */
+  statusId?: number;
+  severityId?: number;
+  api?: 'BatchUpdateFindings' | 'BatchUpdateFindingsV2';
   at: string;
   by: string;
 }

@@ -10,7 +10,7 @@ import { openCase } from '../../../bot/core/case-store.js';
 import type { StartCaseRequest } from '../../../bot/cases/service.js';
 import { loadEvent } from '../../support/events.js';
 import { useCaseTable } from '../../support/table.js';
-import { guardDutyEvent, securityHubImported, tagChange } from '../../unit/findings/fixtures.js';
+import { guardDutyEvent, repeatOf, securityHubImported, tagChange } from '../../unit/findings/fixtures.js';
 import { cardField, setIntakeEnv, useLocalSlack, useSecurityHub } from './support.js';
 
 useCaseTable();
@@ -60,8 +60,8 @@ describe('Handler: findings (GuardDuty)', () => {
     await handler(event);
     const before = alerts().length;
     const from = local.slack.calls.length;
-    await handler(event);
-    await handler(event);
+    await handler(repeatOf(event));
+    await handler(repeatOf(event));
     expect(alerts().length).toBe(before);
     expect(callsOf('chat.update', from)).toHaveLength(2);
     const card = alerts().find((m) =>
@@ -74,7 +74,7 @@ describe('Handler: findings (GuardDuty)', () => {
     const event = gdFinding();
     const id = (event.detail as { id: string }).id;
     const from = local.slack.calls.length;
-    await Promise.all(Array.from({ length: 10 }, () => handler(structuredClone(event))));
+    await Promise.all(Array.from({ length: 10 }, () => handler(repeatOf(event))));
     expect(callsOf('chat.postMessage', from)).toHaveLength(1);
     expect(alerts().filter((m) => JSON.stringify(m.blocks).includes(id))).toHaveLength(1);
     const finding = normalizeEvent(event).findings[0]!;
@@ -103,8 +103,8 @@ describe('Handler: findings (GuardDuty)', () => {
       slack: { channel: card.channel, cardTs: card.ts, threadTs: card.ts },
     });
     const from = local.slack.calls.length;
-    await handler(event);
-    await handler(event);
+    await handler(repeatOf(event));
+    await handler(repeatOf(event));
     expect(callsOf('chat.update', from)).toHaveLength(0);
     expect(await getFingerprint(fp)).toMatchObject({ caseId: record.id, count: 3 });
   });
@@ -113,7 +113,7 @@ describe('Handler: findings (GuardDuty)', () => {
     const event = gdFinding();
     await handler(event);
     const before = alerts().length;
-    const archived = structuredClone(event);
+    const archived = repeatOf(event);
     (archived.detail as { service: { archived: boolean } }).service.archived = true;
     await handler(archived);
     expect(alerts().length).toBe(before);

@@ -71,6 +71,9 @@ export interface SecurityHubUpdate {
   productArn: string;
   workflowStatus?: string;
   note?: { text: string; updatedBy: string };
+  /** BatchUpdateFindingsV2 only: the OCSF status_id given, and which API was called. */
+  statusId?: number;
+  api?: 'BatchUpdateFindings' | 'BatchUpdateFindingsV2';
 }
 
 /**

@@ -36,6 +36,8 @@ export const RELEASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:fo
 export interface SfnCall {
   command: string;
   input: Record<string, any>;
+  /** The client's region (recorded for Security Hub: a finding is updated in its own region). */
+  region?: string;
 }
 
 /** Answers SFN commands like AWS: a second StartExecution with the same name fails ExecutionAlreadyExists. */
@@ -68,6 +70,7 @@ export function installSfnRecorder(): {
           calls.push({
             command: String(context.commandName).replace(/Command$/, ''),
             input: structuredClone(args.input),
+            region: await client.config.region(),
           });
           return {
             output: {
@@ -162,13 +165,50 @@ export function ec2Finding(instanceId?: string): Finding {
 }
 
 /**
+ * A GuardDuty Runtime finding on an EC2 instance as the new Security Hub sends it (OCSF, `Findings Imported
+ * V2`, the public sample in test/events/securityhub-v2/), in member account 333333333333 and `region`,
+ * normalized by intake's own code.
+ */
+export function ocsfFinding(region = 'eu-west-1'): Finding {
+  serial++;
+  const id = `i-0${String(serial).padStart(16, '0')}`;
+  const gdId = `${Date.now().toString(16)}${String(serial).padStart(8, '0')}`.padEnd(32, '0');
+  const raw = loadEvent(
+    'securityhub-v2',
+    'securityhub-v2-ocsf-body-only_guardduty-runtime-ec2-NewBinaryExecuted_and_cspm-control.cruxstack-slack-go',
+  )[0];
+  raw.cloud = { ...raw.cloud, region, account: { ...raw.cloud.account, uid: '333333333333' } };
+  raw.metadata.product.uid = `arn:aws:securityhub:${region}::productv2/aws/guardduty`;
+  raw.finding_info.uid = `arn:aws:guardduty:${region}:333333333333:detector/d1/finding/${gdId}`;
+  raw.finding_info.uid_alt = gdId;
+  Object.assign(raw, { severity: 'High', severity_id: 4 });
+  Object.assign(raw.resources[0], { uid: id, name: id, region });
+  raw.resources[0].data.instance_id = id;
+  const event = {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Findings Imported V2',
+    source: 'aws.securityhub',
+    account: '333333333333',
+    time: new Date().toISOString(),
+    region,
+    resources: [raw.metadata.uid],
+    detail: { findings: [raw] },
+  };
+  const { findings } = normalizeEvent(event);
+  if (findings.length !== 1) throw new Error(`the OCSF sample normalized to ${findings.length} findings`);
+  eventOf.set(findings[0]!, event);
+  return findings[0]!;
+}
+
+/**
  * Delivers the finding's event to handlers/findings.ts (intake records the delivery under the finding's
  * fingerprint and posts the card in the alerts channel); returns the card's ts. A click on the card finds
  * the finding the way it does in production: by the fingerprint its buttons carry.
  */
 export async function postFindingCard(finding: Finding): Promise<string> {
   const event = eventOf.get(finding);
-  if (!event) throw new Error('postFindingCard takes a finding made by ec2Finding');
+  if (!event) throw new Error('postFindingCard takes a finding made by ec2Finding or ocsfFinding');
   await findingsHandler(event);
   const record = await getFingerprint(fingerprintOf(finding));
   if (record?.status !== 'posted' || record.channel !== 'C0ALERTS' || !record.ts)
