@@ -79,13 +79,14 @@ export interface ExaminationResult {
   skipped: string[];
 }
 
+/**
+ * The examiner's identity, as the manifest names the tool (workflows/steps/manifest.ts): the deploy sets
+ * FORENSICS_BOT_VERSION; npm sets npm_package_version for `npm run examine`. Never read from package.json
+ * at load: a Lambda bundle has none beside it.
+ */
 export const TOOL = {
   name: 'forensics-bot examine',
-  version: (
-    JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
-      version: string;
-    }
-  ).version,
+  version: process.env.FORENSICS_BOT_VERSION ?? process.env.npm_package_version ?? 'unknown version',
 };
 
 function date(value: string | Date | undefined, flag: string): Date | undefined {

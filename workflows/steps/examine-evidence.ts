@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   type Artifact,
   type CaseRecord,
@@ -82,7 +82,9 @@ export function windowStart(record: CaseRecord, days: number): string {
 }
 
 /** Streams one exact version to `path`, hashing it as it is written. */
-async function readBack(s3: S3Client, artifact: Artifact, path: string) {
+async function readBack(artifact: Artifact, path: string) {
+  // the security account's own credentials: the evidence bucket admits the steps role
+  const s3 = own().s3();
   const { bucket, key } = locationOf(artifact.uri);
   const versionId = artifact.details?.versionId as string | undefined;
   const got = await s3.send(
@@ -102,11 +104,11 @@ async function readBack(s3: S3Client, artifact: Artifact, path: string) {
 }
 
 /** Reads each input back and checks it against the case's record; a mismatch is never examined. */
-async function verifiedInputs(s3: S3Client, artifacts: Artifact[], dir: string) {
+async function verifiedInputs(artifacts: Artifact[], dir: string) {
   const inputs: (ExaminationFile & { path: string; kind: Artifact['kind'] })[] = [];
   for (const [n, artifact] of artifacts.entries()) {
     const path = join(dir, `${n}-${basename(locationOf(artifact.uri).key)}`);
-    const read = await readBack(s3, artifact, path);
+    const read = await readBack(artifact, path);
     if (!artifact.sha256 || read.sha256 !== artifact.sha256 || read.bytes !== (artifact.bytes ?? read.bytes))
       throw new ExaminationFailedError(
         `${artifact.uri} read back as ${read.bytes} bytes with SHA-256 ${read.sha256}; the case recorded ${artifact.bytes ?? '?'} bytes and ${artifact.sha256 ?? 'no hash'}: it was not examined`,
@@ -134,7 +136,8 @@ const CONTENT_TYPES: Record<string, string> = {
  * Writes one output under `<case>/examination/`, locked, never over an earlier object (a conditional
  * write: an earlier examination's output stays, this one goes beside it under its own time).
  */
-async function store(s3: S3Client, caseId: string, path: string, sha256: string, stamp: string) {
+async function store(caseId: string, path: string, sha256: string, stamp: string) {
+  const s3 = own().s3();
   const bucket = forensicsSettings().EVIDENCE_BUCKET;
   const name = basename(path);
   const body = readFileSync(path);
@@ -213,7 +216,7 @@ async function run(caseId: string): Promise<Outcome> {
     let result: Awaited<ReturnType<typeof examine>>;
     const since = windowStart(record, settings.EXAMINE_WINDOW_DAYS);
     try {
-      inputs = await verifiedInputs(own().s3(), [...images, ...memory.slice(0, 1)], dir);
+      inputs = await verifiedInputs([...images, ...memory.slice(0, 1)], dir);
       const memoryInput = inputs.find((i) => i.kind === 'memory');
       result = await examine({
         images: inputs.filter((i) => i.kind === 'disk-image').map((i) => i.path),
@@ -239,7 +242,7 @@ async function run(caseId: string): Promise<Outcome> {
     }
     const stamp = at.replace(/[-:.]/g, '');
     const stored = [];
-    for (const o of result.outputs) stored.push(await store(own().s3(), caseId, o.path, o.sha256, stamp));
+    for (const o of result.outputs) stored.push(await store(caseId, o.path, o.sha256, stamp));
     for (const o of stored)
       await addArtifact(caseId, {
         kind: 'examination',
