@@ -320,6 +320,11 @@ export class LocalSlack {
     });
   }
 
+  /** Forgets every pending rateLimit rule (a test's leftovers must not hit the next test's calls). */
+  clearRateLimits(): void {
+    this.rateRules.length = 0;
+  }
+
   /** The next call of `method` answers `{ok:false, error}`. */
   failNext(method: string, error: string): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
