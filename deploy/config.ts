@@ -19,6 +19,29 @@ const flag = env.bool;
 const int = env.int;
 const optionalText = env.optional();
 const list = env.list();
+const sha256 = (key: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, `${key} must be a SHA-256 (64 hex digits)`)
+      .transform((v) => v.toLowerCase())
+      .optional(),
+  );
+// A local file (absolute, or relative to the directory cdk runs in) or an https URL; plain http only on the
+// loopback interface (a local mirror, the tests): the SHA-256 is checked either way.
+const toolSource = (key: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .refine(
+        (v) =>
+          !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ||
+          /^https:\/\/[^/\s]+\/\S*$/.test(v) ||
+          /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/\S*$/.test(v),
+        `${key} must be a local file path or an https:// URL`,
+      )
+      .optional(),
+  );
 
 export const deployConfigSchema = z
   .object({
@@ -105,6 +128,21 @@ export const deployConfigSchema = z
      * region cannot share an encrypted volume's snapshot.
      */
     extraSnapshotKeyArns: list,
+    /**
+     * The pinned AVML the deploy puts into the tools bucket (`deploy/tools.ts`): its version, and per
+     * architecture the SHA-256 and where to take the binary from (a local file or an https URL). A hash
+     * without a source: the build is pinned, but you put it under the prefix yourself.
+     */
+    avmlVersion: optionalText.pipe(
+      z
+        .string()
+        .regex(/^v?\d+\.\d+\.\d+([-+][\w.]+)?$/, 'avmlVersion must be a version like 0.14.0')
+        .optional(),
+    ),
+    avmlSha256X86_64: sha256('avmlSha256X86_64'),
+    avmlSourceX86_64: toolSource('avmlSourceX86_64'),
+    avmlSha256Aarch64: sha256('avmlSha256Aarch64'),
+    avmlSourceAarch64: toolSource('avmlSourceAarch64'),
   })
   .superRefine((c, ctx) => {
     if (c.approvalRemindMinutes >= c.approvalExpireMinutes)
@@ -137,6 +175,23 @@ export const deployConfigSchema = z
         });
       } else regions.add(m[1]!);
     }
+    for (const [source, hash] of [
+      ['avmlSourceX86_64', 'avmlSha256X86_64'],
+      ['avmlSourceAarch64', 'avmlSha256Aarch64'],
+    ] as const) {
+      if (c[source] && !c[hash])
+        ctx.addIssue({
+          code: 'custom',
+          path: [hash],
+          message: `${hash} is missing: ${source} is set, and an AVML without its pinned SHA-256 is never deployed`,
+        });
+    }
+    if ((c.avmlSourceX86_64 || c.avmlSourceAarch64) && !c.avmlVersion)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['avmlVersion'],
+        message: 'avmlVersion is missing: an AVML source is set (the version is recorded with the binaries)',
+      });
     if (!c.singleAccount && !c.forensicsAccount)
       ctx.addIssue({ code: 'custom', path: ['forensicsAccount'], message: 'forensicsAccount is missing' });
     if (!c.singleAccount && !c.organizationId)

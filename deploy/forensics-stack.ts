@@ -5,15 +5,19 @@ import { AnalysisVpc } from './constructs/analysis-vpc.js';
 import { EvidenceBucket } from './constructs/evidence-bucket.js';
 import { ForensicsRoles } from './constructs/forensics-roles.js';
 import { SnapshotKey } from './constructs/snapshot-key.js';
+import { ToolsBucket } from './constructs/tools-bucket.js';
 import { NAMES, roleArn } from './names.js';
+import { avmlConfigOf, type StagedTools } from './tools.js';
 
 export interface ForensicsStackProps extends StackProps {
   readonly config: DeployConfig;
+  /** The AVML builds staged at synth (`stageAvml`), deployed into the tools bucket under `avml/`. */
+  readonly tools?: StagedTools;
 }
 
 /**
- * The forensics account: the evidence bucket and its key, the key member accounts re-encrypt snapshots
- * under, the roles the security account's steps assume here, and the analysis VPC without a route out.
+ * The forensics account: the evidence bucket and its key, the tools bucket (pinned AVML builds), the key member accounts re-encrypt snapshots
+ * under, the role the security account's steps assume here, and the analysis VPC without a route out.
  * Deploy after the security stack: the key and bucket policies name its steps role.
  */
 export class ForensicsStack extends Stack {
@@ -21,6 +25,7 @@ export class ForensicsStack extends Stack {
   readonly snapshotKey: SnapshotKey;
   readonly roles: ForensicsRoles;
   readonly analysisVpc: AnalysisVpc;
+  readonly tools: ToolsBucket;
 
   constructor(scope: Construct, id: string, props: ForensicsStackProps) {
     super(scope, id, props);
@@ -48,10 +53,15 @@ export class ForensicsStack extends Stack {
       stepsRoleArn,
       externalId: config.externalId,
       organizationId,
-      bucket: this.evidence.bucket,
       evidenceKey: this.evidence.key,
       snapshotKey: this.snapshotKey.key,
       extraSnapshotKeyArns: config.extraSnapshotKeyArns,
+    });
+    this.tools = new ToolsBucket(this, 'Tools', {
+      organizationId,
+      accessLogs: this.evidence.accessLogs,
+      avml: avmlConfigOf(config),
+      staged: props.tools,
     });
     this.analysisVpc = new AnalysisVpc(this, 'Analysis', {
       cidr: config.analysisVpcCidr,
@@ -59,6 +69,7 @@ export class ForensicsStack extends Stack {
     });
 
     new CfnOutput(this, 'EvidenceBucketName', { value: this.evidence.bucket.bucketName });
+    new CfnOutput(this, 'ToolsBucketName', { value: this.tools.bucket.bucketName });
     new CfnOutput(this, 'SnapshotKeyArn', { value: this.snapshotKey.key.keyArn });
     new CfnOutput(this, 'AnalysisVpcId', { value: this.analysisVpc.vpc.vpcId });
   }

@@ -8,7 +8,7 @@ import {
 import { IrAutomationRole } from './constructs/ir-automation-role.js';
 import { QuarantineProfiles } from './constructs/quarantine-profiles.js';
 import { TagForwarding } from './constructs/tag-forwarding.js';
-import { NAMES } from './names.js';
+import { AVML_PREFIX, NAMES, toolsBucketName } from './names.js';
 
 export interface MemberStackProps extends StackProps {
   /** Parameter defaults (the template stays deployable with other values, e.g. as a StackSet). */
@@ -100,6 +100,8 @@ export class MemberStack extends Stack {
     new QuarantineProfiles(this, 'Profiles', {
       condition: isHomeRegion,
       evidence: { forensicsAccount: forensicsAccount.valueAsString },
+      // the pinned AVML builds in the forensics account's tools bucket (home region)
+      toolsObjectsArn: `arn:${Aws.PARTITION}:s3:::${toolsBucketName(forensicsAccount.valueAsString)}/${AVML_PREFIX}*`,
       limeModules: {
         objectsArn: `arn:${Aws.PARTITION}:s3:::${limePath}/*`,
         condition: readsLimeModules,

@@ -7,8 +7,6 @@ export const NAMES = {
   stepsRole: 'ForensicsBot-Steps',
   /** Role in every member account (and the forensics account) that the steps assume. */
   irRole: 'IRAutomation',
-  /** Role in the forensics account whose sessions (scoped by a session policy) upload memory images. */
-  evidenceUploadRole: 'ForensicsBot-EvidenceUpload',
   /** Role in the forensics account that copies shared snapshots into it. */
   snapshotReceiverRole: 'ForensicsBot-SnapshotReceiver',
   denyAllProfile: 'ForensicsBot-DenyAll',
@@ -31,6 +29,17 @@ export const NAMES = {
 export function evidenceBucketName(account: string, region: string): string {
   return `forensics-bot-evidence-${account}-${region}`;
 }
+
+/**
+ * Tools bucket of the forensics account (home region): the pinned AVML builds the memory capture copies
+ * into RAM, under `avml/`. One per account: SSE-S3, so member-account instances read it without a KMS grant.
+ */
+export function toolsBucketName(account: string): string {
+  return `forensics-bot-tools-${account}`;
+}
+
+/** Prefix of the AVML builds in the tools bucket (`avml-x86_64`, `avml-aarch64`). */
+export const AVML_PREFIX = 'avml/';
 
 export function roleArn(account: string, name: string): string {
   return `arn:aws:iam::${account}:role/${name}`;

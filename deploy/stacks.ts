@@ -7,6 +7,7 @@ import { ForensicsStack } from './forensics-stack.js';
 import { MemberStack } from './member-stack.js';
 import { NAMES } from './names.js';
 import { SecurityStack } from './security-stack.js';
+import { avmlConfigOf, type StagedTools } from './tools.js';
 
 export interface ForensicsBotStacks {
   readonly security: SecurityStack;
@@ -19,6 +20,24 @@ export interface BuildOptions {
   readonly nag?: boolean;
   readonly definitions?: WorkflowDefinition[];
   readonly captureMemory?: CaptureMemoryDocumentProps;
+  /** The AVML builds staged by `stageAvml` (deploy/tools.ts); required when the config names a source. */
+  readonly tools?: StagedTools;
+}
+
+/** Refuses to build with AVML sources configured but not staged, or staged with other pins. */
+function checkStaged(config: DeployConfig, tools: StagedTools | undefined): void {
+  for (const build of avmlConfigOf(config).builds) {
+    if (!build.source) continue;
+    const file = tools?.files.find((f) => f.fileName === build.fileName);
+    if (!file)
+      throw new Error(
+        `${build.fileName} is configured (${build.source}) but not staged: stage it with stageAvml (deploy/tools.ts) first`,
+      );
+    if (file.sha256 !== build.sha256)
+      throw new Error(
+        `${build.fileName} was staged with SHA-256 ${file.sha256}, not the pinned ${build.sha256}`,
+      );
+  }
 }
 
 /**
@@ -31,6 +50,7 @@ export function buildForensicsBot(
   config: DeployConfig,
   options: BuildOptions = {},
 ): ForensicsBotStacks {
+  checkStaged(config, options.tools);
   const security = new SecurityStack(app, `${NAMES.stackPrefix}-Security`, {
     config,
     definitions: options.definitions,
@@ -39,8 +59,10 @@ export function buildForensicsBot(
   });
   const forensics = new ForensicsStack(app, `${NAMES.stackPrefix}-Forensics`, {
     config,
+    tools: options.tools,
     env: { account: config.forensicsAccount, region: config.region },
-    description: 'forensics-bot: evidence bucket, snapshot key, analysis VPC (forensics account)',
+    description:
+      'forensics-bot: evidence bucket, tools bucket, snapshot key, analysis VPC (forensics account)',
   });
   const member = new MemberStack(app, `${NAMES.stackPrefix}-Member`, {
     config,

@@ -108,7 +108,7 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
  * side's `APPROVAL_REMIND_MINUTES` / `APPROVAL_EXPIRE_MINUTES` (`bot/core/settings.ts`), read from there so
  * the card and the workflow agree. Only `EVIDENCE_BUCKET` and `FORENSICS_ACCOUNT`
  * are needed before any step can run; the others have defaults or are checked by the step that needs them,
- * so a missing upload role fails memory acquisition with a message naming the variable, not every step.
+ * so a missing tools prefix fails memory acquisition with a message naming the variable, not every step.
  */
 export const forensicsSettings = defineSettings('Forensic workflows', {
   /** The role each member account trusts the security account to assume. */
@@ -135,11 +135,6 @@ export const forensicsSettings = defineSettings('Forensic workflows', {
    * the forensics account's default EBS encryption key there.
    */
   FORENSICS_KMS_KEY_ARN: keyList(),
-  /**
-   * No longer used: memory images are uploaded with the quarantine instance profile's own credentials
-   * (issue 15). Still accepted, so a deployment that sets it keeps starting.
-   */
-  EVIDENCE_UPLOAD_ROLE_ARN: arn('an IAM role ARN'),
   /** Role in the forensics account the bot assumes to copy shared snapshots there (default: its IR role). */
   FORENSICS_ROLE_ARN: arn('an IAM role ARN'),
   /** S3 prefix (`s3://bucket/prefix`) holding LiME modules keyed by `uname -r`, the fallback to AVML. */

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.js';
-import { NAMES, evidenceBucketName, roleArn } from '../names.js';
+import { AVML_PREFIX, NAMES, evidenceBucketName, roleArn, toolsBucketName } from '../names.js';
 import { acknowledge } from '../nag.js';
 import { type AlarmTopic, DeadLetterQueue } from './alarms.js';
 import { BotFunction } from './bot-function.js';
@@ -33,7 +33,7 @@ export interface BotFunctionsProps {
  *   custom-action requests), and BatchUpdateFindings on this account's Security Hub.
  * - `progress` (EventBridge): the table and the Slack secrets.
  * - `steps` (invoked by the state machines): the table, the Slack secrets, AssumeRole of the member
- *   `IRAutomation` roles and of the forensics account's upload and snapshot roles, the evidence bucket,
+ *   `IRAutomation` roles and of the forensics account's snapshot role, the evidence bucket,
  *   and SendTaskFailure on the approval task (an approval that expired).
  */
 export class BotFunctions extends Construct {
@@ -139,12 +139,15 @@ export class BotFunctions extends Construct {
           ...config.extraSnapshotKeyArns,
         ].join(','),
         FORENSICS_KMS_KEY_ARN: `arn:aws:kms:${region}:${forensicsAccount}:${NAMES.evidenceKeyAlias}`,
-        EVIDENCE_UPLOAD_ROLE_ARN: roleArn(forensicsAccount, NAMES.evidenceUploadRole),
         FORENSICS_ROLE_ARN: roleArn(forensicsAccount, NAMES.snapshotReceiverRole),
         QUARANTINE_PROFILE: NAMES.quarantineProfile,
         DENY_ALL_PROFILE: NAMES.denyAllProfile,
         MEMORY_DOCUMENT: NAMES.captureMemoryDocument,
         ...(config.limeModulePrefix ? { LIME_MODULE_PREFIX: config.limeModulePrefix } : {}),
+        // the pinned AVML builds (the forensics stack's tools bucket, home region) and their SHA-256
+        TOOLS_URI: `s3://${toolsBucketName(forensicsAccount)}/${AVML_PREFIX}`,
+        ...(config.avmlSha256X86_64 ? { AVML_SHA256_X86_64: config.avmlSha256X86_64 } : {}),
+        ...(config.avmlSha256Aarch64 ? { AVML_SHA256_AARCH64: config.avmlSha256Aarch64 } : {}),
         // the manifest's tool identity: this package's version and the commit the stack was synthesized from
         // No forensic worker is deployed yet (issue 12): the steps function never runs the examination
         // itself; the case says the evidence is secured for a manual examination.
@@ -270,10 +273,7 @@ export class BotFunctions extends Construct {
       new iam.PolicyStatement({
         sid: 'AssumeForensicsRoles',
         actions: ['sts:AssumeRole'],
-        resources: [
-          roleArn(forensics, NAMES.evidenceUploadRole),
-          roleArn(forensics, NAMES.snapshotReceiverRole),
-        ],
+        resources: [roleArn(forensics, NAMES.snapshotReceiverRole)],
       }),
     );
     const bucketArn = `arn:aws:s3:::${evidenceBucketName(forensics, region)}`;

@@ -1,7 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { NAMES } from '../names.js';
 import { acknowledge } from '../nag.js';
@@ -38,7 +36,6 @@ export interface ForensicsRolesProps {
   readonly stepsRoleArn: string;
   readonly externalId: string;
   readonly organizationId?: string;
-  readonly bucket: s3.IBucket;
   readonly evidenceKey: kms.IKey;
   readonly snapshotKey: kms.IKey;
   /** Snapshot keys of other regions (`extraSnapshotKeyArns`: key or alias ARNs), made by the team. */
@@ -46,16 +43,12 @@ export interface ForensicsRolesProps {
 }
 
 /**
- * The two roles the security account's steps assume in the forensics account:
- * - `ForensicsBot-EvidenceUpload`: its sessions, narrowed at run time by a session policy to one case's
- *   object keys, are handed to the memory-capture script on the instance; the role itself can only
- *   upload under `CASE-*` with the evidence key.
- * - `ForensicsBot-SnapshotReceiver`: copies snapshots shared by member accounts into this account,
- *   re-encrypted under the evidence key.
- * Both trust only the steps role (plus ExternalId where the steps send it, and the organization).
+ * The role the security account's steps assume in the forensics account: `ForensicsBot-SnapshotReceiver`
+ * copies snapshots shared by member accounts into this account, re-encrypted under the evidence key. It
+ * trusts only the steps role, with the ExternalId, inside the organization. (Memory images need no role
+ * here: the quarantine instance profile uploads them with its own credentials, issue 15.)
  */
 export class ForensicsRoles extends Construct {
-  readonly upload: iam.Role;
   readonly receiver: iam.Role;
 
   constructor(scope: Construct, id: string, props: ForensicsRolesProps) {
@@ -64,32 +57,6 @@ export class ForensicsRoles extends Construct {
     const orgCondition = props.organizationId
       ? { StringEquals: { 'aws:PrincipalOrgID': props.organizationId } }
       : {};
-    this.upload = new iam.Role(this, 'EvidenceUpload', {
-      roleName: NAMES.evidenceUploadRole,
-      description: 'forensics-bot: memory image uploads (sessions scoped to one case by a session policy)',
-      // the steps send the ExternalId here too (workflows/steps/memory-capture.ts)
-      assumedBy: new iam.ArnPrincipal(props.stepsRoleArn).withConditions({
-        StringEquals: { 'sts:ExternalId': props.externalId, ...orgCondition.StringEquals },
-      }),
-      maxSessionDuration: Duration.hours(1), // a chained role session lasts at most an hour anyway
-      inlinePolicies: {
-        upload: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-              resources: [props.bucket.arnForObjects('CASE-*')],
-            }),
-            new iam.PolicyStatement({
-              // SSE-KMS: a multipart upload needs Decrypt as well as GenerateDataKey
-              actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-              resources: [props.evidenceKey.keyArn],
-              conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-            }),
-          ],
-        }),
-      },
-    });
-
     this.receiver = new iam.Role(this, 'SnapshotReceiver', {
       roleName: NAMES.snapshotReceiverRole,
       description: 'forensics-bot: copies snapshots shared by member accounts into the forensics account',
@@ -141,10 +108,6 @@ export class ForensicsRoles extends Construct {
           ],
         }),
       },
-    });
-    acknowledge(this.upload, {
-      'AwsSolutions-IAM5[Resource::<EvidenceBucketC67FF768.Arn>/CASE-*]':
-        'uploads go under one prefix per case (`<caseId>/`), created at run time; each session is narrowed further to one case by its session policy',
     });
     acknowledge(this.receiver, {
       ...Object.fromEntries(

@@ -27,6 +27,19 @@ export interface QuarantineProfilesProps {
   };
 }
 
+/** A resource as cdk-nag prints it in an IAM5 finding id: `Ref`s as `<LogicalId>`, pseudo parameters as `<AWS::…>`. */
+function findingResource(scope: Construct, value: string): string {
+  const resolved = Stack.of(scope).resolve(value) as unknown;
+  if (typeof resolved === 'string') return resolved;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) return JSON.stringify(resolved);
+  return join[1]
+    .map((part) =>
+      typeof part === 'string' ? part : `<${(part as { Ref?: string }).Ref ?? JSON.stringify(part)}>`,
+    )
+    .join(join[0]);
+}
+
 /**
  * The two instance profiles containment swaps onto a suspect instance:
  * - `ForensicsBot-DenyAll`: a role that can do nothing (explicit deny of everything), so stolen instance
@@ -137,7 +150,7 @@ export class QuarantineProfiles extends Construct {
           "the evidence keys' ids are made in the forensics account's stacks, unknown here; use is limited to S3 (kms:ViaService) and each key's policy names this role",
       });
     }
-    if (props.toolsObjectsArn)
+    if (props.toolsObjectsArn) {
       quarantineRole.addToPolicy(
         new iam.PolicyStatement({
           sid: 'ReadCaptureTools',
@@ -145,6 +158,11 @@ export class QuarantineProfiles extends Construct {
           resources: [props.toolsObjectsArn],
         }),
       );
+      acknowledge(quarantineRole, {
+        [`AwsSolutions-IAM5[Resource::${findingResource(this, props.toolsObjectsArn)}]`]:
+          'the pinned AVML builds, one per architecture (avml-x86_64, avml-aarch64), under the tools prefix; read-only, and the tools bucket policy admits only the quarantine roles of the organization',
+      });
+    }
     acknowledge(quarantineRole, {
       'AwsSolutions-IAM5[Resource::*]':
         'the SSM agent channel APIs (ssm:UpdateInstanceInformation, ssmmessages:*, ec2messages:*) do not support resource-level permissions; this is the documented minimum for Run Command',

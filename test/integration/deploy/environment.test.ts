@@ -181,11 +181,36 @@ describe('Function: the functions environment', () => {
       FORENSICS_ACCOUNT: '222222222222',
       SNAPSHOT_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:alias/forensics-bot-snapshots',
       FORENSICS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:222222222222:alias/forensics-bot-evidence',
-      EVIDENCE_UPLOAD_ROLE_ARN: 'arn:aws:iam::222222222222:role/ForensicsBot-EvidenceUpload',
+      TOOLS_URI: 's3://forensics-bot-tools-222222222222/avml/',
       FORENSICS_ROLE_ARN: 'arn:aws:iam::222222222222:role/ForensicsBot-SnapshotReceiver',
       QUARANTINE_PROFILE: 'ForensicsBot-Quarantine',
       DENY_ALL_PROFILE: 'ForensicsBot-DenyAll',
       MEMORY_DOCUMENT: 'ForensicsBot-CaptureMemory',
     });
+    // no AVML configured: the tools prefix is there, no hash is made up (the capture says which is missing)
+    expect(env).not.toHaveProperty('AVML_SHA256_X86_64');
+    expect(env).not.toHaveProperty('AVML_SHA256_AARCH64');
+    expect(env).not.toHaveProperty('EVIDENCE_UPLOAD_ROLE_ARN');
+  });
+
+  it('tells the steps the tools prefix and the pinned AVML hashes of the configuration', () => {
+    // Prepare: pinned builds put there by hand need no source (and no staging)
+    const x86 = 'a'.repeat(64);
+    const arm = 'B'.repeat(64);
+
+    // Act
+    const env = environmentOf('steps', { ...MULTI_ACCOUNT, avmlSha256X86_64: x86, avmlSha256Aarch64: arm });
+    const onlyX86 = environmentOf('steps', { ...MULTI_ACCOUNT, avmlSha256X86_64: x86 });
+
+    // Assess
+    expect(env).toMatchObject({
+      TOOLS_URI: 's3://forensics-bot-tools-222222222222/avml/',
+      AVML_SHA256_X86_64: x86,
+      AVML_SHA256_AARCH64: arm.toLowerCase(),
+    });
+    expect(onlyX86.AVML_SHA256_X86_64).toBe(x86);
+    expect(onlyX86).not.toHaveProperty('AVML_SHA256_AARCH64');
+    // only the steps read them
+    expect(environmentOf('slack')).not.toHaveProperty('TOOLS_URI');
   });
 });

@@ -7,7 +7,13 @@ import { actionsIn, STEP_SERVICES, sdkActionsOf } from '../../unit/deploy/sdk-ca
 import { asList, MULTI_ACCOUNT, resources, SINGLE_ACCOUNT, synth } from './synth.js';
 
 type Json = Record<string, unknown>;
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Json };
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+};
 
 /** The logical id of the role named `name` in a template. */
 function roleId(template: Template, name: string): string {
@@ -129,6 +135,44 @@ describe('Function: buildForensicsBot (optional parameters reach IAM)', () => {
     expect(statement.map((s) => s.Action)).toEqual(['s3:GetObject']);
     expect(JSON.stringify(statement[0]!.Resource)).toContain('{"Ref":"LimeModulePrefix"}');
     expect(JSON.stringify((policy.Properties as Json).Roles)).toContain('ProfilesQuarantineRole');
+  });
+
+  it("lets the quarantine profile read the tools bucket's avml/* (the pinned AVML builds) and no other object", () => {
+    // Prepare
+    const { member } = synth(MULTI_ACCOUNT);
+
+    // Act
+    const reads = roleStatements(member, NAMES.quarantineProfile).filter((s) => s.Sid === 'ReadCaptureTools');
+
+    // Assess
+    expect(reads).toEqual([
+      {
+        Sid: 'ReadCaptureTools',
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':s3:::forensics-bot-tools-',
+              { Ref: 'ForensicsAccountId' },
+              '/avml/*',
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+
+  it("gives the steps role nothing on the forensics account's upload role, which is gone", () => {
+    // Prepare
+    const { security, forensics } = synth(MULTI_ACCOUNT);
+
+    // Assess
+    expect(JSON.stringify(security.toJSON())).not.toContain('EvidenceUpload');
+    expect(JSON.stringify(forensics.toJSON())).not.toContain('EvidenceUpload');
   });
 
   it('hands the steps one snapshot key per region and lets the receiver use those keys only', () => {

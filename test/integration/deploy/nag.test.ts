@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { MULTI_ACCOUNT, SINGLE_ACCOUNT, synth } from './synth.js';
+import { MULTI_ACCOUNT, SINGLE_ACCOUNT, stageFor, synth, WITH_AVML } from './synth.js';
 
 /** Every cdk-nag acknowledgement in the tree: where, which finding, why (CDK's own are not ours). */
 function acknowledgements(root: IConstruct) {
@@ -51,6 +51,21 @@ describe('Function: AwsSolutionsChecks on the app', () => {
       expect(findings).toEqual([]);
     });
   }
+
+  it('reports no unacknowledged finding (AVML deployed into the tools bucket)', async () => {
+    // Prepare: CDK's BucketDeployment brings its own handler, role and asset
+    const { app, forensics } = synth(WITH_AVML, { tools: await stageFor(WITH_AVML) });
+    forensics.resourceCountIs('Custom::CDKBucketDeployment', 1);
+
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(app);
+
+    // Assess
+    const findings = report.violations.flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`),
+    );
+    expect(findings).toEqual([]);
+  });
 
   it('acknowledges findings on the resources themselves, never on the app or a whole stack', () => {
     // Prepare

@@ -1,9 +1,19 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { caseTableDefinition, TABLE_KEYS } from '../../../bot/core/table.js';
 import { loadDefinitions } from '../../../deploy/asl.js';
 import { NAMES } from '../../../deploy/names.js';
-import { asList, MULTI_ACCOUNT, resources, SINGLE_ACCOUNT, statements, synth } from './synth.js';
+import {
+  AVML,
+  asList,
+  MULTI_ACCOUNT,
+  resources,
+  SINGLE_ACCOUNT,
+  stageFor,
+  statements,
+  synth,
+  WITH_AVML,
+} from './synth.js';
 
 type Json = Record<string, unknown>;
 const props = (r: Json) => r.Properties as Json;
@@ -351,8 +361,8 @@ describe('Function: buildForensicsBot (forensics stack)', () => {
     const buckets = resources(forensics, 'AWS::S3::Bucket').map(([id]) => id);
     const policies = resources(forensics, 'AWS::S3::BucketPolicy').map(([, r]) => JSON.stringify(r));
 
-    // Assess
-    expect(buckets).toHaveLength(2);
+    // Assess: evidence, its access logs, tools
+    expect(buckets).toHaveLength(3);
     for (const id of buckets) {
       expect(
         policies.some((p) => p.includes(`"Ref":"${id}"`) && p.includes('"aws:SecureTransport":"false"')),
@@ -376,14 +386,14 @@ describe('Function: buildForensicsBot (forensics stack)', () => {
     });
   });
 
-  it('lets the security account steps role assume the upload and snapshot roles, and nobody else', () => {
+  it('lets the security account steps role assume the snapshot role, and nobody else', () => {
     // Prepare
     const roles = resources(forensics, 'AWS::IAM::Role')
       .map(([, r]) => props(r))
-      .filter((r) => [NAMES.evidenceUploadRole, NAMES.snapshotReceiverRole].includes(r.RoleName as never));
+      .filter((r) => typeof r.RoleName === 'string' && r.RoleName.startsWith('ForensicsBot-'));
 
-    // Assess
-    expect(roles).toHaveLength(2);
+    // Assess: the memory upload role is gone (the quarantine profile uploads with its own credentials)
+    expect(roles.map((r) => r.RoleName)).toEqual([NAMES.snapshotReceiverRole]);
     for (const role of roles) {
       const trust = (role.AssumeRolePolicyDocument as { Statement: Json[] }).Statement;
       expect(trust).toHaveLength(1);
@@ -414,6 +424,135 @@ describe('Function: buildForensicsBot (forensics stack)', () => {
       expect(endpoints.some((e) => e.includes(service))).toBe(true);
     }
     forensics.resourceCountIs('AWS::EC2::FlowLog', 1);
+  });
+});
+
+describe('Function: buildForensicsBot (tools bucket)', () => {
+  const QUARANTINE_ROLES = {
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::*:role/ForensicsBot-Quarantine']],
+  };
+  const { forensics } = synth(MULTI_ACCOUNT);
+  const toolsBucket = () =>
+    resources(forensics, 'AWS::S3::Bucket').find(
+      ([, r]) => props(r).BucketName === 'forensics-bot-tools-222222222222',
+    )!;
+  const policyOf = (template: typeof forensics, bucketId: string) =>
+    resources(template, 'AWS::S3::BucketPolicy')
+      .map(([, r]) => props(r))
+      .filter((p) => JSON.stringify(p.Bucket) === JSON.stringify({ Ref: bucketId }))
+      .flatMap((p) => (p.PolicyDocument as { Statement: Json[] }).Statement);
+
+  it('keeps the AVML builds in a private, TLS-only, versioned, SSE-S3 bucket with access logs', () => {
+    // Assess
+    expect(props(toolsBucket()[1])).toMatchObject({
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: { DestinationBucketName: expect.anything(), LogFilePrefix: 'tools/' },
+    });
+    expect(toolsBucket()[1].DeletionPolicy).toBe('Retain');
+  });
+
+  it("lets exactly the organization's quarantine roles read avml/*, and nobody anything else", () => {
+    // Prepare
+    const [id] = toolsBucket();
+
+    // Act
+    const policy = policyOf(forensics, id);
+
+    // Assess: TLS only, and one grant
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/avml/*']] };
+    expect(policy).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      {
+        Sid: 'QuarantineProfilesReadAvml',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 's3:GetObject',
+        Resource: objects,
+        Condition: {
+          ArnLike: { 'aws:PrincipalArn': QUARANTINE_ROLES },
+          StringEquals: { 'aws:PrincipalOrgID': 'o-exampleorg1' },
+        },
+      },
+    ]);
+  });
+
+  it('admits only the account’s own quarantine role in single-account mode', () => {
+    // Prepare
+    const single = synth(SINGLE_ACCOUNT).forensics;
+    const [id] = resources(single, 'AWS::S3::Bucket').find(
+      ([, r]) => props(r).BucketName === 'forensics-bot-tools-333333333333',
+    )!;
+
+    // Act
+    const grant = policyOf(single, id).find((s) => s.Sid === 'QuarantineProfilesReadAvml')!;
+
+    // Assess
+    expect(grant.Condition).toEqual({
+      ArnLike: { 'aws:PrincipalArn': QUARANTINE_ROLES },
+      StringEquals: { 'aws:PrincipalAccount': '333333333333' },
+    });
+  });
+
+  it('deploys nothing without AVML, and warns with the commands that put the builds there', () => {
+    // Prepare
+    const { stacks } = synth(MULTI_ACCOUNT);
+
+    // Assess
+    forensics.resourceCountIs('Custom::CDKBucketDeployment', 0);
+    const warnings = Annotations.fromStack(stacks.forensics).findWarning(
+      '/ForensicsBot-Forensics/Tools',
+      Match.stringLikeRegexp('memory capture fails'),
+    );
+    expect(warnings).toHaveLength(1);
+    const message = String(warnings[0]!.entry.data);
+    expect(message).toContain(
+      'aws s3 cp avml-x86_64 s3://forensics-bot-tools-222222222222/avml/avml-x86_64 && aws s3 cp avml-aarch64 s3://forensics-bot-tools-222222222222/avml/avml-aarch64',
+    );
+    expect(message).toContain('avmlSha256X86_64 and avmlSha256Aarch64');
+  });
+
+  it('deploys the staged, pinned builds under avml/ and keeps builds put there by hand', async () => {
+    // Prepare
+    const tools = await stageFor(WITH_AVML);
+
+    // Act
+    const { forensics: template, stacks } = synth(WITH_AVML, { tools });
+
+    // Assess
+    const [id] = resources(template, 'AWS::S3::Bucket').find(
+      ([, r]) => props(r).BucketName === 'forensics-bot-tools-222222222222',
+    )!;
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DestinationBucketName: { Ref: id },
+      DestinationBucketKeyPrefix: 'avml/',
+      Prune: false,
+      UserMetadata: { 'avml-version': '0.14.0' },
+    });
+    expect(tools!.files.map((f) => [f.fileName, f.sha256])).toEqual([
+      ['avml-x86_64', AVML.x86_64.sha256],
+      ['avml-aarch64', AVML.aarch64.sha256],
+    ]);
+    expect(
+      Annotations.fromStack(stacks.forensics).findWarning(
+        '*',
+        Match.stringLikeRegexp('memory capture fails'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses to build with a configured AVML source that was not staged', () => {
+    // Act / Assess
+    expect(() => synth(WITH_AVML)).toThrow(/avml-x86_64 is configured \(.*\) but not staged/);
   });
 });
 

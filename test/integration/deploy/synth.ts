@@ -1,7 +1,12 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type DeployConfigInput, parseDeployConfig } from '../../../deploy/config.js';
 import { type BuildOptions, buildForensicsBot, type ForensicsBotStacks } from '../../../deploy/stacks.js';
+import { avmlConfigOf, type StagedTools, stageAvml } from '../../../deploy/tools.js';
 
 /** The parameters of the sandbox organization (COMMON.md accounts). */
 export const MULTI_ACCOUNT: DeployConfigInput = {
@@ -27,6 +32,33 @@ export const SINGLE_ACCOUNT: DeployConfigInput = {
   respondersGroup: 'S0RESPONDERS',
   commandersGroup: 'S0COMMANDERS',
 };
+
+// Two pretend AVML builds in a temporary directory (removed when the test process ends).
+const avmlDir = mkdtempSync(join(tmpdir(), 'forensics-bot-avml-'));
+process.on('exit', () => rmSync(avmlDir, { recursive: true, force: true }));
+const avmlBuild = (arch: string) => {
+  const body = `\x7fELF pretend avml ${arch}`;
+  writeFileSync(join(avmlDir, `avml-${arch}`), body);
+  return { path: join(avmlDir, `avml-${arch}`), sha256: createHash('sha256').update(body).digest('hex') };
+};
+export const AVML = { x86_64: avmlBuild('x86_64'), aarch64: avmlBuild('aarch64') };
+
+/** The multi-account parameters with both AVML builds pinned and given as local files. */
+export const WITH_AVML: DeployConfigInput = {
+  ...MULTI_ACCOUNT,
+  avmlVersion: '0.14.0',
+  avmlSha256X86_64: AVML.x86_64.sha256,
+  avmlSourceX86_64: AVML.x86_64.path,
+  avmlSha256Aarch64: AVML.aarch64.sha256,
+  avmlSourceAarch64: AVML.aarch64.path,
+};
+
+/** Stages the AVML builds of `input` as `deploy/app.ts` does (cache in the temporary directory). */
+export function stageFor(input: DeployConfigInput): Promise<StagedTools | undefined> {
+  return stageAvml(avmlConfigOf(parseDeployConfig(input as Record<string, unknown>)), {
+    cacheDir: join(avmlDir, 'cache'),
+  });
+}
 
 export interface Synthesized {
   app: App;

@@ -41,7 +41,6 @@ describe('Function: the deploy guide (docs/deploy.md)', () => {
       'ForensicsBot-Member',
       NAMES.irRole,
       NAMES.stepsRole,
-      NAMES.evidenceUploadRole,
       NAMES.snapshotReceiverRole,
       NAMES.denyAllProfile,
       NAMES.quarantineProfile,
