@@ -271,7 +271,7 @@ export class BotFunctions extends Construct {
     );
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'AssumeForensicsRoles',
+        sid: 'AssumeSnapshotReceiver',
         actions: ['sts:AssumeRole'],
         resources: [roleArn(forensics, NAMES.snapshotReceiverRole)],
       }),

@@ -8,10 +8,6 @@ export interface QuarantineProfilesProps {
   /** IAM is global: create the profiles in one region only. */
   readonly condition?: CfnCondition;
   /**
-   * Objects the memory capture reads with the instance's own credentials (LiME modules, `arn:…/prefix/*`),
-   * and the condition under which there are any (a LiME prefix is configured, in the home region).
-   */
-  /**
    * The forensics account whose evidence buckets (`forensics-bot-evidence-<account>-<region>`, one per
    * region) receive memory images uploaded with this profile's own credentials (issue 15). Each bucket's
    * policy admits this role only under `CASE-…/memory/`, PutObject and AbortMultipartUpload only.
@@ -19,6 +15,10 @@ export interface QuarantineProfilesProps {
   readonly evidence?: { readonly forensicsAccount: string };
   /** Objects of the tools prefix (pinned AVML builds) the capture copies into RAM, `arn:…/prefix/*`. */
   readonly toolsObjectsArn?: string;
+  /**
+   * Objects the memory capture reads with the instance's own credentials (LiME modules, `arn:…/prefix/*`),
+   * and the condition under which there are any (a LiME prefix is configured, in the home region).
+   */
   readonly limeModules?: {
     readonly objectsArn: string;
     readonly condition: CfnCondition;
