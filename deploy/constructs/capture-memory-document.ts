@@ -5,40 +5,12 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { REPO_ROOT } from '../bundling.js';
 import { NAMES } from '../names.js';
+import { CAPTURE_PARAMETERS } from '../../workflows/capture-parameters.js';
 
 export const SCRIPTS_DIR = join(REPO_ROOT, 'workflows', 'scripts');
 
-/**
- * Allowed patterns of the document's parameters: SSM rejects a command whose value does not match, so a
- * case id or object key can never smuggle shell into the script. Every `{{ Name }}` the script uses must
- * be listed here, or the synth fails naming it.
- */
-export const PARAMETER_PATTERNS: Record<
-  string,
-  { pattern: string; description: string; optional?: boolean }
-> = {
-  CaseId: { pattern: '^CASE-\\d{8}-[0-9A-HJKMNP-TV-Z]{4}$', description: 'The case id' },
-  Bucket: { pattern: '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$', description: 'Evidence bucket' },
-  Key: {
-    pattern: '^CASE-\\d{8}-[0-9A-HJKMNP-TV-Z]{4}/[A-Za-z0-9._/-]{1,900}$',
-    description: 'Object key of the image',
-  },
-  Region: { pattern: '^[a-z]{2}(-gov)?-[a-z]+-\\d{1,2}$', description: 'Region of the evidence bucket' },
-  ExpectedBytes: {
-    pattern: '^\\d{0,15}$',
-    description: 'Expected size of the memory image in bytes',
-    optional: true,
-  },
-  AccessKeyId: { pattern: '^[A-Z0-9]{16,128}$', description: 'Upload session access key id' },
-  SecretAccessKey: { pattern: '^[A-Za-z0-9/+=]{16,128}$', description: 'Upload session secret key' },
-  SessionToken: { pattern: '^[A-Za-z0-9/+=]{16,4096}$', description: 'Upload session token' },
-  LimeModuleUri: {
-    pattern: '^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]{0,900})?)?$',
-    description: 'LiME module prefix',
-    optional: true,
-  },
-  Tool: { pattern: '^(avml|lime|auto)?$', description: 'Capture tool', optional: true },
-};
+/** The document's parameters and their allowed patterns (one owner: workflows/capture-parameters.ts). */
+export const PARAMETER_PATTERNS = CAPTURE_PARAMETERS;
 
 /** The memory-capture script shipped by the workflows (first `*memory*` script in `workflows/scripts/`). */
 export function findCaptureScript(dir = SCRIPTS_DIR): string | undefined {
@@ -50,13 +22,24 @@ export function findCaptureScript(dir = SCRIPTS_DIR): string | undefined {
 }
 
 /**
- * Parameters a script uses: `{{ Name }}` (interpolated into the text by older agents) and `$SSM_Name`
- * (environment variables, `interpolationType: ENV_VAR`, the only way the upload credentials arrive).
+ * Parameters a script uses: `$SSM_Name` (environment variables, `interpolationType: ENV_VAR`) and any
+ * `{{ Name }}` (which an agent would splice into the text: the shipped script has none).
  */
 export function scriptParameters(script: string): string[] {
   const braces = [...script.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]!);
   const env = [...script.matchAll(/\bSSM_([A-Za-z0-9_]+)/g)].map((m) => m[1]!);
   return [...new Set([...braces, ...env])].sort();
+}
+
+/**
+ * The script as the document carries it: without its comment-only and blank lines (the member stack is
+ * deployed as a StackSet from an inline template, at most 51,200 bytes). Only whole-line comments go: the
+ * script has no here-documents, so no such line is data.
+ */
+export function shippedLines(script: string): string[] {
+  if (/(^|[^<])<<-?\s*['"]?[A-Za-z_]\w*['"]?\s*$/m.test(script))
+    throw new Error('the capture script has a here-document: its comment-like lines cannot be dropped');
+  return script.split('\n').filter((line, i) => (i === 0 ? true : !/^\s*(#.*)?$/.test(line)));
 }
 
 /** The SSM Command document (schema 2.2) running the script on Linux with validated parameters. */
@@ -93,7 +76,7 @@ export function captureMemoryContent(script: string): Record<string, unknown> {
         action: 'aws:runShellScript',
         name: 'captureMemory',
         precondition: { StringEquals: ['platformType', 'Linux'] },
-        inputs: { timeoutSeconds: '7200', runCommand: script.split('\n') },
+        inputs: { timeoutSeconds: '7200', runCommand: shippedLines(script) },
       },
     ],
   };

@@ -13,6 +13,8 @@ import type { RegionState, Session, World } from './world.js';
 export interface Caller {
   account: string;
   region: string;
+  /** False for a request over plain HTTP (the S3 endpoint's `aws:SecureTransport`); SDK calls are TLS. */
+  secureTransport?: boolean;
   /** Role name of an assumed session; undefined for the security account's own credentials. */
   roleName?: string;
   session?: Session;

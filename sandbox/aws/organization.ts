@@ -13,6 +13,7 @@ import { type ClockMode, SimClock } from './clock.js';
 import { DENIED, THROTTLE, awsError, serviceOfClient } from './errors.js';
 import { callFailure, type Faults, faultsSchema, isDenied } from './faults.js';
 import type { CallContext, OrgSettings } from './handler.js';
+import { type InstanceCredentials, instanceCredentials } from './imds.js';
 import { SeededRandom } from './random.js';
 import { VirtualRetryStrategy } from './retry.js';
 import { seedDefault } from './seed.js';
@@ -137,6 +138,11 @@ export class SimulatedOrganization {
     };
   }
 
+  /** What a process on the instance gets from the instance metadata service: its profile's credentials. */
+  instanceCredentials(instanceId: string): InstanceCredentials {
+    return instanceCredentials(this.world, instanceId, this.clock.now());
+  }
+
   /** JSON snapshot of the organization (for assertions and `/api/cloud`). */
   state(): CloudState {
     return snapshotState(this.world, this.faults.ssmOffline);
@@ -149,6 +155,7 @@ export class SimulatedOrganization {
     input: Record<string, unknown>,
     credentials: Credentials | undefined,
     region: string,
+    transport: { secure: boolean } = { secure: true },
   ): Promise<MetadataBearer> {
     const service = serviceOfClient(clientName);
     if (!service) throw new Error(`${clientName} is not simulated`);
@@ -160,7 +167,8 @@ export class SimulatedOrganization {
       const table = handlers[service];
       const fn = table[commandName];
       if (!fn) throw new Error(`${clientName}.${commandName} is not simulated`);
-      const caller = resolveCaller(this.world, this.settings, credentials, region, this.clock.now());
+      const resolved = resolveCaller(this.world, this.settings, credentials, region, this.clock.now());
+      const caller = 'error' in resolved ? resolved : { ...resolved, secureTransport: transport.secure };
       if ('error' in caller)
         throw awsError(service, caller.error, 'The security token included in the request is invalid', 403);
       account = caller.account;

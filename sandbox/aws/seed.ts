@@ -4,12 +4,14 @@
  * endpoints and an S3 gateway endpoint, and a VPC without any endpoint. Instances cover the cases the
  * workflows must handle; their ids are exported in `SEEDED`.
  */
+import { createHash } from 'node:crypto';
 import { SECURITY_PRINCIPAL_ROLE } from './access.js';
 import { evidenceBucketPolicy } from './evidence-policy.js';
 import { seededVolumeContent } from './volume-trees.js';
 import type { OrgSettings } from './handler.js';
 import { isAllowAll } from './network.js';
-import type { KmsKey, RegionState, Rule, SecurityGroup, World } from './world.js';
+import { SANDBOX_AVML_BYTES } from './tools.js';
+import type { KmsKey, RegionState, Rule, S3ObjectVersion, SecurityGroup, World } from './world.js';
 
 export const MEMBER_ACCOUNTS = ['333333333333', '444444444444'] as const;
 export const MEMBER_REGIONS = ['us-east-1', 'eu-west-1'] as const;
@@ -242,10 +244,19 @@ function seedIam(world: World, org: OrgSettings, account: string, now: Date): vo
   role(SEEDED.roles.web, ec2);
   role(SEEDED.roles.app, ec2);
   role('ForensicsBot-DenyAll-Role', ec2, { actions: [], resources: [] });
-  // As the deploy's quarantine role (deploy/constructs/quarantine-profiles.ts): the SSM agent's channel and
-  // PutObject of memory images into the evidence buckets; the buckets' policy fences it further.
+  // As the deploy's quarantine role (deploy/constructs/quarantine-profiles.ts): the SSM agent's channel,
+  // PutObject of memory images into the evidence buckets (whose policy fences it further) and GetObject of
+  // the pinned tools (the deploy grants it on the tools prefix only; the evidence bucket's policy admits no
+  // read by a member account, so this reads nothing else there).
   role(QUARANTINE_ROLE, ec2, {
-    actions: ['ssm:*', 'ssmmessages:*', 'ec2messages:*', 's3:PutObject', 's3:AbortMultipartUpload'],
+    actions: [
+      'ssm:*',
+      'ssmmessages:*',
+      'ec2messages:*',
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+    ],
     resources: ['*'],
   });
   profile(SEEDED.profiles.web, SEEDED.roles.web);
@@ -287,6 +298,43 @@ export function addEvidenceBucket(world: World, org: OrgSettings, region: string
       keyArn: evidenceKeyArn(org.forensicsAccount, region),
       stepsRoleArn: `arn:aws:iam::${org.securityAccount}:role/${SECURITY_PRINCIPAL_ROLE}`,
     }),
+  });
+}
+
+/** The tools bucket the deploy fills with the pinned AVML builds (`s3://…/avml/avml-<arch>`). */
+export const toolsBucketName = (forensicsAccount: string) => `forensics-bot-tools-${forensicsAccount}`;
+
+/**
+ * The forensics account's tools bucket, readable by the member accounts, holding the sandbox's stand-ins for
+ * the pinned AVML builds (their SHA-256 is `SANDBOX_AVML`'s). A test that runs the real capture script puts
+ * its fake AVML there instead, as the deploy's tools delivery would.
+ */
+function addToolsBucket(world: World, org: OrgSettings, region: string, name: string, nowMs: number): void {
+  const objects = new Map<string, S3ObjectVersion[]>();
+  for (const arch of ['x86_64', 'aarch64'] as const) {
+    const body = Buffer.from(SANDBOX_AVML_BYTES[arch]);
+    objects.set(`avml/avml-${arch}`, [
+      {
+        versionId: world.token(32, 'abcdefghijklmnopqrstuvwxyz0123456789'),
+        body,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        etag: `"${createHash('md5').update(body).digest('hex')}"`,
+        metadata: {},
+        contentType: 'application/octet-stream',
+        lastModified: new Date(nowMs),
+        deleteMarker: false,
+        uploadedBy: `arn:aws:iam::${org.forensicsAccount}:root`,
+      },
+    ]);
+  }
+  world.buckets.set(name, {
+    name,
+    owner: org.forensicsAccount,
+    region,
+    objectLock: false,
+    versioning: true,
+    allowedAccounts: [...MEMBER_ACCOUNTS],
+    objects,
   });
 }
 
@@ -415,6 +463,7 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
     addKey(f, 3, 'alias/forensics-snapshots', 'CUSTOMER', [...MEMBER_ACCOUNTS, org.securityAccount]);
   }
   addEvidenceBucket(world, org, 'us-east-1', org.evidenceBucket);
+  addToolsBucket(world, org, 'us-east-1', toolsBucketName(org.forensicsAccount), nowMs);
   for (const [region, bucket] of Object.entries(org.regionalEvidenceBuckets))
     addEvidenceBucket(world, org, region, bucket);
   const nets = new Map<string, ReturnType<typeof seedNetwork>>();

@@ -83,7 +83,11 @@ function verdictOf(
       action: access.action,
       resource: access.resource,
       principal: { account: caller.account, arn: caller.arn },
-      context: { ...principalContext(caller, SANDBOX_ORGANIZATION_ID), ...access.context },
+      context: {
+        ...principalContext(caller, SANDBOX_ORGANIZATION_ID),
+        ...(caller.secureTransport === false ? { 'aws:SecureTransport': 'false' } : {}),
+        ...access.context,
+      },
     },
     bucket.owner,
     identityAllows(world, caller, access.action, access.resource),

@@ -22,6 +22,8 @@ import type { CallContext, Caller, HandlerTable } from '../handler.js';
 import { handler } from '../handler.js';
 import { agentReachesSsm, canReach } from '../network.js';
 import type { CommandInvocation, Instance, RegionState } from '../world.js';
+import { CAPTURE_PARAMETERS as DOCUMENT_PARAMETERS } from '../../../workflows/capture-parameters.js';
+import { SANDBOX_AVML_BYTES } from '../tools.js';
 import { putObject } from './s3.js';
 
 export const MEMORY_DOCUMENT = 'ForensicsBot-CaptureMemory';
@@ -33,25 +35,17 @@ const DOCUMENTS = new Set([MEMORY_DOCUMENT, 'AWS-RunShellScript']);
  */
 export const SANDBOX_AVML = {
   version: '0.14.0',
-  x86_64: createHash('sha256').update('forensics-bot sandbox avml 0.14.0 x86_64').digest('hex'),
-  aarch64: createHash('sha256').update('forensics-bot sandbox avml 0.14.0 aarch64').digest('hex'),
+  x86_64: createHash('sha256').update(SANDBOX_AVML_BYTES.x86_64).digest('hex'),
+  aarch64: createHash('sha256').update(SANDBOX_AVML_BYTES.aarch64).digest('hex'),
 } as const;
 
-/** The contract's parameters and the patterns the document allows (shared/DESIGN.md). */
-const CAPTURE_PARAMETERS: Record<string, { pattern: RegExp; optional?: boolean }> = {
-  CaseId: { pattern: /^CASE-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$/ },
-  Bucket: { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ },
-  Key: { pattern: /^CASE-\d{8}-[0-9A-HJKMNP-TV-Z]{4}\/[A-Za-z0-9._/-]{1,900}$/ },
-  Region: { pattern: /^[a-z]{2}(-gov)?-[a-z]+-\d{1,2}$/ },
-  KmsKeyId: { pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,256}$/ },
-  ToolsUri: { pattern: /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/([A-Za-z0-9._/-]*\/)?$/ },
-  AvmlSha256: { pattern: /^[0-9a-f]{64}$/ },
-  Tool: { pattern: /^(avml|lime|auto)?$/, optional: true },
-  LimeModuleUri: {
-    pattern: /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._/-]{0,900})?)?$/,
-    optional: true,
-  },
-};
+/** The document's parameters as the deploy declares them (workflows/capture-parameters.ts). */
+const CAPTURE_PARAMETERS = Object.fromEntries(
+  Object.entries(DOCUMENT_PARAMETERS).map(([name, p]) => [
+    name,
+    { pattern: new RegExp(p.pattern), optional: p.optional },
+  ]),
+);
 
 /** The SSM errors SendCommand answers for parameters the document would refuse. */
 function checkCaptureParameters(ctx: CallContext, parameters: Record<string, string[]>): void {

@@ -651,11 +651,27 @@ describe('Function: buildForensicsBot (member stack)', () => {
             allowedPattern: Match.stringLikeRegexp('CASE'),
             interpolationType: 'ENV_VAR',
           }),
-          SecretAccessKey: Match.objectLike({ interpolationType: 'ENV_VAR' }),
+          KmsKeyId: Match.objectLike({ interpolationType: 'ENV_VAR' }),
+          ToolsUri: Match.objectLike({ interpolationType: 'ENV_VAR' }),
+          AvmlSha256: Match.objectLike({ allowedPattern: '^[0-9a-f]{64}$' }),
         }),
         mainSteps: [Match.objectLike({ action: 'aws:runShellScript' })],
       }),
     });
+  });
+
+  it('declares no credential parameter, and ships the script without its comment lines', () => {
+    // Assess
+    const [document] = Object.values(member.findResources('AWS::SSM::Document')) as {
+      Properties: { Content: { parameters: object; mainSteps: { inputs: { runCommand: string[] } }[] } };
+    }[];
+    expect(Object.keys(document!.Properties.Content.parameters).join(' ')).not.toMatch(
+      /Secret|Token|AccessKey/,
+    );
+    const lines = document!.Properties.Content.mainSteps[0]!.inputs.runCommand;
+    expect(lines[0]).toBe('#!/bin/bash');
+    expect(lines.slice(1).filter((l) => /^\s*#/.test(l))).toEqual([]);
+    expect(lines.join('\n')).toContain('finish_upload');
   });
 
   it('forwards SecurityIncidentStatus changes to the security account bus', () => {

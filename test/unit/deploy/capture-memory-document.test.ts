@@ -12,7 +12,7 @@ const SCRIPT = [
   'set -euo pipefail',
   'CASE_ID="{{ CaseId }}"; BUCKET="{{Bucket}}"; KEY="{{ Key }}"',
   'echo "$CASE_ID $BUCKET $KEY {{ Tool }}"',
-  'export AWS_SESSION_TOKEN="$SSM_SessionToken"',
+  'REGION="$SSM_Region"',
 ].join('\n');
 
 const matches = (name: string, value: string) => new RegExp(PARAMETER_PATTERNS[name]!.pattern).test(value);
@@ -25,14 +25,8 @@ describe('Function: captureMemoryContent', () => {
     };
 
     // Assess
-    expect(scriptParameters(SCRIPT)).toEqual(['Bucket', 'CaseId', 'Key', 'SessionToken', 'Tool']);
-    expect(Object.keys(content.parameters).sort()).toEqual([
-      'Bucket',
-      'CaseId',
-      'Key',
-      'SessionToken',
-      'Tool',
-    ]);
+    expect(scriptParameters(SCRIPT)).toEqual(['Bucket', 'CaseId', 'Key', 'Region', 'Tool']);
+    expect(Object.keys(content.parameters).sort()).toEqual(['Bucket', 'CaseId', 'Key', 'Region', 'Tool']);
     for (const p of Object.values(content.parameters)) {
       expect(p.allowedPattern).toMatch(/^\^.*\$$/);
       expect(p).toMatchObject({ interpolationType: 'ENV_VAR' });
@@ -60,18 +54,19 @@ describe('Function: captureMemoryContent', () => {
     };
 
     // Assess: what workflows/steps/memory-capture.ts sends
-    for (const name of [
-      'CaseId',
-      'Bucket',
-      'Key',
-      'Region',
-      'AccessKeyId',
-      'SecretAccessKey',
-      'SessionToken',
-      'Tool',
-    ]) {
-      expect(content.parameters, name).toHaveProperty(name);
-    }
+    expect(Object.keys(content.parameters).sort()).toEqual(
+      [
+        'AvmlSha256',
+        'Bucket',
+        'CaseId',
+        'Key',
+        'KmsKeyId',
+        'LimeModuleUri',
+        'Region',
+        'Tool',
+        'ToolsUri',
+      ].sort(),
+    );
     for (const p of Object.values(content.parameters)) {
       if (p.default !== undefined) expect(new RegExp(p.allowedPattern).test(p.default)).toBe(true);
     }
@@ -87,10 +82,28 @@ describe('Function: captureMemoryContent', () => {
     expect(matches('CaseId', 'CASE-20240101-AB12')).toBe(true);
     expect(matches('CaseId', 'CASE-20240101-AB12; rm -rf /')).toBe(false);
     expect(matches('Key', 'CASE-20240101-AB12/memory/i-0abc123def4567890-20240101T000000Z.lime')).toBe(true);
-    expect(matches('Key', 'CASE-20240101-AB12/$(reboot)')).toBe(false);
+    expect(matches('Key', 'CASE-20240101-AB12/memory/$(reboot)')).toBe(false);
     expect(matches('Bucket', 'forensics-bot-evidence-222222222222-us-east-1')).toBe(true);
     expect(matches('LimeModuleUri', 's3://lime-modules/Kernels/5.10')).toBe(true);
     expect(matches('LimeModuleUri', 's3://x`id`')).toBe(false);
-    expect(matches('SessionToken', 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ==')).toBe(true);
+    expect(matches('Key', 'CASE-20240101-AB12/disk/vol.raw')).toBe(false);
+    expect(
+      matches('KmsKeyId', 'arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
+    ).toBe(true);
+    expect(matches('KmsKeyId', 'arn:aws:kms:us-east-1:222222222222:key/x;id')).toBe(false);
+    expect(matches('ToolsUri', 's3://forensics-bot-tools-222222222222/avml/')).toBe(true);
+    expect(matches('ToolsUri', 's3://tools/avml')).toBe(false);
+    expect(matches('AvmlSha256', 'a'.repeat(64))).toBe(true);
+  });
+
+  it('declares no credential: nothing readable through ssm:ListCommands is a secret', () => {
+    // Act
+    const content = captureMemoryContent(readFileSync(findCaptureScript()!, 'utf8')) as {
+      parameters: Record<string, unknown>;
+    };
+
+    // Assess
+    for (const name of Object.keys(content.parameters))
+      expect(name).not.toMatch(/secret|token|access.?key|password|credential/i);
   });
 });
