@@ -1,30 +1,29 @@
 #!/bin/bash
 # forensics-bot: capture this instance's memory and stream it to the evidence bucket.
 #
-# Run by the SSM document ForensicsBot-CaptureMemory. Nothing is written to the instance's disks: the
-# image goes from the capture tool through a FIFO in RAM (/dev/shm) to `aws s3 cp -`, and its SHA-256
-# and size are computed from the same stream (tee). The last line of output is one JSON object:
-#   {"sha256":"<hex>","bytes":<n>,"kernel":"<uname -r>","tool":"<tool version>"}
+# Run by the SSM document ForensicsBot-CaptureMemory (memory capture contract, shared/DESIGN.md). Nothing is
+# written to the instance's disks and nothing is fetched from the internet:
+#   1. the pinned AVML of this architecture is copied from the tools prefix (ToolsUri, read with the
+#      instance profile's credentials through the VPC's S3 endpoint) into RAM (/dev/shm) and run only if its
+#      SHA-256 is AvmlSha256;
+#   2. AVML writes the image to its stdout (one source, chosen once: it cannot restart a stream), which is
+#      hashed and counted as it passes to `aws s3 cp -` (SSE-KMS under KmsKeyId);
+#   3. the uploader's input stays open until the capture is judged: a tool that failed, or an image whose size
+#      is not what the kernel reports, interrupts the uploader (which aborts its multipart upload) before the
+#      stream ends, so a failed capture never completes an object under Key;
+#   4. beside the image, what examination needs (kernel banner, uname -m, os-release, BTF, System.map,
+#      kallsyms) goes to <Key>.system.tar, each file hashed.
+# The last line of stdout is one JSON object:
+#   {"sha256","bytes","kernel","arch","tool","toolVersion","toolSha256","source","banner","system"}
+# No parameter is a secret: the upload authenticates with the instance profile (the quarantine profile the
+# workflow put on), which the evidence bucket's policy admits only under CASE-*/memory/.
 #
-# Parameters arrive as environment variables (the document's interpolationType ENV_VAR, SSM Agent
-# >= 3.3.2746.0). Older agents interpolate {{ }} into this text instead; the fallback below does that only
-# for parameters that are not secret. The upload credentials are read from the environment only, never
-# from this text (SSM writes the text to disk), and are never printed. Every value is checked against a
-# strict pattern before use (the document's allowedPattern checks them too).
-#
-# Exit codes: 2 invalid parameter, 3 no capture tool, 4 capture failed, 5 upload failed,
-#             6 stream check failed (empty or size mismatch), 7 credentials not passed as environment.
+# Exit codes: 2 invalid parameter, 3 no usable capture tool (missing, wrong hash, cannot run),
+#             4 capture failed, 5 upload failed, 6 image size not what the kernel reports,
+#             7 image complete and verified in the stream, but its examination context was not uploaded.
 set -u
 set -o pipefail
 umask 077
-
-[ -z "${SSM_CaseId+x}" ] && SSM_CaseId="{{ CaseId }}"
-[ -z "${SSM_Bucket+x}" ] && SSM_Bucket="{{ Bucket }}"
-[ -z "${SSM_Key+x}" ] && SSM_Key="{{ Key }}"
-[ -z "${SSM_Region+x}" ] && SSM_Region="{{ Region }}"
-[ -z "${SSM_ExpectedBytes+x}" ] && SSM_ExpectedBytes="{{ ExpectedBytes }}"
-[ -z "${SSM_Tool+x}" ] && SSM_Tool="{{ Tool }}"
-[ -z "${SSM_LimeModuleUri+x}" ] && SSM_LimeModuleUri="{{ LimeModuleUri }}"
 
 fail() {
   local code=$1
@@ -32,139 +31,343 @@ fail() {
   echo "capture-memory: $*" >&2
   exit "$code"
 }
-
 valid() { # name value pattern
   [[ $2 =~ $3 ]] || fail 2 "parameter $1 is not valid"
 }
 
-CASE_ID=${SSM_CaseId}
-BUCKET=${SSM_Bucket}
-KEY=${SSM_Key}
-REGION=${SSM_Region}
-EXPECTED=${SSM_ExpectedBytes:-}
+[ -n "${SSM_CaseId+x}" ] ||
+  fail 2 "the parameters did not arrive as environment variables (interpolationType ENV_VAR needs SSM Agent 3.3.2746.0 or later)"
+CASE_ID=${SSM_CaseId:-}
+BUCKET=${SSM_Bucket:-}
+KEY=${SSM_Key:-}
+REGION=${SSM_Region:-}
+KMS_KEY=${SSM_KmsKeyId:-}
+TOOLS_URI=${SSM_ToolsUri:-}
+AVML_SHA256=${SSM_AvmlSha256:-}
 TOOL=${SSM_Tool:-auto}
 LIME_URI=${SSM_LimeModuleUri:-}
+[ -n "$TOOL" ] || TOOL=auto
 valid CaseId "$CASE_ID" '^CASE-[0-9]{8}-[0-9A-HJKMNP-TV-Z]{4}$'
-valid Bucket "$BUCKET" '^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$'
+valid Bucket "$BUCKET" '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$'
 valid Key "$KEY" "^${CASE_ID}/memory/[A-Za-z0-9._-]{1,200}$"
 valid Region "$REGION" '^[a-z]{2}(-gov)?-[a-z]+-[0-9]{1,2}$'
-valid ExpectedBytes "$EXPECTED" '^[0-9]{0,15}$'
+valid KmsKeyId "$KMS_KEY" '^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]{1,256}$'
+valid ToolsUri "$TOOLS_URI" '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([A-Za-z0-9._/-]*/)?$'
+valid AvmlSha256 "$AVML_SHA256" '^[0-9a-f]{64}$'
 valid Tool "$TOOL" '^(auto|avml|lime)$'
-valid LimeModuleUri "$LIME_URI" '^(s3://[a-z0-9][a-z0-9-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?)?$'
+valid LimeModuleUri "$LIME_URI" '^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?)?$'
 
-# The upload session: environment only (see above), checked, exported to the upload command alone.
-[ -n "${SSM_AccessKeyId:-}" ] && [ -n "${SSM_SecretAccessKey:-}" ] && [ -n "${SSM_SessionToken:-}" ] ||
-  fail 7 "upload credentials were not passed as environment variables (SSM Agent 3.3.2746.0 or later is needed)"
-valid AccessKeyId "$SSM_AccessKeyId" '^[A-Z0-9]{16,128}$'
-valid SecretAccessKey "$SSM_SecretAccessKey" '^[A-Za-z0-9/+=]{16,128}$'
-valid SessionToken "$SSM_SessionToken" '^[A-Za-z0-9/+=]{16,4096}$'
-
+# The roots of what the kernel reports. FORENSICS_ROOT exists for tests only; SSM sets no such variable.
+ROOT=${FORENSICS_ROOT:-}
 KERNEL=$(uname -r) || fail 4 "uname -r failed"
 valid kernel "$KERNEL" '^[A-Za-z0-9._+~-]{1,100}$'
+ARCH=$(uname -m) || fail 4 "uname -m failed"
+case "$ARCH" in
+  x86_64 | aarch64) ;;
+  arm64) ARCH=aarch64 ;;
+  *) fail 3 "no AVML build for architecture $ARCH" ;;
+esac
 
-# Work in RAM only. FORENSICS_WORK_DIR exists for tests; SSM sets no such variable.
+# Work in RAM only, in a directory of our own; work directories of a capture killed earlier (SIGKILL leaves
+# its traps unrun) are removed first. FORENSICS_WORK_DIR exists for tests only.
 WORK_ROOT=${FORENSICS_WORK_DIR:-/dev/shm}
 [ -d "$WORK_ROOT" ] || fail 4 "$WORK_ROOT is missing: refusing to write anywhere else"
+for stale in "$WORK_ROOT"/forensics-bot.*; do
+  [ -d "$stale" ] || continue
+  pid=$(cat "$stale/pid" 2>/dev/null)
+  if ! [[ $pid =~ ^[0-9]+$ ]] || ! kill -0 "$pid" 2>/dev/null; then rm -rf "$stale"; fi
+done
 WORK=$(mktemp -d "$WORK_ROOT/forensics-bot.XXXXXX") || fail 4 "cannot create a work directory in $WORK_ROOT"
-CAPTURE_PID=
+echo $$ >"$WORK/pid"
+
+UPLOAD_PID=
+STREAM_PID=
+INSMOD_PID=
+LIME_LOADED=
 cleanup() {
-  [ -n "$CAPTURE_PID" ] && kill "$CAPTURE_PID" 2>/dev/null
-  [ "$TOOL_USED" = lime ] && rmmod lime 2>/dev/null
+  # Never let an interrupted capture complete an upload: the tool stops writing, and the uploader is
+  # stopped before its input closes.
+  if [ -n "$STREAM_PID" ]; then
+    pkill -KILL -P "$STREAM_PID" 2>/dev/null
+    kill -KILL "$STREAM_PID" 2>/dev/null
+  fi
+  [ -n "$UPLOAD_PID" ] && stop_uploader
+  [ -n "$INSMOD_PID" ] && kill -KILL "$INSMOD_PID" 2>/dev/null
+  [ -n "$LIME_LOADED" ] && rmmod lime 2>/dev/null
   rm -rf "$WORK"
 }
-TOOL_USED=
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
-if [ -z "$EXPECTED" ]; then
-  mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null)
-  [[ $mem_kb =~ ^[0-9]+$ ]] && EXPECTED=$(( mem_kb * 1024 + 64 * 1024 * 1024 ))
+# A failed capture interrupts the uploader with SIGINT: the AWS CLI then cancels its transfer and, once its
+# reader sees the end of the stream, aborts the multipart upload instead of completing it ("cancelled:
+# ctrl-c received", exit 1). The end of the stream comes only after the interrupt has been handled (a second
+# to spare), so the CLI never sees a clean end first. Background jobs of a script ignore SIGINT: it is
+# restored for the uploader (coreutils >= 8.31). Where it cannot be, the uploader is killed before its input
+# closes: the upload is then left incomplete (invisible; the bucket's lifecycle rule removes its parts).
+if env --default-signal=INT true 2>/dev/null; then
+  INTERRUPTIBLE=(env --default-signal=INT)
+else
+  INTERRUPTIBLE=()
 fi
-size_args=()
-[ -n "$EXPECTED" ] && size_args=(--expected-size "$EXPECTED")
 
-FIFO="$WORK/image"
-mkfifo "$FIFO" || fail 4 "mkfifo failed"
-
-# A capture that fails before opening the FIFO would leave the reader blocked in open(2) forever. After a
-# failed capture, open the FIFO for writing once and close it: that meets the reader whenever it gets there
-# (it may not have opened the FIFO yet) and gives it its EOF. If the tool had opened the FIFO, the reader
-# has its EOF already and no reader will come: the open is bounded.
-release_fifo() { timeout 10 bash -c ': >"$1"' release "$FIFO" 2>/dev/null || true; }
-
-start_avml() {
-  command -v avml >/dev/null 2>&1 || return 1
-  TOOL_VERSION="avml $(avml --version 2>/dev/null | awk '{print $NF}' | head -n 1)"
-  TOOL_USED=avml
-  (
-    avml "$FIFO"
-    rc=$?
-    release_fifo
-    exit "$rc"
-  ) &
-  CAPTURE_PID=$!
+stop_uploader() {
+  if [ ${#INTERRUPTIBLE[@]} -gt 0 ] && kill -INT "$UPLOAD_PID" 2>/dev/null; then
+    sleep 1
+    exec 4>&-
+    for _ in $(seq 1 200); do
+      kill -0 "$UPLOAD_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+  fi
+  kill -KILL "$UPLOAD_PID" 2>/dev/null
+  exec 4>&-
+  wait "$UPLOAD_PID" 2>/dev/null
+  UPLOAD_PID=
 }
 
-start_lime() {
-  [ -n "$LIME_URI" ] || return 1
-  local module="$WORK/lime.ko"
-  # Read with the instance's own (quarantine profile) credentials, into RAM.
-  aws s3 cp --only-show-errors --region "$REGION" "${LIME_URI%/}/${KERNEL}/lime.ko" "$module" ||
-    fail 3 "no LiME module for kernel $KERNEL under $LIME_URI"
-  TOOL_VERSION="lime (${KERNEL})"
-  TOOL_USED=lime
-  # LiME serves the image on a local TCP port while insmod runs; bash reads it into the FIFO.
-  insmod "$module" "path=tcp:4444 format=lime localhostonly=1" &
-  INSMOD_PID=$!
+s3() { aws --only-show-errors "$@"; }
+
+# --- the tool -----------------------------------------------------------------------------------------
+AVML="$WORK/avml"
+fetch_avml() {
+  s3 s3 cp "${TOOLS_URI}avml-${ARCH}" "$AVML" --region "$REGION" 2>"$WORK/fetch.err" ||
+    fail 3 "fetch failed: ${TOOLS_URI}avml-${ARCH}: $(tail -n 1 "$WORK/fetch.err")"
+  TOOL_SHA256=$(sha256sum "$AVML" | awk '{print $1}')
+  [ "$TOOL_SHA256" = "$AVML_SHA256" ] ||
+    fail 3 "avml-${ARCH}: SHA-256 $TOOL_SHA256 is not the expected $AVML_SHA256; refusing to run it"
+  chmod 700 "$AVML"
+  TOOL_VERSION=$("$AVML" --version 2>"$WORK/avml.err" | head -n 1) ||
+    fail 3 "avml-${ARCH} cannot run here ($(tail -n 1 "$WORK/avml.err"); is $WORK_ROOT mounted noexec, or is it not an $ARCH build?)"
+  [[ $TOOL_VERSION =~ ^avml\ [0-9A-Za-z.+-]{1,40}$ ]] || fail 3 "avml-${ARCH} --version said something else than avml <version>"
+  # The current CLI (0.15+) has subcommands (`avml acquire FILE`); the legacy one takes the file alone.
+  local help
+  help=$("$AVML" --help 2>&1)
+  if grep -qE '^[[:space:]]+acquire([[:space:]]|$)' <<<"$help"; then
+    AVML_CMD=("$AVML" acquire)
+    TOOL_VERSION="$TOOL_VERSION (current CLI)"
+  else
+    AVML_CMD=("$AVML")
+    TOOL_VERSION="$TOOL_VERSION (legacy CLI)"
+  fi
+}
+
+# One source, named: writing to a stream, AVML must not fall back to another source after writing bytes.
+pick_source() {
+  local kcore_bytes
+  kcore_bytes=$(stat -c %s "$ROOT/proc/kcore" 2>/dev/null || echo 0)
+  if [ "$kcore_bytes" -gt 8192 ] && [ -r "$ROOT/proc/kcore" ]; then
+    SOURCE=/proc/kcore
+  elif [ -r "$ROOT/dev/crash" ]; then
+    SOURCE=/dev/crash
+  elif [ -r "$ROOT/dev/mem" ]; then
+    SOURCE=/dev/mem
+  else
+    fail 4 "no memory source is readable (/proc/kcore, /dev/crash, /dev/mem)"
+  fi
+}
+
+# What the kernel reports: the System RAM ranges of /proc/iomem (root sees their addresses), else MemTotal.
+# A LiME image is those ranges plus a 32-byte header each; a restarted or truncated stream is not.
+kernel_sizes() {
+  local ram=0 ranges=0 start end
+  while IFS= read -r line; do
+    [[ $line =~ ^[[:space:]]*([0-9a-f]+)-([0-9a-f]+)\ :\ System\ RAM$ ]] || continue
+    start=$((16#${BASH_REMATCH[1]}))
+    end=$((16#${BASH_REMATCH[2]}))
+    ram=$((ram + end - start + 1))
+    ranges=$((ranges + 1))
+  done <"$ROOT/proc/iomem"
+  local mem_kb
+  mem_kb=$(awk '/^MemTotal:/ {print $2}' "$ROOT/proc/meminfo" 2>/dev/null)
+  [[ $mem_kb =~ ^[0-9]+$ ]] || fail 4 "cannot read MemTotal from /proc/meminfo"
+  MEM_TOTAL=$((mem_kb * 1024))
+  if [ "$ram" -le 0 ]; then ram=$((MEM_TOTAL + 256 * 1024 * 1024)) ranges=64; fi
+  MAX_BYTES=$((ram + 32 * ranges))
+  # Not all of MemTotal need be readable through the source, but most of it must be.
+  MIN_BYTES=$((MEM_TOTAL / 10 * 9))
+}
+
+# --- the stream ---------------------------------------------------------------------------------------
+# Starts `aws s3 cp -` reading a FIFO whose write end this script holds (fd 4): the uploader sees the end
+# of its stream only when the script closes fd 4 after judging the capture.
+start_uploader() {
+  rm -f "$WORK/upload"
+  mkfifo "$WORK/upload" || fail 4 "mkfifo failed"
+  "${INTERRUPTIBLE[@]}" aws --only-show-errors s3 cp - "s3://${BUCKET}/${KEY}" --region "$REGION" \
+    --sse aws:kms --sse-kms-key-id "$KMS_KEY" --expected-size "$MAX_BYTES" \
+    --metadata "case-id=${CASE_ID},kernel-release=${KERNEL},arch=${ARCH},tool=$1" \
+    <"$WORK/upload" 2>"$WORK/upload.err" &
+  UPLOAD_PID=$!
+  exec 4>"$WORK/upload"
+}
+
+# Runs "$@" (the tool, writing the image to stdout) into the uploader; sets SHA and BYTES; returns the
+# tool's status (tee's failure, e.g. the uploader gone, counts as the stream's).
+stream_image() {
+  rm -f "$WORK/sha256" "$WORK/bytes" "$WORK/status"
+  # In the background, so that a SIGTERM (SSM's cancel) is handled at once, not when the tool ends.
   (
+    # Only tee holds the uploader's input (fd 4): were the tool or a child of it to keep it open, the
+    # uploader could never be told the stream ended after a cancel.
+    "$@" 2>"$WORK/tool.err" 4>&- |
+      tee >(exec 4>&-; sha256sum | awk '{print $1}' >"$WORK/sha256.part" && mv "$WORK/sha256.part" "$WORK/sha256") \
+        >(exec 4>&-; wc -c | tr -d ' ' >"$WORK/bytes.part" && mv "$WORK/bytes.part" "$WORK/bytes") >&4 4>&-
+    echo "${PIPESTATUS[*]}" >"$WORK/status"
+  ) &
+  STREAM_PID=$!
+  wait "$STREAM_PID"
+  STREAM_PID=
+  local status
+  read -r -a status <"$WORK/status" || status=(1 1)
+  # The hash and the count are written by process substitutions once they have read everything.
+  for _ in $(seq 1 600); do
+    [ -e "$WORK/sha256" ] && [ -e "$WORK/bytes" ] && break
+    sleep 0.05
+  done
+  SHA=$(cat "$WORK/sha256" 2>/dev/null)
+  BYTES=$(cat "$WORK/bytes" 2>/dev/null)
+  [ "${status[0]}" -eq 0 ] || return "${status[0]}"
+  [ "${status[1]}" -eq 0 ] || return 100
+  return 0
+}
+
+# Judges one attempt; on success completes the upload (closes the stream, waits for the CLI).
+finish_upload() {
+  exec 4>&-
+  wait "$UPLOAD_PID"
+  local rc=$?
+  UPLOAD_PID=
+  [ "$rc" -eq 0 ] || fail 5 "upload to s3://${BUCKET}/${KEY} failed: $(tail -n 1 "$WORK/upload.err")"
+}
+
+attempt_avml() {
+  start_uploader avml
+  stream_image "${AVML_CMD[@]}" --source "$SOURCE" /dev/stdout
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    stop_uploader
+    [ "$rc" -eq 100 ] && fail 5 "upload to s3://${BUCKET}/${KEY} failed: $(tail -n 1 "$WORK/upload.err")"
+    AVML_ERROR="avml exited with status $rc after ${BYTES:-0} bytes: $(tail -n 1 "$WORK/tool.err")"
+    return 1
+  fi
+  return 0
+}
+
+check_size() {
+  [[ $SHA =~ ^[0-9a-f]{64}$ ]] && [[ $BYTES =~ ^[0-9]+$ ]] || {
+    stop_uploader
+    fail 4 "no SHA-256 or byte count of the stream"
+  }
+  if [ "$BYTES" -lt "$MIN_BYTES" ] || [ "$BYTES" -gt "$MAX_BYTES" ]; then
+    stop_uploader
+    fail 6 "the image is $BYTES bytes; the kernel reports $MEM_TOTAL bytes of memory (expected $MIN_BYTES to $MAX_BYTES): upload aborted, nothing kept under $KEY"
+  fi
+}
+
+# LiME, the fallback: the module of this kernel and architecture from LimeModuleUri, serving the image on a
+# random local port that nothing listened on before the module was loaded.
+attempt_lime() {
+  [ -n "$LIME_URI" ] || return 1
+  local module="$WORK/lime.ko" port
+  s3 s3 cp "${LIME_URI%/}/${KERNEL}/${ARCH}/lime.ko" "$module" --region "$REGION" 2>"$WORK/fetch.err" ||
+    fail 3 "no LiME module for ${KERNEL}/${ARCH} under $LIME_URI: $(tail -n 1 "$WORK/fetch.err")"
+  TOOL_SHA256=$(sha256sum "$module" | awk '{print $1}')
+  for _ in $(seq 1 20); do
+    port=$((49152 + RANDOM % 16000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    port=
+  done
+  [ -n "$port" ] || fail 4 "no free local port for LiME"
+  TOOL_VERSION="lime (${KERNEL}, ${ARCH})"
+  SOURCE="lime tcp:$port"
+  insmod "$module" "path=tcp:$port format=lime localhostonly=1" 2>"$WORK/insmod.err" &
+  INSMOD_PID=$!
+  LIME_LOADED=1
+  start_uploader lime
+  read_lime() {
     for _ in $(seq 1 100); do
-      if exec 3<>/dev/tcp/127.0.0.1/4444; then
-        cat <&3 >"$FIFO"
-        exit $?
+      if exec 3<>"/dev/tcp/127.0.0.1/$port"; then
+        cat <&3
+        return $?
       fi 2>/dev/null
       sleep 0.2
     done
-    release_fifo
-    exit 1
-  ) &
-  CAPTURE_PID=$!
+    echo "LiME never listened on port $port" >&2
+    return 1
+  }
+  stream_image read_lime
+  local rc=$?
+  wait "$INSMOD_PID" || rc=$?
+  INSMOD_PID=
+  if [ "$rc" -ne 0 ]; then
+    stop_uploader
+    fail 4 "LiME failed (status $rc) after ${BYTES:-0} bytes: $(tail -n 1 "$WORK/tool.err" "$WORK/insmod.err" 2>/dev/null | tail -n 1)"
+  fi
+  TOOL_USED=lime
+  return 0
 }
 
-INSMOD_PID=
+# --- the examination context ----------------------------------------------------------------------------
+json_string() { # escapes for JSON; control characters are dropped
+  local s
+  s=$(printf '%s' "$1" | tr -d '\000-\037' | head -c "${2:-600}")
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  printf '"%s"' "$s"
+}
+
+collect_context() {
+  local dir="$WORK/system"
+  mkdir -p "$dir"
+  cat "$ROOT/proc/version" >"$dir/proc-version" 2>/dev/null
+  printf '%s\n' "$ARCH" >"$dir/uname-m"
+  cat "$ROOT/etc/os-release" >"$dir/os-release" 2>/dev/null
+  [ -r "$ROOT/sys/kernel/btf/vmlinux" ] && cat "$ROOT/sys/kernel/btf/vmlinux" >"$dir/btf-vmlinux"
+  [ -r "$ROOT/boot/System.map-$KERNEL" ] && cat "$ROOT/boot/System.map-$KERNEL" >"$dir/System.map-$KERNEL"
+  [ -r "$ROOT/proc/kallsyms" ] && cat "$ROOT/proc/kallsyms" >"$dir/kallsyms"
+  tar -cf "$WORK/system.tar" -C "$dir" . 2>/dev/null || return 1
+  local files="" name
+  for f in "$dir"/*; do
+    name=${f##*/}
+    files="$files${files:+,}{\"name\":$(json_string "$name" 200),\"sha256\":\"$(sha256sum "$f" | awk '{print $1}')\",\"bytes\":$(stat -c %s "$f")}"
+  done
+  s3 s3 cp "$WORK/system.tar" "s3://${BUCKET}/${KEY}.system.tar" --region "$REGION" \
+    --sse aws:kms --sse-kms-key-id "$KMS_KEY" 2>"$WORK/system.err" || return 1
+  SYSTEM="{\"key\":\"${KEY}.system.tar\",\"sha256\":\"$(sha256sum "$WORK/system.tar" | awk '{print $1}')\",\"bytes\":$(stat -c %s "$WORK/system.tar"),\"files\":[$files]}"
+}
+
+# --- the capture ----------------------------------------------------------------------------------------
+kernel_sizes
+TOOL_USED=
+AVML_ERROR=
 case "$TOOL" in
-  avml) start_avml || fail 3 "avml is not installed" ;;
-  lime) start_lime || fail 3 "LiME needs LimeModuleUri" ;;
-  auto) start_avml || start_lime || fail 3 "neither avml nor a LiME module prefix is available" ;;
+  avml | auto)
+    fetch_avml
+    pick_source
+    if attempt_avml; then
+      TOOL_USED=avml
+    elif [ "$TOOL" = auto ] && [ -n "$LIME_URI" ]; then
+      echo "capture-memory: $AVML_ERROR; falling back to LiME" >&2
+      attempt_lime
+    else
+      fail 4 "$AVML_ERROR; upload aborted, nothing kept under $KEY"
+    fi
+    ;;
+  lime)
+    TOOL_SHA256=
+    attempt_lime || fail 3 "lime requested but no LimeModuleUri given"
+    ;;
 esac
+check_size
+finish_upload
 
-# One stream: capture -> tee (sha256, byte count) -> S3. The upload credentials exist only in the
-# environment of the `aws` process.
-cat "$FIFO" |
-  tee >(sha256sum | awk '{print $1}' >"$WORK/sha256") >(wc -c | tr -d ' ' >"$WORK/bytes") |
-  AWS_ACCESS_KEY_ID="$SSM_AccessKeyId" AWS_SECRET_ACCESS_KEY="$SSM_SecretAccessKey" \
-    AWS_SESSION_TOKEN="$SSM_SessionToken" \
-    aws s3 cp - "s3://${BUCKET}/${KEY}" --only-show-errors --region "$REGION" "${size_args[@]}" \
-    --metadata "case-id=${CASE_ID},kernel-release=${KERNEL},tool=${TOOL_USED}"
-status=("${PIPESTATUS[@]}")
-unset SSM_AccessKeyId SSM_SecretAccessKey SSM_SessionToken
-
-wait "$CAPTURE_PID"
-capture_status=$?
-CAPTURE_PID=
-if [ -n "$INSMOD_PID" ]; then
-  wait "$INSMOD_PID" || capture_status=$?
-fi
-[ "$capture_status" -eq 0 ] || fail 4 "$TOOL_USED exited with status $capture_status"
-[ "${status[2]}" -eq 0 ] || fail 5 "upload to s3://${BUCKET}/${KEY} failed (status ${status[2]})"
-[ "${status[0]}" -eq 0 ] && [ "${status[1]}" -eq 0 ] || fail 4 "reading the image failed"
-
-# The hash and the count come from process substitutions: wait (bounded) for both to be written.
-for _ in $(seq 1 300); do
-  [ -s "$WORK/sha256" ] && [ -s "$WORK/bytes" ] && break
-  sleep 0.1
-done
-SHA=$(cat "$WORK/sha256" 2>/dev/null)
-BYTES=$(cat "$WORK/bytes" 2>/dev/null)
-[[ $SHA =~ ^[0-9a-f]{64}$ ]] || fail 6 "no SHA-256 of the stream"
-[[ $BYTES =~ ^[0-9]+$ ]] && [ "$BYTES" -gt 0 ] || fail 6 "the image is empty"
-
-printf '{"sha256":"%s","bytes":%s,"kernel":"%s","tool":"%s"}\n' "$SHA" "$BYTES" "$KERNEL" "$TOOL_VERSION"
+SYSTEM=null
+collect_context || echo "capture-memory: the image is complete, but its examination context was not uploaded: $(tail -n 1 "$WORK/system.err" 2>/dev/null)" >&2
+BANNER=$(head -c 600 "$ROOT/proc/version" 2>/dev/null | tr -d '\n')
+printf '{"sha256":"%s","bytes":%s,"kernel":"%s","arch":"%s","tool":"%s","toolVersion":%s,"toolSha256":"%s","source":%s,"banner":%s,"system":%s}\n' \
+  "$SHA" "$BYTES" "$KERNEL" "$ARCH" "$TOOL_USED" "$(json_string "$TOOL_VERSION" 200)" "$TOOL_SHA256" \
+  "$(json_string "$SOURCE" 200)" "$(json_string "$BANNER" 600)" "$SYSTEM"
+[ "$SYSTEM" = null ] && exit 7
+exit 0
