@@ -320,7 +320,7 @@ json_string() { # escapes for JSON; control characters are dropped
 
 collect_context() {
   local dir="$WORK/system"
-  mkdir -p "$dir"
+  mkdir "$dir" || return 1
   cat "$ROOT/proc/version" >"$dir/proc-version" 2>/dev/null
   printf '%s\n' "$ARCH" >"$dir/uname-m"
   cat "$ROOT/etc/os-release" >"$dir/os-release" 2>/dev/null

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CaptureInstance, captureInstance, INSTANCE, KERNEL } from './instance.js';
@@ -64,6 +64,43 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
     expect(readdirSync(vm.work)).toEqual([]);
   }, 60_000);
 
+  it('writes nothing outside its RAM work directory (every file the script and its tools create, traced)', async () => {
+    // Act: strace follows the script, AVML, the AWS CLI and every helper they start
+    const trace = join(vm.dir, 'trace.txt');
+    const run = await vm.run({}, {}, undefined, [
+      'strace',
+      '-f',
+      '-qq',
+      '-y',
+      '-o',
+      trace,
+      '-e',
+      'trace=open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,truncate',
+    ]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    const writes = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((line) =>
+        /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|\b(creat|mkdir|mkdirat|rename\w*|link\w*|symlink\w*|truncate)\(/.test(
+          line,
+        ),
+      )
+      .filter((line) => !/= -1 /.test(line))
+      .map((line) => {
+        // A name relative to a directory descriptor (-y prints the directory's path: `mkdirat(3</dir>, "x"`).
+        const relative = /\(\d+<([^>]+)>, "([^"/][^"]*)"/.exec(line);
+        if (relative) return `${relative[1]}/${relative[2]}`;
+        return /"([^"]+)"/.exec(line)?.[1] ?? line;
+      });
+    const outside = writes.filter(
+      (path) => !path.startsWith(`${vm.work}/`) && !/^\/dev\/(null|stdout|stderr|tty|fd\/\d+)$/.test(path),
+    );
+    expect(writes.length).toBeGreaterThan(0);
+    expect(outside).toEqual([]);
+  }, 60_000);
+
   it('uploads what examination needs beside the image, each file hashed', async () => {
     // Act
     const run = await vm.run();
@@ -106,13 +143,29 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
     expectNothingKept(run.key);
   }, 60_000);
 
-  it('says so when the tools prefix has no AVML for this architecture', async () => {
+  it('captures an aarch64 instance with the aarch64 build', async () => {
     // Act
+    const run = await vm.run({ AvmlSha256: vm.avmlSha256Aarch64 }, { FAKE_ARCH: 'aarch64' });
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.result).toMatchObject({
+      arch: 'aarch64',
+      sha256: vm.imageSha256,
+      toolSha256: vm.avmlSha256Aarch64,
+    });
+    expect(versions(run.key)[0]!.metadata.arch).toBe('aarch64');
+  }, 60_000);
+
+  it('refuses the other architecture’s build (the pin is per architecture)', async () => {
+    // Act: an aarch64 instance given the x86_64 pin
     const run = await vm.run({}, { FAKE_ARCH: 'aarch64' });
 
-    // Assess: the sandbox's aarch64 stand-in is there, but it is not a program
+    // Assess
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/avml-aarch64: SHA-256 [0-9a-f]{64} is not the expected/);
+    expect(run.stderr).toContain(
+      `avml-aarch64: SHA-256 ${vm.avmlSha256Aarch64} is not the expected ${vm.avmlSha256}`,
+    );
     expectNothingKept(run.key);
   }, 60_000);
 

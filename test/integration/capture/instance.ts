@@ -85,6 +85,8 @@ export interface CaptureInstance {
   image: Buffer;
   imageSha256: string;
   avmlSha256: string;
+  /** The aarch64 build's hash (the same fake, built "for" aarch64). */
+  avmlSha256Aarch64: string;
   evidenceBucket: string;
   kmsKeyId: string;
   /** LiME modules prefix in the tools bucket (`<prefix>/<kernel>/<arch>/lime.ko`) and the module's hash. */
@@ -96,6 +98,8 @@ export interface CaptureInstance {
     params?: Record<string, string>,
     env?: Record<string, string>,
     onStart?: (pid: number) => void,
+    /** A command the script runs under (e.g. strace and its options). */
+    wrap?: string[],
   ): Promise<RunResult>;
   stop(): Promise<void>;
 }
@@ -187,6 +191,16 @@ export async function captureInstance(options: { ramBytes?: number } = {}): Prom
       etag: `"${createHash('md5').update(avml).digest('hex')}"`,
     },
   ]);
+  const avmlArm = Buffer.from(`${FAKE_AVML}# aarch64 build\n`);
+  const avmlSha256Aarch64 = createHash('sha256').update(avmlArm).digest('hex');
+  tools.objects.set('avml/avml-aarch64', [
+    {
+      ...template,
+      body: avmlArm,
+      sha256: avmlSha256Aarch64,
+      etag: `"${createHash('md5').update(avmlArm).digest('hex')}"`,
+    },
+  ]);
 
   // A LiME module for this kernel: the fake insmod below serves the image where its path= says.
   const lime = Buffer.from('fake lime.ko for tests');
@@ -234,12 +248,13 @@ server.listen(port, '127.0.0.1');
     image,
     imageSha256: createHash('sha256').update(image).digest('hex'),
     avmlSha256,
+    avmlSha256Aarch64,
     evidenceBucket,
     kmsKeyId,
     limeUri: `s3://${toolsBucketName(org.settings.forensicsAccount)}/lime`,
     limeSha256,
     key,
-    run(params = {}, env = {}, onStart) {
+    run(params = {}, env = {}, onStart, wrap = []) {
       const parameters: Record<string, string> = {
         CaseId: CASE_ID,
         Bucket: evidenceBucket,
@@ -251,7 +266,8 @@ server.listen(port, '127.0.0.1');
         Tool: 'auto',
         ...params,
       };
-      const child = spawn('bash', [SCRIPT], {
+      const [command, ...args] = [...wrap, 'bash', SCRIPT];
+      const child = spawn(command!, args, {
         env: {
           PATH: `${bin}:/usr/bin:/bin:/usr/sbin:/sbin`,
           HOME: dir,
