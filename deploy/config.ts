@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { env } from '../bot/core/config.js';
 import { ACCOUNT_ID_RE, REGION_RE } from '../bot/core/ids.js';
+import {
+  AUTO_RESPONSE_MAX_BYTES,
+  type AutoResponseConfig,
+  autoResponseEnvironment,
+  autoResponseProblems,
+  parseAutoResponse,
+} from '../bot/intake/auto-response.js';
 
 /**
  * The deployment's parameters, read from CDK context (`cdk.json` or `-c key=value`) and validated with
@@ -143,6 +150,27 @@ export const deployConfigSchema = z
     avmlSourceX86_64: toolSource('avmlSourceX86_64'),
     avmlSha256Aarch64: sha256('avmlSha256Aarch64'),
     avmlSourceAarch64: toolSource('avmlSourceAarch64'),
+    /**
+     * Auto-response rules (bot/intake/auto-response.ts): `{ rules, dryRun, maxCasesPerHour }`, an object in
+     * cdk.json or its JSON with `-c`. Given to the findings and Slack functions as `AUTO_RESPONSE`.
+     */
+    autoResponse: z
+      .unknown()
+      .optional()
+      .transform((v, ctx): AutoResponseConfig => {
+        try {
+          // `contain` is checked below, with allowUnattendedContainment in view
+          return parseAutoResponse(v ?? {}, true);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Exactly true lets auto-response rules contain with nobody asked (action `contain`). */
+    allowUnattendedContainment: z
+      .union([z.boolean(), z.enum(['true', 'false'])])
+      .optional()
+      .transform((v) => v === true || v === 'true'),
   })
   .superRefine((c, ctx) => {
     if (c.approvalRemindMinutes >= c.approvalExpireMinutes)
@@ -191,6 +219,14 @@ export const deployConfigSchema = z
         code: 'custom',
         path: ['avmlVersion'],
         message: 'avmlVersion is missing: an AVML source is set (the version is recorded with the binaries)',
+      });
+    for (const problem of autoResponseProblems(c.autoResponse, c.allowUnattendedContainment))
+      ctx.addIssue({ code: 'custom', path: ['autoResponse'], message: problem });
+    if (Buffer.byteLength(autoResponseEnvironment(c.autoResponse)) > AUTO_RESPONSE_MAX_BYTES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoResponse'],
+        message: `the rules take more than ${AUTO_RESPONSE_MAX_BYTES} bytes of JSON (Lambda allows 4 KB of environment in all)`,
       });
     if (!c.singleAccount && !c.forensicsAccount)
       ctx.addIssue({ code: 'custom', path: ['forensicsAccount'], message: 'forensicsAccount is missing' });

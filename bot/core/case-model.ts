@@ -74,6 +74,8 @@ export const TriggerSchema = z.enum([
   'tag',
   'security-hub-action',
   'console',
+  /** An auto-response rule (bot/intake/auto-response.ts); the requester names the rule. */
+  'auto-response',
 ]);
 export type Trigger = z.infer<typeof TriggerSchema>;
 

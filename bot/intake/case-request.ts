@@ -16,7 +16,9 @@ import { postMessage } from './slack-posts.js';
  *
  * Approval: Contain by tag needs none by default (the tag is itself the decision, as in the seed framework;
  * `CONTAIN_TAG_APPROVAL=required` asks a commander);
- * Contain by custom action needs a commander; Analyze follows `ANALYZE_APPROVAL`.
+ * Contain by custom action needs a commander. Analyze needs none before it acquires (no setting: the case
+ * workflow never waits before an analysis, and its containment at the end asks the commanders under
+ * ANALYZE_CONTAINMENT=approval); the former `ANALYZE_APPROVAL` was read but changed nothing, and is gone.
  */
 export type StartCaseFn = (req: StartCaseRequest) => Promise<StartCaseResult>;
 
@@ -33,7 +35,7 @@ export interface CaseRequestOutcome {
 
 export async function requestCase(
   intent: CaseRequestIntent,
-  opts: { startCase: StartCaseFn; channel: string; analyzeApproval: 'required' | 'not-required' },
+  opts: { startCase: StartCaseFn; channel: string },
 ): Promise<CaseRequestOutcome> {
   const finding = intent.finding;
   const target = findingTarget(finding)!;
@@ -42,7 +44,7 @@ export async function requestCase(
       ? intent.trigger === 'tag'
         ? intakeSettings().CONTAIN_TAG_APPROVAL
         : 'required'
-      : opts.analyzeApproval;
+      : 'not-required';
   const fingerprint = fingerprintOf(finding);
   // A custom action on a finding whose card is already in Slack grows the case from that card.
   // A failed read propagates (the event is retried): guessing "no card" would post a second one.

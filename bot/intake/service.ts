@@ -12,6 +12,7 @@ import { type Finding, findingTarget, SOURCE_NAMES, securityHubV2Identity } from
 import { openCaseOf } from '../core/case-store.js';
 import { normalizeEvent } from '../findings/normalize.js';
 import { logger } from '../core/logger.js';
+import { type AutoResponseOutcome, autoRespond } from './auto-respond.js';
 import { defaultStartCase, requestCase, type StartCaseFn } from './case-request.js';
 import {
   claimEvent,
@@ -43,7 +44,7 @@ import {
   startSummaryRender,
   takePostSlot,
 } from './flood.js';
-import { decide, type PolicySettings } from './policy.js';
+import { decide, type PolicySettings, routeChannel } from './policy.js';
 import { markNotified, type NotifyItem } from './securityhub.js';
 import { intakeSettings } from './settings.js';
 import { permalinkOf, postMessage, updateMessage } from './slack-posts.js';
@@ -78,6 +79,8 @@ export interface IntakeResult {
   ignored: number;
   requests: Record<'started' | 'existing' | 'fallback' | 'failed', number>;
   securityHub: { requests: number; updated: number; failed: number };
+  /** What auto-response rules did with the carded findings (bot/intake/auto-respond.ts). */
+  autoResponse: Partial<Record<AutoResponseOutcome, number>>;
 }
 
 export interface IntakeDeps {
@@ -91,6 +94,7 @@ const emptyResult = (): IntakeResult => ({
   ignored: 0,
   requests: { started: 0, existing: 0, fallback: 0, failed: 0 },
   securityHub: { requests: 0, updated: 0, failed: 0 },
+  autoResponse: {},
 });
 
 /** Handles one event; never throws for bad input (rejections are logged), only reports failures. */
@@ -133,6 +137,18 @@ export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promi
       });
     }
     result.outcomes[outcome]++;
+    // A finding that reached Slack (card, repeat or storm summary) meets the auto-response rules; each is
+    // acted on once (claimed in the table), so a repeat only acts if its first delivery could not.
+    if (outcome === 'failed' || outcome === 'ignored' || outcome === 'archived') return;
+    const auto = await autoRespond(finding, {
+      channel: routeChannel(finding, policy),
+      startCase: deps.startCase ?? defaultStartCase,
+      now: now(),
+    }).catch((error): AutoResponseOutcome => {
+      logger.error('Auto-response failed', { findingId: finding.id, error: describeError(error) });
+      return 'failed';
+    });
+    result.autoResponse[auto] = (result.autoResponse[auto] ?? 0) + 1;
   });
 
   for (const intent of normalized.requests) {
@@ -140,7 +156,6 @@ export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promi
     const { outcome } = await requestCase(intent, {
       startCase: deps.startCase ?? defaultStartCase,
       channel: channel.action === 'ignore' ? policy.ALERTS_CHANNEL : channel.channel,
-      analyzeApproval: settings.ANALYZE_APPROVAL,
     });
     result.requests[outcome]++;
   }

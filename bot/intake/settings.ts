@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineSettings, env } from '../core/config.js';
+import { type AutoResponseConfig, autoResponseProblems, parseAutoResponse } from './auto-response.js';
 import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel } from '../core/severity.js';
 
 /**
@@ -26,7 +27,6 @@ import { isSeverityLabel, SEVERITY_LABELS, type SeverityLabel } from '../core/se
  * - `CLAIM_WAIT_MS`: how long a concurrent delivery waits for the card being posted (default 5000).
  * - `ANALYZE_ACTION_ID` / `CONTAIN_ACTION_ID`: Security Hub custom action ids (default ForensicsAnalyze /
  *   ForensicsContain); action ids that contain "analyze"/"contain" also count.
- * - `ANALYZE_APPROVAL`: `required` or `not-required` (default) for Analyze requested by tag or action.
  * - `CONTAIN_TAG_APPROVAL`: `not-required` (default, as the seed framework: whoever may tag the instance has
  *   decided) or `required` (a commander approves a Contain tag like any other containment).
  * - `SECURITY_HUB_UPDATES`: set posted Security Hub findings to NOTIFIED with a note (default true).
@@ -101,10 +101,6 @@ export const intakeSettings = defineSettings('Intake', {
     .string()
     .optional()
     .transform((v) => v?.trim() || 'ForensicsContain'),
-  ANALYZE_APPROVAL: z
-    .enum(['required', 'not-required', ''])
-    .optional()
-    .transform((v) => (v === 'required' ? 'required' : 'not-required') as 'required' | 'not-required'),
   CONTAIN_TAG_APPROVAL: z
     .enum(['required', 'not-required', ''])
     .optional()
@@ -112,3 +108,37 @@ export const intakeSettings = defineSettings('Intake', {
   SECURITY_HUB_UPDATES: env.bool(true),
 });
 export type IntakeSettings = ReturnType<typeof intakeSettings>;
+
+/**
+ * Auto-response (bot/intake/auto-response.ts), read by the findings function (it acts) and the Slack
+ * function (`/forensics rules`):
+ *
+ * - `AUTO_RESPONSE`: the `autoResponse` JSON of cdk.json (rules, dryRun, maxCasesPerHour); none: no rules.
+ * - `ALLOW_UNATTENDED_CONTAINMENT`: exactly `true` permits rules whose action is `contain`; anything else
+ *   refuses such a rule at cold start, naming it.
+ */
+export const autoResponseSettings = defineSettings(
+  'Auto-response',
+  {
+    AUTO_RESPONSE: z
+      .string()
+      .optional()
+      .transform((v, ctx): AutoResponseConfig => {
+        try {
+          // the permission is checked below, with ALLOW_UNATTENDED_CONTAINMENT in view
+          return parseAutoResponse(v ?? '', true);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    ALLOW_UNATTENDED_CONTAINMENT: z
+      .enum(['true', 'false', ''])
+      .optional()
+      .transform((v) => v === 'true'),
+  },
+  (s) => {
+    const problems = autoResponseProblems(s.AUTO_RESPONSE, s.ALLOW_UNATTENDED_CONTAINMENT);
+    return problems.length ? `AUTO_RESPONSE: ${problems.join('; ')}` : undefined;
+  },
+);

@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { autoResponseEnvironment } from '../../bot/intake/auto-response.js';
 import type { DeployConfig } from '../config.js';
 import { AVML_PREFIX, NAMES, evidenceBucketName, roleArn, toolsBucketName } from '../names.js';
 import { acknowledge } from '../nag.js';
@@ -68,6 +69,9 @@ export class BotFunctions extends Construct {
       CONTAIN_TAG_APPROVAL: config.containTagApproval ? 'required' : 'not-required',
       MIN_SEVERITY: config.alertsMinSeverity,
       ...(config.channelRoutes ? { CHANNEL_ROUTES: config.channelRoutes } : {}),
+      // findings acts on the rules, slack lists them (/forensics rules); both validate them at cold start
+      AUTO_RESPONSE: autoResponseEnvironment(config.autoResponse),
+      ...(config.allowUnattendedContainment ? { ALLOW_UNATTENDED_CONTAINMENT: 'true' } : {}),
       // the ids of the Security Hub custom actions this stack creates (intake-rules.ts)
       ANALYZE_ACTION_ID: NAMES.analyzeAction,
       CONTAIN_ACTION_ID: NAMES.containAction,

@@ -1,0 +1,189 @@
+import { escapeMrkdwn } from '../blocks/common.js';
+import type { CaseAction } from '../core/case-model.js';
+import { openCaseOf } from '../core/case-store.js';
+import { describeError } from '../core/errors.js';
+import { type Finding, findingTarget, fingerprintOf } from '../core/finding.js';
+import { logger } from '../core/logger.js';
+import { slackWebClient } from '../slack/client.js';
+import {
+  ACTION_WORDS,
+  type AutoResponseAction,
+  type AutoResponseRule,
+  firstMatch,
+  ruleRequester,
+} from './auto-response.js';
+import {
+  claimFinding,
+  nextHour,
+  releaseFinding,
+  releaseSummary,
+  returnHourSlot,
+  takeHourSlot,
+} from './auto-response-store.js';
+import type { StartCaseFn } from './case-request.js';
+import { getFingerprint } from './fingerprints.js';
+import { autoResponseSettings, intakeSettings } from './settings.js';
+
+/**
+ * Auto-response for one finding intake has just carded (or folded into a storm summary): the first
+ * matching rule acts through the same case service a Slack click uses, with the rule as the case's
+ * requester. Each finding is acted on once (a claim in the table); automatic cases are capped per hour.
+ */
+export type AutoResponseOutcome =
+  | 'none'
+  | 'notify'
+  | 'already'
+  | 'dry-run'
+  | 'capped'
+  | 'started'
+  | 'existing'
+  | 'failed';
+
+const CASE_OF: Record<
+  Exclude<AutoResponseAction, 'notify'>,
+  { action: CaseAction; approval: 'required' | 'not-required' }
+> = {
+  analyze: { action: 'analyze', approval: 'not-required' },
+  'request-containment': { action: 'contain', approval: 'required' },
+  contain: { action: 'contain', approval: 'not-required' },
+};
+
+export async function autoRespond(
+  finding: Finding,
+  opts: { channel: string; startCase: StartCaseFn; now: Date },
+): Promise<AutoResponseOutcome> {
+  const config = autoResponseSettings().AUTO_RESPONSE;
+  if (!config.rules.length || finding.archived) return 'none';
+  const match = firstMatch(config.rules, finding);
+  if (!match) return 'none';
+  const { rule, position } = match;
+  if (rule.action === 'notify') {
+    logger.info('Auto-response rule matched: notify only', { rule: rule.name, findingId: finding.id });
+    return 'notify';
+  }
+  const target = findingTarget(finding);
+  if (!target) {
+    logger.info('Auto-response rule matched a finding that names no EC2 instance: card only', {
+      rule: rule.name,
+      findingId: finding.id,
+      kind: finding.resource.kind,
+    });
+    return 'none';
+  }
+  const fingerprint = fingerprintOf(finding);
+  const card = await getFingerprint(fingerprint);
+  // Another delivery is still posting the card: it acts once the card is there (one card, one case).
+  if (card?.status === 'claimed') return 'already';
+  // A responder already acted on this card (a case, a dismissal), or the instance has its case.
+  if (card?.caseId || card?.dismissedBy || (await openCaseOf(target))) return 'already';
+  const dryRun = rule.dryRun || config.dryRun;
+  const claimed = await claimFinding(fingerprint, {
+    rule: rule.name,
+    action: rule.action,
+    dryRun,
+    now: opts.now,
+    ttlDays: intakeSettings().FINGERPRINT_TTL_DAYS,
+  });
+  if (!claimed) return 'already';
+  const thread =
+    card?.status === 'posted' && card.channel && card.ts ? { channel: card.channel, ts: card.ts } : undefined;
+  const ruleWords = `auto-response rule ${position} "${escapeMrkdwn(rule.name)}"`;
+
+  const slot = await takeHourSlot(opts.now, config.maxCasesPerHour);
+  if (!slot.taken) {
+    logger.warn('Auto-response cap reached: the card stays for a human', {
+      rule: rule.name,
+      findingId: finding.id,
+      refused: slot.refused,
+    });
+    if (slot.postSummary)
+      await postCapSummary(opts.channel, config.maxCasesPerHour, opts.now, ruleWords, dryRun);
+    return 'capped';
+  }
+
+  if (dryRun) {
+    const text = `:test_tube: *Dry run*: ${ruleWords} would ${ACTION_WORDS[rule.action]} for \`${target.instanceId}\` (${target.account}, ${target.region}). Nothing was done; the buttons still work.`;
+    await say(thread?.channel ?? opts.channel, text, thread?.ts);
+    logger.info('Auto-response dry run', { rule: rule.name, action: rule.action, findingId: finding.id });
+    return 'dry-run';
+  }
+
+  const { action, approval } = CASE_OF[rule.action];
+  try {
+    const { record, created } = await opts.startCase({
+      target,
+      actions: [action],
+      trigger: 'auto-response',
+      requester: ruleRequester(rule),
+      title: finding.title,
+      severity: finding.severity,
+      findingIds: [finding.id],
+      approval,
+      finding: card?.finding ?? finding,
+      ...(thread ? { card: { ...thread, fingerprint } } : {}),
+    });
+    logger.info('Auto-response opened a case', {
+      rule: rule.name,
+      action: rule.action,
+      caseId: record.id,
+      created,
+    });
+    if (created && record.slack.channel && record.slack.threadTs)
+      await say(
+        record.slack.channel,
+        `:robot_face: Opened by ${ruleWords}: ${ruleCriteria(rule)} → \`${rule.action}\` (${ACTION_WORDS[rule.action]}).`,
+        record.slack.threadTs,
+      );
+    return created ? 'started' : 'existing';
+  } catch (error) {
+    // The card keeps its buttons; a repeat of the finding may try again (claim and case given back).
+    logger.error('Auto-response could not open the case', { rule: rule.name, error: describeError(error) });
+    await Promise.all([releaseFinding(fingerprint), returnHourSlot(opts.now)]).catch(() => undefined);
+    await say(
+      thread?.channel ?? opts.channel,
+      `:warning: ${ruleWords} could not open the case for \`${target.instanceId}\` (${escapeMrkdwn(describeError(error)).slice(0, 300)}); start it with the buttons.`,
+      thread?.ts,
+    );
+    return 'failed';
+  }
+}
+
+/** The rule's criteria in words: `types CryptoCurrency:EC2/*, severity ≥ HIGH`. Escaped for mrkdwn. */
+export function ruleCriteria(rule: AutoResponseRule): string {
+  const parts: string[] = [];
+  if (rule.types) parts.push(`types ${rule.types.map((t) => `\`${t.replaceAll('`', "'")}\``).join(' or ')}`);
+  if (rule.minSeverity !== undefined) parts.push(`severity ≥ ${rule.minSeverity}`);
+  if (rule.accounts) parts.push(`accounts ${rule.accounts.join(', ')}`);
+  if (rule.tags)
+    parts.push(`tags ${rule.tags.map((t) => escapeMrkdwn(`${t.key}=${t.value}`)).join(' and ')}`);
+  if (rule.resourceTypes) parts.push(`resources ${rule.resourceTypes.join(' or ')}`);
+  return parts.length ? parts.join(', ') : 'every finding';
+}
+
+async function postCapSummary(
+  channel: string,
+  max: number,
+  now: Date,
+  ruleWords: string,
+  dryRun: boolean,
+): Promise<void> {
+  const until = nextHour(now).toISOString().slice(11, 16);
+  const text = `:octagonal_sign: Auto-response paused until ${until} UTC: ${max} automatic ${dryRun ? 'actions (dry run)' : 'cases'} this hour (maxCasesPerHour). ${ruleWords} and any other rule only post cards until then; their buttons still work.`;
+  // Not posted: the next refused delivery of the hour posts it.
+  if (!(await say(channel, text))) await releaseSummary(now).catch(() => undefined);
+}
+
+/**
+ * A plain message (or a thread reply); false when Slack refused it. Logged, never a reason to fail the
+ * event: what the rule did is already decided and recorded, and a retry must not do it again.
+ */
+async function say(channel: string, text: string, threadTs?: string): Promise<boolean> {
+  try {
+    const client = await slackWebClient();
+    await client.chat.postMessage({ channel, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+    return true;
+  } catch (error) {
+    logger.warn('Could not post an auto-response line', { channel, error: describeError(error) });
+    return false;
+  }
+}
