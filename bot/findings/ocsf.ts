@@ -5,6 +5,11 @@ import { isPrivateIpv4 } from './asff.js';
 import type { OcsfFinding, OcsfResource } from './events.js';
 import { ec2InstanceLink, guardDutyLink } from './links.js';
 
+/** OCSF `status_id` of a closed finding: Suppressed, Resolved, Archived (the intake rules pass them too). */
+export const OCSF_CLOSED_STATUS_IDS: readonly number[] = [3, 4, 5];
+/** OCSF `activity_id` Close. */
+export const OCSF_CLOSE_ACTIVITY = 3;
+
 /**
  * A validated OCSF finding of the new Security Hub as a Finding. Its id is `finding_info.uid` (for a
  * GuardDuty finding, the GuardDuty finding ARN, as in ASFF), so the fingerprint follows the originating
@@ -24,8 +29,6 @@ export function normalizeOcsf(ocsf: OcsfFinding, envelope: { region: string }): 
   if (fromGuardDuty && info.uid_alt) links.push(guardDutyLink(region, info.uid_alt));
   if (resource.resource.instance) links.push(ec2InstanceLink(region, resource.resource.instance.instanceId));
   const status = ocsf.status?.toUpperCase().replaceAll(' ', '_');
-  const CLOSED = [3, 4, 5]; // Suppressed, Resolved, Archived (OCSF status_id)
-  const CLOSE_ACTIVITY = 3;
   return {
     source: 'securityhub-ocsf',
     id: info.uid,
@@ -49,8 +52,8 @@ export function normalizeOcsf(ocsf: OcsfFinding, envelope: { region: string }): 
     },
     ...(status ? { workflowStatus: status } : {}),
     archived:
-      (typeof ocsf.status_id === 'number' && CLOSED.includes(ocsf.status_id)) ||
-      ocsf.activity_id === CLOSE_ACTIVITY,
+      (typeof ocsf.status_id === 'number' && OCSF_CLOSED_STATUS_IDS.includes(ocsf.status_id)) ||
+      ocsf.activity_id === OCSF_CLOSE_ACTIVITY,
   };
 }
 

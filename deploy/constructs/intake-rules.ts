@@ -6,75 +6,32 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { EventPattern } from '../../bot/intake/event-pattern-match.js';
+import { type IntakeRuleName, intakeRules, RULE_TARGETS } from '../../bot/intake/event-patterns.js';
+import type { SeverityLabel } from '../../bot/core/severity.js';
 import { NAMES } from '../names.js';
 
-export type SeverityLabel = 'INFORMATIONAL' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
-const LABELS: SeverityLabel[] = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
-/** GuardDuty's numeric floor of each label (Low 1–3.9, Medium 4–6.9, High 7–8.9, Critical 9+). */
-const GUARDDUTY_FLOOR: Record<SeverityLabel, number> = {
-  INFORMATIONAL: 0,
-  LOW: 1,
-  MEDIUM: 4,
-  HIGH: 7,
-  CRITICAL: 9,
+export type { SeverityLabel };
+
+/**
+ * An intake pattern of bot/intake/event-patterns.ts as CDK takes it (`detailType` for `detail-type`; CDK
+ * writes it back when it renders the rule, so the template holds the module's pattern unchanged).
+ */
+export function cdkPattern(pattern: EventPattern): events.EventPattern {
+  const { 'detail-type': detailType, ...rest } = pattern as Record<string, unknown>;
+  return { ...rest, ...(detailType ? { detailType: detailType as string[] } : {}) };
+}
+
+const DESCRIPTIONS: Record<IntakeRuleName, (minSeverity: SeverityLabel) => string> = {
+  guardDuty: (min) => `forensics-bot: GuardDuty findings >= ${min}, and archived ones (card update)`,
+  securityHubImported: (min) =>
+    `forensics-bot: new Security Hub CSPM findings >= ${min}, and resolved/suppressed/archived ones (card update)`,
+  securityHubImportedV2: (min) =>
+    `forensics-bot: new Security Hub (OCSF) findings >= ${min}, and closed ones (card update)`,
+  securityHubCustomAction: () => 'forensics-bot: Security Hub custom actions Analyze/Contain',
+  incidentTag: () => `forensics-bot: ${NAMES.incidentTag} set to Analyze or Contain`,
+  workflowStatus: () => 'forensics-bot: status changes of the bot state machines',
 };
-
-/** The labels at or above a threshold, for the Security Hub pattern. */
-export function labelsAtOrAbove(min: SeverityLabel): SeverityLabel[] {
-  return LABELS.slice(LABELS.indexOf(min));
-}
-
-/** The event patterns, as pure data (the tests read them, the rules use them). */
-export function intakePatterns(input: {
-  minSeverity: SeverityLabel;
-  actionTargetArns: string[];
-  stateMachineArns: string[];
-}) {
-  return {
-    guardDuty: {
-      source: ['aws.guardduty'],
-      detailType: ['GuardDuty Finding'],
-      detail: {
-        severity: [{ numeric: ['>=', GUARDDUTY_FLOOR[input.minSeverity]] }],
-        service: { archived: [false] },
-      },
-    },
-    securityHubImported: {
-      source: ['aws.securityhub'],
-      detailType: ['Security Hub Findings - Imported'],
-      detail: {
-        findings: {
-          Severity: { Label: labelsAtOrAbove(input.minSeverity) },
-          Workflow: { Status: ['NEW'] },
-          RecordState: ['ACTIVE'],
-        },
-      },
-    },
-    securityHubCustomAction: {
-      source: ['aws.securityhub'],
-      detailType: ['Security Hub Findings - Custom Action'],
-      resources: input.actionTargetArns,
-    },
-    incidentTag: {
-      source: ['aws.tag'],
-      detailType: ['Tag Change on Resource'],
-      detail: {
-        'changed-tag-keys': [NAMES.incidentTag],
-        service: ['ec2'],
-        'resource-type': ['instance'],
-        tags: { [NAMES.incidentTag]: ['Analyze', 'Contain'] },
-      },
-    },
-    workflowStatus: {
-      source: ['aws.states'],
-      detailType: ['Step Functions Execution Status Change'],
-      detail: {
-        stateMachineArn: input.stateMachineArns,
-        status: ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
-      },
-    },
-  } satisfies Record<string, events.EventPattern>;
-}
 
 export interface IntakeRulesProps {
   readonly findingsFunction: lambda.IFunction;
@@ -94,8 +51,10 @@ export interface IntakeRulesProps {
 }
 
 /**
- * The EventBridge side of intake, narrowed to exactly the events the bot acts on: GuardDuty findings and
- * Security Hub imported findings at or above the configured severity (Security Hub: Workflow NEW, active),
+ * The EventBridge side of intake, built from bot/intake/event-patterns.ts (the sandbox routes by the same
+ * patterns): GuardDuty, Security Hub CSPM (ASFF) and Security Hub (OCSF) findings at or above the configured
+ * severity (Security Hub: Workflow NEW and active, OCSF status New), and closed ones at any severity (they
+ * only update an existing card),
  * the Security Hub custom actions Analyze and Contain, `SecurityIncidentStatus` tag changes to Analyze or
  * Contain on EC2 instances, and status changes of the bot's own state machines. Each target retries for
  * a day and then drops the event into a dead-letter queue that alarms.
@@ -119,45 +78,28 @@ export class IntakeRules extends Construct {
       });
       this.actionTargetArns.push(analyze.attrActionTargetArn, contain.attrActionTargetArn);
     }
-    const patterns = intakePatterns({
+    const patterns = intakeRules({
       minSeverity: props.minSeverity,
       actionTargetArns: this.actionTargetArns,
       stateMachineArns: props.stateMachineArns,
+      guardDutyDirect: props.guardDutyDirect,
     });
-    const findingsTarget = new targets.LambdaFunction(props.findingsFunction, {
-      deadLetterQueue: props.findingsDeadLetterQueue,
-      retryAttempts: 185,
-      maxEventAge: Duration.hours(24),
-    });
-    const progressTarget = new targets.LambdaFunction(props.progressFunction, {
-      deadLetterQueue: props.progressDeadLetterQueue,
-      retryAttempts: 185,
-      maxEventAge: Duration.hours(24),
-    });
-    const rule = (name: keyof typeof patterns, description: string, target: events.IRuleTarget) => {
-      this.rules[name] = new events.Rule(this, name[0]!.toUpperCase() + name.slice(1), {
-        description,
-        eventPattern: patterns[name],
-        targets: [target],
+    const target = (fn: lambda.IFunction, deadLetterQueue: sqs.IQueue) =>
+      new targets.LambdaFunction(fn, {
+        deadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
       });
+    const byTarget = {
+      findings: target(props.findingsFunction, props.findingsDeadLetterQueue),
+      progress: target(props.progressFunction, props.progressDeadLetterQueue),
     };
-    if (props.guardDutyDirect ?? true)
-      rule('guardDuty', `forensics-bot: GuardDuty findings >= ${props.minSeverity}`, findingsTarget);
-    rule(
-      'securityHubImported',
-      `forensics-bot: new Security Hub findings >= ${props.minSeverity}`,
-      findingsTarget,
-    );
-    if (this.actionTargetArns.length > 0) {
-      rule(
-        'securityHubCustomAction',
-        'forensics-bot: Security Hub custom actions Analyze/Contain',
-        findingsTarget,
-      );
-    }
-    rule('incidentTag', `forensics-bot: ${NAMES.incidentTag} set to Analyze or Contain`, findingsTarget);
-    if (props.stateMachineArns.length > 0) {
-      rule('workflowStatus', 'forensics-bot: status changes of the bot state machines', progressTarget);
+    for (const [name, pattern] of Object.entries(patterns) as [IntakeRuleName, EventPattern][]) {
+      this.rules[name] = new events.Rule(this, name[0]!.toUpperCase() + name.slice(1), {
+        description: DESCRIPTIONS[name](props.minSeverity),
+        eventPattern: cdkPattern(pattern),
+        targets: [byTarget[RULE_TARGETS[name]]],
+      });
     }
 
     if (props.organizationId) {

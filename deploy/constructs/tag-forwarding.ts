@@ -4,7 +4,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { applyCondition } from '../nag.js';
-import { intakePatterns } from './intake-rules.js';
+import { DEFAULT_MIN_SEVERITY, intakePatterns } from '../../bot/intake/event-patterns.js';
+import { cdkPattern } from './intake-rules.js';
 
 export interface TagForwardingProps {
   /** ARN of the security account's default event bus (home region). */
@@ -35,13 +36,13 @@ export class TagForwarding extends Construct {
       },
     });
     const pattern = intakePatterns({
-      minSeverity: 'HIGH',
+      minSeverity: DEFAULT_MIN_SEVERITY,
       actionTargetArns: [],
       stateMachineArns: [],
     }).incidentTag;
     this.rule = new events.Rule(this, 'Rule', {
       description: 'forensics-bot: SecurityIncidentStatus set to Analyze or Contain -> security account',
-      eventPattern: pattern,
+      eventPattern: cdkPattern(pattern),
       targets: [
         new targets.EventBus(events.EventBus.fromEventBusArn(this, 'SecurityBus', props.securityBusArn), {
           role,

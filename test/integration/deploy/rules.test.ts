@@ -4,6 +4,8 @@ import type { DeployConfigInput } from '../../../deploy/config.js';
 import { NAMES } from '../../../deploy/names.js';
 import { INSTANCE_STATUS } from '../../../workflows/steps/instance.js';
 import { loadEvent } from '../../support/events.js';
+import { DEFAULT_MIN_SEVERITY, intakeRules } from '../../../bot/intake/event-patterns.js';
+import { parseDeployConfig } from '../../../deploy/config.js';
 import { matchesPattern } from './event-pattern.js';
 import { MULTI_ACCOUNT, resources, synth } from './synth.js';
 
@@ -48,6 +50,17 @@ function rules(input: DeployConfigInput = MULTI_ACCOUNT) {
   });
 }
 
+/** JSON with object keys in order: two patterns compare equal whatever order their keys were written in. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Json)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
+
 /** The rules (by logical id) that let the event through, with the function they send it to. */
 function routed(event: Json, input?: DeployConfigInput): string[] {
   return rules(input)
@@ -60,7 +73,45 @@ const imported = (name: string) =>
   loadEvent<Json & { detail: { findings: Json[] } }>('securityhub', `securityhub-findings-imported-${name}`);
 
 describe('Function: the intake rules against sample events', () => {
-  it('sends a HIGH GuardDuty finding to the findings function, not a LOW, MEDIUM or archived one', () => {
+  it("defaults to the module's severity floor, which the sandbox uses too", () => {
+    const { alertsMinSeverity: _, ...withoutFloor } = MULTI_ACCOUNT;
+    expect(parseDeployConfig(withoutFloor as Record<string, unknown>).alertsMinSeverity).toBe(
+      DEFAULT_MIN_SEVERITY,
+    );
+  });
+
+  it('synthesizes exactly the patterns of bot/intake/event-patterns.ts (the sandbox routes by them)', () => {
+    for (const input of [
+      MULTI_ACCOUNT,
+      { ...MULTI_ACCOUNT, guardDutyDirect: false, alertsMinSeverity: 'MEDIUM' as const },
+    ]) {
+      // Prepare
+      const synthesized = rules(input);
+      const statusRule = synthesized.find((r) => JSON.stringify(r.pattern.source) === '["aws.states"]')!;
+      const stateMachineArns = (statusRule.pattern.detail as { stateMachineArn: string[] }).stateMachineArn;
+      const expected = intakeRules({
+        minSeverity: input.alertsMinSeverity ?? 'HIGH',
+        guardDutyDirect: input.guardDutyDirect !== false,
+        actionTargetArns: [NAMES.analyzeAction, NAMES.containAction].map(
+          (id) => `arn:aws:securityhub:us-east-1:111111111111:action/custom/${id}`,
+        ),
+        stateMachineArns,
+      });
+
+      // Assess
+      expect(stateMachineArns.length).toBeGreaterThan(0);
+      for (const arn of stateMachineArns)
+        expect(arn).toMatch(/^arn:aws:states:us-east-1:111111111111:stateMachine:ForensicsBot-\w+$/);
+      expect(synthesized.map((r) => canonical(r.pattern)).sort()).toEqual(
+        Object.values(expected).map(canonical).sort(),
+      );
+      expect(synthesized.find((r) => r.id.startsWith('IntakeSecurityHubImportedV2'))?.target).toEqual([
+        'BotFindings',
+      ]);
+    }
+  });
+
+  it('sends a HIGH GuardDuty finding to the findings function, not a LOW or MEDIUM one; an archived one at any severity', () => {
     // Prepare
     const high = guardDuty('guardduty-finding-ec2-cryptocurrency-bitcointool-b-dns.real-redacted');
     const low = guardDuty('guardduty-finding-ec2-unauthorizedaccess-sshbruteforce.composed');
@@ -72,7 +123,11 @@ describe('Function: the intake rules against sample events', () => {
     expect(routed(high)).toEqual(['BotFindings']);
     expect(routed(low)).toEqual([]);
     expect(routed(medium)).toEqual([]);
-    expect(routed(archived)).toEqual([]);
+    // an archived finding only updates the card it has (the handler never posts one for it)
+    expect(routed(archived)).toEqual(['BotFindings']);
+    const archivedLow = structuredClone(low);
+    (archivedLow.detail.service as Json).archived = true;
+    expect(routed(archivedLow)).toEqual(['BotFindings']);
   });
 
   it('takes GuardDuty through Security Hub only when told to (one card per finding, every region)', () => {
@@ -102,21 +157,46 @@ describe('Function: the intake rules against sample events', () => {
     expect(routed(imported('securityhub-afsbp-ec2.7'), input)).toEqual([]); // INFORMATIONAL
   });
 
-  it('sends only NEW, active Security Hub findings at or above HIGH', () => {
+  it('sends NEW, active Security Hub findings at or above HIGH, and resolved, suppressed or archived ones at any severity', () => {
     // Prepare
     const event = imported('guardduty-ec2-sshbruteforce.composed');
     const high = structuredClone(event);
     (high.detail.findings[0]!.Severity as Json).Label = 'HIGH';
     const notified = structuredClone(high);
     (notified.detail.findings[0]!.Workflow as Json).Status = 'NOTIFIED';
-    const archived = structuredClone(high);
+    const archived = structuredClone(event);
     archived.detail.findings[0]!.RecordState = 'ARCHIVED';
+    const resolved = structuredClone(event);
+    (resolved.detail.findings[0]!.Workflow as Json).Status = 'RESOLVED';
+    (resolved.detail.findings[0]!.Severity as Json).Label = 'INFORMATIONAL'; // as CSPM resolves a passed control
 
     // Act / Assess
     expect(routed(event)).toEqual([]); // MEDIUM
     expect(routed(high)).toEqual(['BotFindings']);
     expect(routed(notified)).toEqual([]); // already on a card: the bot set NOTIFIED itself
-    expect(routed(archived)).toEqual([]);
+    expect(routed(archived)).toEqual(['BotFindings']); // updates the card it has, if any
+    expect(routed(resolved)).toEqual(['BotFindings']);
+  });
+
+  it('sends new Security Hub (OCSF) findings at or above HIGH, and closed ones at any severity', () => {
+    // Prepare
+    const envelope = loadEvent<Json & { detail: { findings: Json[] } }>(
+      'securityhub-v2',
+      'securityhub-v2-findings-imported-v2-eventbridge-guardduty-iam-CloudTrailLoggingDisabled.sumologic-docs',
+    );
+    const [runtime, control] = loadEvent<Json[]>(
+      'securityhub-v2',
+      'securityhub-v2-ocsf-body-only_guardduty-runtime-ec2-NewBinaryExecuted_and_cspm-control.cruxstack-slack-go',
+    );
+    const v2 = (finding: Json) => ({ ...structuredClone(envelope), detail: { findings: [finding] } });
+
+    // Act / Assess
+    expect(routed(envelope)).toEqual(['BotFindings']); // Low, but Suppressed: updates its card
+    expect(routed(v2(control!))).toEqual(['BotFindings']); // Critical, New
+    expect(routed(v2(runtime!))).toEqual([]); // Medium, New
+    expect(routed(v2({ ...runtime!, severity_id: 4, severity: 'High' }))).toEqual(['BotFindings']);
+    expect(routed(v2({ ...control!, status_id: 2, status: 'In Progress' }))).toEqual([]); // someone is on it
+    expect(routed(v2({ ...runtime!, activity_id: 3 }))).toEqual(['BotFindings']); // Close
   });
 
   it("takes the custom actions the stack creates, and nobody else's", () => {

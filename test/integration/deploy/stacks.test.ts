@@ -85,19 +85,24 @@ describe('Function: buildForensicsBot (security stack)', () => {
     });
   });
 
-  it('sends GuardDuty findings at or above the threshold, and not archived ones, to the findings function', () => {
+  it('sends GuardDuty findings at or above the threshold, and archived ones at any severity, to the findings function', () => {
     // Assess
     security.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.guardduty'],
         'detail-type': ['GuardDuty Finding'],
-        detail: { severity: [{ numeric: ['>=', 7] }], service: { archived: [false] } },
+        detail: {
+          $or: [
+            { severity: [{ numeric: ['>=', 7] }], service: { archived: [false] } },
+            { service: { archived: [true] } },
+          ],
+        },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BotFindings'), 'Arn'] } })],
     });
   });
 
-  it('sends only NEW, active Security Hub findings of HIGH or CRITICAL severity', () => {
+  it('sends NEW, active Security Hub findings of HIGH or CRITICAL severity, and closed ones at any severity', () => {
     // Assess
     security.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -105,12 +110,34 @@ describe('Function: buildForensicsBot (security stack)', () => {
         'detail-type': ['Security Hub Findings - Imported'],
         detail: {
           findings: {
-            Severity: { Label: ['HIGH', 'CRITICAL'] },
-            Workflow: { Status: ['NEW'] },
-            RecordState: ['ACTIVE'],
+            $or: [
+              {
+                Severity: { Label: ['HIGH', 'CRITICAL'] },
+                Workflow: { Status: ['NEW'] },
+                RecordState: ['ACTIVE'],
+              },
+              { Workflow: { Status: ['RESOLVED', 'SUPPRESSED'] } },
+              { RecordState: ['ARCHIVED'] },
+            ],
           },
         },
       },
+    });
+  });
+
+  it('sends new Security Hub (OCSF) findings of High, Critical or Fatal severity, and closed ones, to the findings function', () => {
+    // Assess
+    security.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.securityhub'],
+        'detail-type': ['Findings Imported V2'],
+        detail: {
+          findings: {
+            $or: [{ severity_id: [4, 5, 6], status_id: [1] }, { status_id: [3, 4, 5] }, { activity_id: [3] }],
+          },
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BotFindings'), 'Arn'] } })],
     });
   });
 
