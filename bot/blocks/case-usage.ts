@@ -6,6 +6,7 @@ export const FORENSICS_USAGE = [
   '`/forensics status CASE-ID` — the case: status, target, people, timeline, artifacts',
   '`/forensics audit CASE-ID` — who did what on the case, when, with what outcome',
   '`/forensics list` — open cases',
+  '`/forensics rules` — the auto-response rules, in the order they are tried',
   '`/forensics analyze <instance-id> [account] [region]` — open a case and acquire evidence',
   '`/forensics contain <instance-id> [account] [region]` — open a case and contain (commander approval)',
   "`/forensics retry CASE-ID reason` — run a failed case's workflow again, the reason recorded (responders)",

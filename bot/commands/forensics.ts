@@ -7,6 +7,9 @@ import { closeCase, releaseCase, retryCase, startCase } from '../cases/service.j
 import { commandSettings } from '../core/settings.js';
 import { audit, getCase, listAudit, listOpenCases } from '../core/case-store.js';
 import { auditBlocks } from '../blocks/audit.js';
+import { rulesBlocks, rulesText } from '../blocks/auto-response-rules.js';
+import { hourCounts } from '../intake/auto-response-store.js';
+import { autoResponseSettings } from '../intake/settings.js';
 import { escapeMrkdwn } from '../blocks/common.js';
 import { examinationSummaryBlocks, examinationSummaryText } from '../blocks/examination-summary.js';
 import { CaseConflictError, describeError } from '../core/errors.js';
@@ -14,7 +17,7 @@ import { logger } from '../core/logger.js';
 import { type ForensicsCommand, parseForensicsCommand } from './parse.js';
 
 /**
- * `/forensics`: status, list, analyze, contain, release, close, help. The answer is the command's own
+ * `/forensics`: status, list, rules, analyze, contain, release, close, help. The answer is the command's own
  * HTTP response (ephemeral), so no extra Web API call is made; anything malformed gets usage help.
  */
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -27,6 +30,7 @@ const ROLE: Record<ForensicsCommand['kind'], Role | undefined> = {
   help: undefined,
   usage: undefined,
   list: 'responder',
+  rules: 'responder',
   status: 'responder',
   audit: 'responder',
   report: 'responder',
@@ -70,7 +74,7 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
     }))
   )
     return undefined; // the refusal was posted (ephemeral) and audited
-  if (cmd.kind === 'help' || cmd.kind === 'usage' || cmd.kind === 'list')
+  if (cmd.kind === 'help' || cmd.kind === 'usage' || cmd.kind === 'list' || cmd.kind === 'rules')
     await audit({
       actor: userId,
       action: `command.${cmd.kind}`,
@@ -84,6 +88,15 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
       return { text: cmd.problem, blocks: usageBlocks(cmd.problem) };
     case 'list':
       return { text: 'Open cases', blocks: caseListBlocks(await listOpenCases()) };
+    case 'rules': {
+      const settings = autoResponseSettings();
+      const view = {
+        config: settings.AUTO_RESPONSE,
+        allowUnattendedContainment: settings.ALLOW_UNATTENDED_CONTAINMENT,
+        hour: await hourCounts(new Date()),
+      };
+      return { text: rulesText(view), blocks: rulesBlocks(view) };
+    }
     case 'status': {
       const record = await getCase(cmd.caseId);
       await audit({

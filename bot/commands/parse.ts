@@ -8,6 +8,7 @@ import { isAccountId, isCaseId, isInstanceId, isRegion } from '../core/ids.js';
 export type ForensicsCommand =
   | { kind: 'help' }
   | { kind: 'list' }
+  | { kind: 'rules' }
   | { kind: 'status' | 'release' | 'close' | 'audit' | 'report'; caseId: string }
   | { kind: 'retry'; caseId: string; reason: string }
   | { kind: 'analyze' | 'contain'; instanceId: string; account?: string; region: string }
@@ -21,6 +22,7 @@ export function parseForensicsCommand(text: string, defaults: { region?: string 
   const args = words.slice(1);
   if (!verb || verb === 'help') return args.length ? usage('`help` takes no arguments') : { kind: 'help' };
   if (verb === 'list') return args.length ? usage('`list` takes no arguments') : { kind: 'list' };
+  if (verb === 'rules') return args.length ? usage('`rules` takes no arguments') : { kind: 'rules' };
   if (verb === 'retry') {
     const caseId = args[0]?.toUpperCase() ?? '';
     if (!isCaseId(caseId))

@@ -1,3 +1,4 @@
+import { ruleCriteria } from '../blocks/auto-response-rules.js';
 import { escapeMrkdwn } from '../blocks/common.js';
 import type { CaseAction } from '../core/case-model.js';
 import { openCaseOf } from '../core/case-store.js';
@@ -5,13 +6,7 @@ import { describeError } from '../core/errors.js';
 import { type Finding, findingTarget, fingerprintOf } from '../core/finding.js';
 import { logger } from '../core/logger.js';
 import { slackWebClient } from '../slack/client.js';
-import {
-  ACTION_WORDS,
-  type AutoResponseAction,
-  type AutoResponseRule,
-  firstMatch,
-  ruleRequester,
-} from './auto-response.js';
+import { ACTION_WORDS, type AutoResponseAction, firstMatch, ruleRequester } from './auto-response.js';
 import {
   claimFinding,
   nextHour,
@@ -37,7 +32,9 @@ export type AutoResponseOutcome =
   | 'capped'
   | 'started'
   | 'existing'
-  | 'failed';
+  | 'failed'
+  /** Thrown before the rule acted (set by the caller): the event is retried. */
+  | 'error';
 
 const CASE_OF: Record<
   Exclude<AutoResponseAction, 'notify'>,
@@ -89,7 +86,11 @@ export async function autoRespond(
     card?.status === 'posted' && card.channel && card.ts ? { channel: card.channel, ts: card.ts } : undefined;
   const ruleWords = `auto-response rule ${position} "${escapeMrkdwn(rule.name)}"`;
 
-  const slot = await takeHourSlot(opts.now, config.maxCasesPerHour);
+  const slot = await takeHourSlot(opts.now, config.maxCasesPerHour).catch(async (error) => {
+    // nothing was done: the retried event must find the finding unclaimed
+    await releaseFinding(fingerprint).catch(() => undefined);
+    throw error;
+  });
   if (!slot.taken) {
     logger.warn('Auto-response cap reached: the card stays for a human', {
       rule: rule.name,
@@ -146,18 +147,6 @@ export async function autoRespond(
     );
     return 'failed';
   }
-}
-
-/** The rule's criteria in words: `types CryptoCurrency:EC2/*, severity ≥ HIGH`. Escaped for mrkdwn. */
-export function ruleCriteria(rule: AutoResponseRule): string {
-  const parts: string[] = [];
-  if (rule.types) parts.push(`types ${rule.types.map((t) => `\`${t.replaceAll('`', "'")}\``).join(' or ')}`);
-  if (rule.minSeverity !== undefined) parts.push(`severity ≥ ${rule.minSeverity}`);
-  if (rule.accounts) parts.push(`accounts ${rule.accounts.join(', ')}`);
-  if (rule.tags)
-    parts.push(`tags ${rule.tags.map((t) => escapeMrkdwn(`${t.key}=${t.value}`)).join(' and ')}`);
-  if (rule.resourceTypes) parts.push(`resources ${rule.resourceTypes.join(' or ')}`);
-  return parts.length ? parts.join(', ') : 'every finding';
 }
 
 async function postCapSummary(

@@ -46,7 +46,7 @@ import {
 } from './flood.js';
 import { decide, type PolicySettings, routeChannel } from './policy.js';
 import { markNotified, type NotifyItem } from './securityhub.js';
-import { intakeSettings } from './settings.js';
+import { autoResponseSettings, intakeSettings } from './settings.js';
 import { permalinkOf, postMessage, updateMessage } from './slack-posts.js';
 
 /**
@@ -100,6 +100,9 @@ const emptyResult = (): IntakeResult => ({
 /** Handles one event; never throws for bad input (rejections are logged), only reports failures. */
 export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promise<IntakeResult> {
   const settings = intakeSettings();
+  // Validated before anything is posted: a refused rule (contain without allowUnattendedContainment, a
+  // malformed one) fails every invocation, naming it, rather than posting cards as if there were no rules.
+  autoResponseSettings();
   const policy: PolicySettings = { ...settings, ALERTS_CHANNEL: workspaceSettings().ALERTS_CHANNEL };
   const now = deps.now ?? (() => new Date());
   const waitUntil = Date.now() + WAIT_BUDGET_MS;
@@ -145,8 +148,9 @@ export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promi
       startCase: deps.startCase ?? defaultStartCase,
       now: now(),
     }).catch((error): AutoResponseOutcome => {
+      // the table or Slack failed before the rule acted: the event is retried (the claim keeps it once)
       logger.error('Auto-response failed', { findingId: finding.id, error: describeError(error) });
-      return 'failed';
+      return 'error';
     });
     result.autoResponse[auto] = (result.autoResponse[auto] ?? 0) + 1;
   });
@@ -516,7 +520,7 @@ async function inPool<T>(items: T[], size: number, fn: (item: T) => Promise<void
 
 /** Throws IntakeIncompleteError when some findings failed to post, so that Lambda retries the event. */
 export function assertComplete(result: IntakeResult): void {
-  const failed = result.outcomes.failed + result.requests.failed;
+  const failed = result.outcomes.failed + result.requests.failed + (result.autoResponse.error ?? 0);
   if (failed)
     throw new IntakeIncompleteError(
       `${failed} finding(s) could not be posted to Slack; the event will be retried`,
