@@ -69,9 +69,6 @@ export class BotFunctions extends Construct {
       CONTAIN_TAG_APPROVAL: config.containTagApproval ? 'required' : 'not-required',
       MIN_SEVERITY: config.alertsMinSeverity,
       ...(config.channelRoutes ? { CHANNEL_ROUTES: config.channelRoutes } : {}),
-      // findings acts on the rules, slack lists them (/forensics rules); both validate them at cold start
-      AUTO_RESPONSE: autoResponseEnvironment(config.autoResponse),
-      ...(config.allowUnattendedContainment ? { ALLOW_UNATTENDED_CONTAINMENT: 'true' } : {}),
       // the ids of the Security Hub custom actions this stack creates (intake-rules.ts)
       ANALYZE_ACTION_ID: NAMES.analyzeAction,
       CONTAIN_ACTION_ID: NAMES.containAction,
@@ -80,12 +77,19 @@ export class BotFunctions extends Construct {
       LOG_LEVEL: config.logLevel,
     };
     this.environment = common;
+    // findings acts on the rules, slack lists them (/forensics rules), both validate them at cold start;
+    // only these two get them (up to 2 KB of Lambda's 4 KB; the steps' environment is the largest)
+    const withRules: Record<string, string> = {
+      ...common,
+      AUTO_RESPONSE: autoResponseEnvironment(config.autoResponse),
+      ...(config.allowUnattendedContainment ? { ALLOW_UNATTENDED_CONTAINMENT: 'true' } : {}),
+    };
     const alarms = props.alarms;
 
     this.slack = new BotFunction(this, 'Slack', {
       handler: 'slack',
       description: 'forensics-bot: Slack interactions and /forensics (Function URL)',
-      environment: common,
+      environment: withRules,
       // Slack wants an answer within 3 s; a request that is not done in 10 s will not be seen anyway.
       timeout: Duration.seconds(10),
       memorySize: 1024,
@@ -104,7 +108,7 @@ export class BotFunctions extends Construct {
     this.findings = new BotFunction(this, 'Findings', {
       handler: 'findings',
       description: 'forensics-bot: GuardDuty / Security Hub findings and case requests -> Slack cards',
-      environment: common,
+      environment: withRules,
       timeout: Duration.seconds(60),
       memorySize: 512,
       deadLetterQueue: this.findingsDeadLetterQueue.queue,
