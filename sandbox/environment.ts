@@ -3,6 +3,7 @@
  * Slack endpoint is local, credentials are fake, and the names match the seeded workspace and the
  * simulated organization. Only the signing secret and the log level may come from the caller.
  */
+import { DEFAULT_MIN_SEVERITY } from '../bot/intake/event-patterns.js';
 import type { SimulatedOrganization } from './aws/organization.js';
 import { evidenceKeyArn, KEYS } from './aws/seed.js';
 import { SANDBOX_AVML } from './aws/services/ssm.js';
@@ -93,6 +94,8 @@ export function sandboxVariables(endpoints: SandboxEndpoints): Record<string, st
     STORM_WINDOW_SECONDS: '10',
     STORM_MAX_POSTS: '20',
     CARD_UPDATE_SECONDS: '0',
+    // The deploy's default floor, in the handler as in the rules the sandbox routes by (sandbox/routing.ts).
+    MIN_SEVERITY: DEFAULT_MIN_SEVERITY,
     SECURITY_HUB_UPDATES: 'true',
     POWERTOOLS_SERVICE_NAME: 'forensics-bot-sandbox',
     // SANDBOX_LOG_LEVEL decides; tests stay silent unless it is set.

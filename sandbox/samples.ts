@@ -99,6 +99,40 @@ function securityHubImported(file: string, target: SampleTarget, now: Date): Jso
   return event;
 }
 
+/**
+ * UnauthorizedAccess:EC2/SSHBruteForce as GuardDuty rates it when the instance is the one attacking (High,
+ * 8): the fixture is the inbound variant (Low, 2), which the deploy's rules drop at their default floor.
+ */
+function sshFromInstance(event: Json, target: SampleTarget): Json {
+  const detail = event.detail as Json;
+  const remote = '198.51.100.0';
+  detail.severity = 8;
+  detail.title = `EC2 instance ${target.instanceId} is performing SSH brute force attacks against ${remote}.`;
+  detail.description = `${detail.title} Brute force attacks are used to gain unauthorized access to an instance by guessing the SSH password.`;
+  detail.service.resourceRole = 'ACTOR';
+  const connection = detail.service.action?.networkConnectionAction as Json | undefined;
+  if (connection) {
+    connection.connectionDirection = 'OUTBOUND';
+    connection.localPortDetails = { port: 40312, portName: 'Unknown' };
+    connection.remotePortDetails = { port: 22, portName: 'SSH' };
+  }
+  return event;
+}
+
+/** The same, as Security Hub CSPM imports it from GuardDuty (ASFF: label HIGH, Normalized 80). */
+function sshFromInstanceAsff(event: Json, target: SampleTarget): Json {
+  for (const finding of event.detail.findings as Json[]) {
+    finding.Title = `EC2 instance ${target.instanceId} is performing SSH brute force attacks against 198.51.100.0.`;
+    finding.Description = `${finding.Title} Brute force attacks are used to gain unauthorized access to an instance by guessing the SSH password.`;
+    finding.Severity = { Product: 8, Label: 'HIGH', Normalized: 80 };
+    const fields = (finding.ProductFields ?? {}) as Json;
+    fields['aws/guardduty/service/resourceRole'] = 'ACTOR';
+    fields['aws/guardduty/service/action/networkConnectionAction/connectionDirection'] = 'OUTBOUND';
+    finding.ProductFields = fields;
+  }
+  return event;
+}
+
 function withSeverity(event: Json, severity: Json): Json {
   for (const finding of event.detail.findings as Json[]) finding.Severity = severity;
   return event;
@@ -116,15 +150,22 @@ function tagChange(target: SampleTarget, now: Date, value: 'Analyze' | 'Contain'
   return event;
 }
 
-/** Every sample the page offers, SSH brute force first. */
+/**
+ * Every sample the page offers, SSH brute force first. The sandbox routes them by the deploy's rules
+ * (sandbox/routing.ts), at the deploy's default floor HIGH: the samples rated below it are delivered to
+ * nobody, and the page says which rule dropped them and why.
+ */
 export const SAMPLES: Sample[] = [
   {
     name: 'guardduty-ssh-brute-force',
-    title: 'GuardDuty: SSH brute force against an instance',
+    title: 'GuardDuty: SSH brute force from an instance',
     source: 'guardduty',
     aboutInstance: true,
     build: (t, now = new Date()) =>
-      guardDuty('guardduty-finding-ec2-unauthorizedaccess-sshbruteforce.composed.json', t, now, true),
+      sshFromInstance(
+        guardDuty('guardduty-finding-ec2-unauthorizedaccess-sshbruteforce.composed.json', t, now, true),
+        t,
+      ),
   },
   {
     name: 'guardduty-bitcoin-dns',
@@ -136,7 +177,7 @@ export const SAMPLES: Sample[] = [
   },
   {
     name: 'guardduty-canary',
-    title: 'GuardDuty: canary finding (low severity)',
+    title: "GuardDuty: canary finding (medium: below the rules' floor)",
     source: 'guardduty',
     aboutInstance: true,
     build: (t, now = new Date()) =>
@@ -144,7 +185,7 @@ export const SAMPLES: Sample[] = [
   },
   {
     name: 'guardduty-iam-recon',
-    title: 'GuardDuty: access key used from a malicious IP (no instance)',
+    title: 'GuardDuty: access key used from a malicious IP (no instance; medium: below the floor)',
     source: 'guardduty',
     aboutInstance: false,
     build: (t, now = new Date()) =>
@@ -152,21 +193,29 @@ export const SAMPLES: Sample[] = [
   },
   {
     name: 'securityhub-guardduty-ssh',
-    title: 'Security Hub: imported GuardDuty SSH brute force',
+    title: 'Security Hub: imported GuardDuty SSH brute force from an instance',
     source: 'securityhub',
     aboutInstance: true,
     build: (t, now = new Date()) =>
-      securityHubImported('securityhub-findings-imported-guardduty-ec2-sshbruteforce.composed.json', t, now),
+      sshFromInstanceAsff(
+        securityHubImported(
+          'securityhub-findings-imported-guardduty-ec2-sshbruteforce.composed.json',
+          t,
+          now,
+        ),
+        t,
+      ),
   },
   {
     name: 'securityhub-ec2-7',
-    title: 'Security Hub: EBS default encryption off (account control)',
+    title: 'Security Hub: EBS default encryption off (account control; medium: below the floor)',
     source: 'securityhub',
     aboutInstance: false,
     build: (t, now = new Date()) =>
       withSeverity(
         securityHubImported('securityhub-findings-imported-securityhub-afsbp-ec2.7.json', t, now),
-        // The fixture's INFORMATIONAL is below the bot's LOW threshold; AFSBP rates a failed EC2.7 MEDIUM.
+        // The fixture's INFORMATIONAL is what CSPM writes for a passed control; AFSBP rates a failed EC2.7
+        // MEDIUM (below the deploy's default floor: the rules drop it).
         { Label: 'MEDIUM', Normalized: 40, Original: 'MEDIUM' },
       ),
   },

@@ -21,6 +21,7 @@ import type { ComponentStatus, EventDelivery, SampleInfo, SandboxApp } from './s
 import { startHttpServer } from './server/http-server.js';
 import { type FunctionUrlEvent, functionUrlEvent, readFunctionUrlResult } from './slack/function-url.js';
 import { type ClickInput, type CommandInput, type DeliveryResult, LocalSlack } from './slack/local-slack.js';
+import { routesOf, sandboxRules } from './routing.js';
 import { pickTargets } from './targets.js';
 
 export interface SandboxOptions {
@@ -42,10 +43,6 @@ export interface Sandbox extends SandboxApp {
 
 class NotWiredError extends Error {
   override name = 'NotWiredError';
-}
-
-function isStepFunctionsEvent(event: Record<string, unknown>): boolean {
-  return event.source === 'aws.states' || event['detail-type'] === 'Step Functions Execution Status Change';
 }
 
 /** Starts everything; resolves when the page answers. */
@@ -200,13 +197,24 @@ function sandboxApp(
     return aboutInstance ? all[index % all.length] : all[0];
   };
 
+  // The deploy's intake rules (deploy/constructs/intake-rules.ts builds the same), for this sandbox's state
+  // machines. The local Step Functions report their own status changes to the progress handler directly.
+  const rules = sandboxRules(
+    Object.keys(components.loadDefinitions()).map((name) => stepFunctions.stateMachineArn(name)),
+  );
+
   const app: SandboxApp = {
     slack,
     signingSecret,
     async deliverEvent(event: unknown): Promise<EventDelivery> {
-      const e = event as Record<string, unknown>;
-      if (isStepFunctionsEvent(e)) return { handler: 'progress', result: await components.progress(e) };
-      return { handler: 'findings', result: await components.findings(e) };
+      const routes = routesOf(rules, event);
+      if (routes.dropped) return { rules: [], dropped: routes.dropped };
+      const delivery: EventDelivery = { rules: routes.deliveries.map((d) => d.rule) };
+      for (const { handler } of routes.deliveries) {
+        delivery.handler = handler;
+        delivery.result = await components[handler](event);
+      }
+      return delivery;
     },
     click: (input: ClickInput) => slack.click(bot, input),
     command: (input: CommandInput) => slack.command(bot, input),

@@ -23,9 +23,14 @@ export interface SampleInfo {
 }
 
 export interface EventDelivery {
-  /** The handler the event went to. */
-  handler: 'findings' | 'progress';
-  result: unknown;
+  /** The handler the event went to; absent when the intake rules dropped it. */
+  handler?: 'findings' | 'progress';
+  /** The intake rules that matched it (one delivery each, as EventBridge makes them). */
+  rules: string[];
+  /** The handler's answer (of the last delivery). */
+  result?: unknown;
+  /** No rule matched: which came closest, why not, and the sentence the page shows. */
+  dropped?: { closest?: { rule: string; reason: string }; message: string };
 }
 
 export interface ComponentStatus {
@@ -37,7 +42,10 @@ export interface ComponentStatus {
 export interface SandboxApp {
   readonly slack: LocalSlack;
   readonly signingSecret: string;
-  /** One EventBridge event, delivered as EventBridge would (findings, or progress for `aws.states`). */
+  /**
+   * One EventBridge event, routed by the deploy's intake rules with the deploy's defaults: delivered to the
+   * function of each rule that matches it, or dropped (and said so) when none does.
+   */
   deliverEvent(event: unknown): Promise<EventDelivery>;
   /** A user clicks a button: the real block_actions payload, signed, to the bot's Function URL handler. */
   click(input: ClickInput): Promise<DeliveryResult>;

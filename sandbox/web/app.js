@@ -499,6 +499,7 @@ document.addEventListener('click', (e) => {
     api(`/api/samples/${sample.dataset.sample}`, {})
       .then(({ status, json }) => {
         if (status !== 200) toast(`Could not inject: ${json.error}`, true);
+        else if (json.dropped) toast(`Not delivered to the bot, ${json.dropped.message}`, true);
         else if (json.result && json.result.ok === false)
           toast(`The bot did not post it: ${JSON.stringify(json.result)}`, true);
         state.channel = 'security-alerts';

@@ -52,7 +52,7 @@ export function nextStep({ data, cases, user, channel }) {
     };
   return {
     step: 1,
-    html: `Inject a finding: click ${b('GuardDuty: SSH brute force against an instance')} in the sidebar. The bot posts its card in #security-alerts.`,
+    html: `Inject a finding: click ${b('GuardDuty: SSH brute force from an instance')} in the sidebar. The bot posts its card in #security-alerts.`,
   };
 }
 

@@ -114,7 +114,7 @@ describe('Function: modals in the sandbox', () => {
 
   it('Cancel closes the modal and changes nothing', async () => {
     // Prepare
-    await call('/api/samples/guardduty-canary', TARGETS.noEndpoints);
+    await call('/api/samples/guardduty-ssh-brute-force', TARGETS.noEndpoints);
     const [other] = await cardAbout(TARGETS.noEndpoints.instanceId);
     await call('/api/interactions', {
       user: 'alice',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TARGETS } from '../../../sandbox/targets.js';
 import { type Sandbox, startSandbox } from '../../../sandbox/wiring.js';
 
 let sandbox: Sandbox;
@@ -165,16 +166,73 @@ describe('Function: sandbox HTTP API', () => {
     expect(JSON.stringify(card.blocks)).toMatch(/"action_id":"[^"]*contain/i);
   });
 
-  it('delivers an EventBridge event from POST /api/events to the findings handler', async () => {
-    const event = (await call('/api/samples/guardduty-canary', {})).json.event;
+  it('delivers an EventBridge event from POST /api/events to the findings handler through its rule', async () => {
+    const event = (await call('/api/samples/guardduty-bitcoin-dns', {})).json.event;
     event.id = 'b3b0d2c2-0000-4000-8000-000000000001';
     const result = await call('/api/events', event);
     expect(result.status).toBe(200);
-    expect(result.json.handler).toBe('findings');
+    expect(result.json).toMatchObject({ handler: 'findings', rules: ['guardDuty'] });
   });
 
-  it('routes a Step Functions status change to the progress handler', async () => {
-    const result = await call('/api/events', {
+  it('drops what the deployed rules drop, and says which rule came closest and why', async () => {
+    // Prepare: a MEDIUM GuardDuty finding (the deploy's floor is HIGH), a CSPM finding the bot set NOTIFIED
+    const cspm = (await call('/api/samples/securityhub-guardduty-ssh', {})).json.event; // HIGH: posted
+    cspm.id = 'b3b0d2c2-0000-4000-8000-000000000002';
+    const before = (await call('/api/channels/security-alerts/messages')).json.messages.length;
+    const canary = await call('/api/samples/guardduty-canary', {});
+    cspm.detail.findings[0].Workflow.Status = 'NOTIFIED';
+
+    // Act
+    const notified = await call('/api/events', cspm);
+
+    // Assess
+    expect(canary.status).toBe(200);
+    expect(canary.json.handler).toBeUndefined();
+    expect(canary.json.dropped).toEqual({
+      closest: { rule: 'guardDuty', reason: expect.stringContaining('detail.severity is 5, not >= 7') },
+      message: expect.stringMatching(
+        /^dropped by the rules: no rule matched \(closest: guardDuty: .*detail\.severity is 5, not >= 7/,
+      ),
+    });
+    expect(notified.json.dropped.message).toMatch(
+      /closest: securityHubImported: .*detail\.findings\.Workflow\.Status is "NOTIFIED", not "NEW"/,
+    );
+    expect((await call('/api/channels/security-alerts/messages')).json.messages).toHaveLength(before);
+  });
+
+  it('delivers an archived update of a finding at any severity: its card says so, and none is posted for a finding without one', async () => {
+    // Prepare
+    const injected = (await call('/api/samples/guardduty-ssh-brute-force', TARGETS.unmanaged)).json.event;
+    const archived = structuredClone(injected);
+    archived.id = 'b3b0d2c2-0000-4000-8000-000000000003';
+    archived.detail.service.archived = true;
+    archived.detail.severity = 2; // below the floor: still passes, as closed
+    const unknown = structuredClone(archived);
+    unknown.id = 'b3b0d2c2-0000-4000-8000-000000000004';
+    unknown.detail.id = 'f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0';
+    unknown.detail.arn = unknown.detail.arn.replace(/finding\/.*$/, `finding/${unknown.detail.id}`);
+    const count = async () => (await call('/api/channels/security-alerts/messages')).json.messages.length;
+    const before = await count();
+
+    // Act
+    const update = await call('/api/events', archived);
+    const none = await call('/api/events', unknown);
+
+    // Assess
+    expect(update.json).toMatchObject({ handler: 'findings', rules: ['guardDuty'] });
+    expect(none.json).toMatchObject({ handler: 'findings', rules: ['guardDuty'] });
+    expect(await count()).toBe(before);
+    const cards = (await call('/api/channels/security-alerts/messages')).json.messages.filter(
+      (m: any) =>
+        /SSH brute force attacks/.test(JSON.stringify(m.blocks ?? [])) &&
+        JSON.stringify(m.blocks ?? []).includes(TARGETS.unmanaged.instanceId),
+    );
+    expect(cards).toHaveLength(1);
+    expect(JSON.stringify(cards[0].blocks)).toContain('archived in GuardDuty');
+  });
+
+  it('routes a status change of its own state machines to the progress handler, and drops others', async () => {
+    const status = (stateMachine: string) => ({
       version: '0',
       id: '315c1398-40ff-a850-213b-158f73e60175',
       'detail-type': 'Step Functions Execution Status Change',
@@ -182,13 +240,18 @@ describe('Function: sandbox HTTP API', () => {
       account: '111111111111',
       time: '2019-02-26T19:42:21Z',
       region: 'us-east-1',
-      resources: [],
+      resources: [`arn:aws:states:us-east-1:111111111111:execution:${stateMachine}:CASE-20240101-ABCD`],
       detail: {
-        executionArn: 'arn:aws:states:us-east-1:111111111111:execution:x:CASE-20240101-ABCD',
+        executionArn: `arn:aws:states:us-east-1:111111111111:execution:${stateMachine}:CASE-20240101-ABCD`,
+        stateMachineArn: `arn:aws:states:us-east-1:111111111111:stateMachine:${stateMachine}`,
+        name: 'CASE-20240101-ABCD',
         status: 'RUNNING',
       },
     });
-    expect(result.status).toBe(200);
-    expect(result.json.handler).toBe('progress');
+    const ours = await call('/api/events', status('forensics-bot-case'));
+    expect(ours.status).toBe(200);
+    expect(ours.json).toMatchObject({ handler: 'progress', rules: ['workflowStatus'] });
+    const other = await call('/api/events', status('someone-elses-machine'));
+    expect(other.json.dropped.closest.rule).toBe('workflowStatus');
   });
 });
