@@ -135,6 +135,8 @@ export async function autoRespond(
         `:robot_face: Opened by ${ruleWords}: ${ruleCriteria(rule)} → \`${rule.action}\` (${ACTION_WORDS[rule.action]}).`,
         record.slack.threadTs,
       );
+    // A click or another rule opened the instance's case first: this one opened nothing.
+    if (!created) await returnHourSlot(opts.now).catch(() => undefined);
     return created ? 'started' : 'existing';
   } catch (error) {
     // The card keeps its buttons; a repeat of the finding may try again (claim and case given back).

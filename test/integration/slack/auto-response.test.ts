@@ -80,6 +80,27 @@ describe('Function: auto-response (Slack side)', () => {
     expect(cardOf(instanceId)).toHaveLength(1);
   });
 
+  it('an instance that already has a case: the rule opens nothing and takes nothing from the hour', async () => {
+    useRules({ maxCasesPerHour: 100, rules: [{ name: 'crypto', ...CRYPTO, action: 'analyze' }] });
+    const instanceId = newInstance();
+    await slack.command(handler, {
+      user: 'alice',
+      channel: 'C0ALERTS',
+      text: `analyze ${instanceId} ${MEMBER}`,
+    });
+    const byAlice = await openCaseOf({ account: MEMBER, region: REGION, instanceId });
+    const hour = new Date('2031-04-01T08:00:00.000Z');
+
+    const result = await processEvent(cryptoMiningEvent({ instanceId }), { now: () => hour });
+
+    expect(result.autoResponse).toEqual({ already: 1 });
+    expect(await openCaseOf({ account: MEMBER, region: REGION, instanceId })).toMatchObject({
+      id: byAlice!.id,
+      requester: { userId: 'U0ALICE' },
+    });
+    expect(await hourCounts(hour)).toEqual({ cases: 0, refused: 0 });
+  });
+
   it('a dry-run rule says in the card thread what it would have done, and does nothing', async () => {
     useRules({
       maxCasesPerHour: 100,
