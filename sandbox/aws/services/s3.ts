@@ -168,6 +168,8 @@ export interface PutRequest {
   bucket: string;
   key: string;
   body: Buffer;
+  /** The ETag S3 gives it (a multipart object's is the MD5 of its parts' MD5s, `-N`); default the MD5. */
+  etag?: string;
   metadata?: Record<string, string>;
   contentType?: string;
   lockMode?: string;
@@ -227,6 +229,13 @@ function preconditionHolds(ctx: CallContext, bucket: Bucket, key: string, ifNone
     ctx.fail('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
 }
 
+/** A digest of any size (one `update` takes at most 2 GiB). */
+function digest(algorithm: 'sha256' | 'md5', body: Buffer): string {
+  const hash = createHash(algorithm);
+  for (let at = 0; at < body.length; at += 1024 ** 3) hash.update(body.subarray(at, at + 1024 ** 3));
+  return hash.digest('hex');
+}
+
 /** Stores an object version as `caller` (used by PutObject and by the simulated memory capture). */
 export function putObject(ctx: CallContext, caller: Caller, request: PutRequest): S3ObjectVersion {
   const bucket = admitWrite(ctx, caller, request);
@@ -248,8 +257,8 @@ function storeVersion(
   const version: S3ObjectVersion = {
     versionId: bucket.versioning ? ctx.world.token(32, 'abcdefghijklmnopqrstuvwxyz0123456789') : 'null',
     body: request.body,
-    sha256: createHash('sha256').update(request.body).digest('hex'),
-    etag: `"${createHash('md5').update(request.body).digest('hex')}"`,
+    sha256: digest('sha256', request.body),
+    etag: request.etag ?? `"${digest('md5', request.body)}"`,
     metadata: Object.fromEntries(
       Object.entries(request.metadata ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
     ),
@@ -451,10 +460,13 @@ export const s3Handlers: HandlerTable = {
       return body!;
     });
     preconditionHolds(ctx, bucket, upload.key, input.IfNoneMatch);
+    const partsMd5 = createHash('md5');
+    for (const body of bodies) partsMd5.update(createHash('md5').update(body).digest());
     const version = storeVersion(ctx, ctx.caller, bucket, {
       bucket: bucket.name,
       key: upload.key,
       body: Buffer.concat(bodies),
+      etag: `"${partsMd5.digest('hex')}-${bodies.length}"`,
       metadata: upload.metadata,
       contentType: upload.contentType,
       lockMode: upload.lockMode,

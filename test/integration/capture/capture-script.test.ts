@@ -40,7 +40,7 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
     expect(run.code).toBe(0);
     expect(run.result).toMatchObject({
       sha256: vm.imageSha256,
-      bytes: vm.image.length,
+      bytes: vm.imageBytes,
       kernel: KERNEL,
       arch: 'x86_64',
       tool: 'avml',
@@ -206,7 +206,7 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
 
     // Assess
     expect(run.code).toBe(6);
-    expect(run.stderr).toContain(`the image is ${vm.image.length * 2} bytes`);
+    expect(run.stderr).toContain(`the image is ${vm.imageBytes * 2} bytes`);
     expect(requestsFor(run.key)).not.toContain('CompleteMultipartUpload');
     expectNothingKept(run.key);
   }, 60_000);

@@ -2,12 +2,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   truncateSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,7 +85,8 @@ export interface CaptureInstance {
   endpoint: S3Endpoint;
   dir: string;
   work: string;
-  image: Buffer;
+  /** Size and SHA-256 of the image the fake AVML writes (a LiME image of the one System RAM range). */
+  imageBytes: number;
   imageSha256: string;
   avmlSha256: string;
   /** The aarch64 build's hash (the same fake, built "for" aarch64). */
@@ -104,27 +108,46 @@ export interface CaptureInstance {
   stop(): Promise<void>;
 }
 
-/** A LiME image of one System RAM range: a 32-byte header, then the range's bytes. */
-function limeImage(bytes: number): Buffer {
+/** Writes a LiME image of one System RAM range (a 32-byte header, then the range's bytes); its SHA-256. */
+function writeLimeImage(path: string, bytes: number): string {
   const header = Buffer.alloc(32);
   header.writeUInt32LE(0x4c694d45, 0);
   header.writeUInt32LE(1, 4);
   header.writeBigUInt64LE(0x100000n, 8);
   header.writeBigUInt64LE(0x100000n + BigInt(bytes) - 1n, 16);
-  return Buffer.concat([header, randomBytes(bytes)]);
+  const hash = createHash('sha256').update(header);
+  const fd = openSync(path, 'w');
+  writeSync(fd, header);
+  const chunk = randomBytes(Math.min(bytes, 16 * 1024 * 1024));
+  for (let left = bytes; left > 0; left -= chunk.length) {
+    const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+    chunk[0] = (chunk[0]! + 1) & 0xff; // no two chunks alike
+    writeSync(fd, part);
+    hash.update(part);
+  }
+  closeSync(fd);
+  return hash.digest('hex');
 }
 
-export async function captureInstance(options: { ramBytes?: number } = {}): Promise<CaptureInstance> {
+export interface CaptureInstanceOptions {
+  /** Bytes of the one System RAM range (the image is those plus its header). Default 12 MiB (multipart). */
+  ramBytes?: number;
+  /** What /proc/iomem reports, when it is not `ramBytes` (the benchmark's large expected sizes). */
+  iomemBytes?: number;
+  /** Where the instance's files go (default the system's temporary directory). */
+  base?: string;
+}
+
+export async function captureInstance(options: CaptureInstanceOptions = {}): Promise<CaptureInstance> {
   const ram = options.ramBytes ?? 12 * 1024 * 1024;
-  const dir = mkdtempSync(join(tmpdir(), 'capture-instance-'));
+  const dir = mkdtempSync(join(options.base ?? tmpdir(), 'capture-instance-'));
   const [bin, root, work] = ['bin', 'root', 'shm'].map((d) => join(dir, d)) as [string, string, string];
   for (const d of [bin, work, ...['proc', 'etc', 'boot', 'sys/kernel/btf'].map((p) => join(root, p))])
     mkdirSync(d, { recursive: true });
 
   // What the kernel reports.
-  const image = limeImage(ram);
-  writeFileSync(join(dir, 'image.lime'), image);
-  const end = (0x100000 + ram - 1).toString(16).padStart(8, '0');
+  const imageSha256 = writeLimeImage(join(dir, 'image.lime'), ram);
+  const end = (0x100000 + (options.iomemBytes ?? ram) - 1).toString(16).padStart(8, '0');
   writeFileSync(
     join(root, 'proc/iomem'),
     `00000000-00000fff : Reserved\n00100000-${end} : System RAM\n  01000000-01ffffff : Kernel code\n`,
@@ -245,8 +268,8 @@ server.listen(port, '127.0.0.1');
     endpoint,
     dir,
     work,
-    image,
-    imageSha256: createHash('sha256').update(image).digest('hex'),
+    imageBytes: ram + 32,
+    imageSha256,
     avmlSha256,
     avmlSha256Aarch64,
     evidenceBucket,
