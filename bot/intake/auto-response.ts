@@ -189,5 +189,6 @@ export const ACTION_WORDS: Record<AutoResponseAction, string> = {
 
 /** How the rule appears as a case's requester: never a Slack user id. */
 export function ruleRequester(rule: Pick<AutoResponseRule, 'name'>): { userId: string; name: string } {
-  return { userId: 'auto-response', name: `auto-response rule "${rule.name}"` };
+  // the audit trail's actor names the rule too (audit events carry the user id only)
+  return { userId: `auto-response:${rule.name}`, name: `auto-response rule "${rule.name}"` };
 }

@@ -50,7 +50,7 @@ describe('Function: auto-response on the real case workflow', () => {
     expect(opened).toMatchObject({
       actions: ['analyze'],
       trigger: 'auto-response',
-      requester: { userId: 'auto-response', name: 'auto-response rule "crypto-mining"' },
+      requester: { userId: 'auto-response:crypto-mining', name: 'auto-response rule "crypto-mining"' },
     });
     expect(opened?.executionArn).toMatch(new RegExp(`:execution:forensics-bot-case:${opened?.id}$`));
     const execution = await world.sfn.waitFor(opened!.executionArn!);
@@ -82,8 +82,10 @@ describe('Function: auto-response on the real case workflow', () => {
       ),
     ).toBe(true);
     expect(thread.at(-1)).toContain('evidence secured');
-    expect((await listAudit(record.id)).some((e) => e.actor === 'auto-response' && e.outcome === 'ok')).toBe(
-      true,
-    );
+    expect(
+      (await listAudit(record.id)).some(
+        (e) => e.actor === 'auto-response:crypto-mining' && e.outcome === 'ok',
+      ),
+    ).toBe(true);
   });
 });

@@ -89,7 +89,7 @@ describe('Function: ruleMatches', () => {
 
   it('names the rule as the requester, never as a Slack user', () => {
     expect(ruleRequester({ name: 'crypto' })).toEqual({
-      userId: 'auto-response',
+      userId: 'auto-response:crypto',
       name: 'auto-response rule "crypto"',
     });
   });
