@@ -219,6 +219,23 @@ const routes: [method: string, pattern: RegExp, route: Route][] = [
   ],
   [
     'GET',
+    /^\/api\/files\/(F[0-9A-Z]+)$/,
+    async (app, _req, res, match) => {
+      // A file the bot uploaded into a thread, for the page's link: shown as text, never as a page
+      // (the report quotes the examined disk).
+      const bytes = app.slack.fileBytes(match[1]!);
+      if (!bytes) throw new BadRequest(`no uploaded file ${match[1]}`, 404);
+      res.writeHead(200, {
+        'content-type': 'text/plain; charset=utf-8',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'",
+        'content-length': bytes.length,
+      });
+      res.end(bytes);
+    },
+  ],
+  [
+    'GET',
     /^\/api\/users$/,
     async (app, _req, res) => {
       const groups = [...app.slack.state.groups.values()];

@@ -5,6 +5,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The raw request body as a string (UTF-8). */
 export async function readBody(req: IncomingMessage, limitBytes = 5 * 1024 * 1024): Promise<string> {
+  return (await readBytes(req, limitBytes)).toString('utf8');
+}
+
+/** The raw request body as bytes (a file upload). */
+export async function readBytes(req: IncomingMessage, limitBytes = 5 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -12,7 +17,7 @@ export async function readBody(req: IncomingMessage, limitBytes = 5 * 1024 * 102
     if (size > limitBytes) throw new Error(`request body over ${limitBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export function sendJson(

@@ -13,7 +13,8 @@ import {
   functionUrlEvent,
   readFunctionUrlResult,
 } from './function-url.js';
-import { parseSlackArgs, readBody, sendJson, tokenOf } from './http.js';
+import { fileObject, receiveUpload } from './files.js';
+import { parseSlackArgs, readBody, readBytes, sendJson, tokenOf } from './http.js';
 import {
   blockActionsPayload,
   interactionBody,
@@ -36,6 +37,7 @@ import {
 } from './views.js';
 import { WEB_API_METHODS, withBlockIds } from './web-api.js';
 import {
+  TEAM,
   DEFAULT_BOT_TOKEN,
   DEFAULT_SIGNING_SECRET,
   type EphemeralMessage,
@@ -193,6 +195,12 @@ export class LocalSlack {
   /** Answers `/api/<method>` and `/response/<id>`; false for any other path (for mounting). */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/upload/v1/') || url.pathname.startsWith('/files-pri/')) {
+      await this.answerFile(req, res, url).catch((error: unknown) =>
+        sendJson(res, 500, { ok: false, error: 'internal_error', detail: String(error) }),
+      );
+      return true;
+    }
     const api = /^\/api\/([A-Za-z0-9._]+)$/.exec(url.pathname);
     const response = /^\/response\/([A-Za-z0-9-]+)$/.exec(url.pathname);
     if (!api && !response) return false;
@@ -241,7 +249,10 @@ export class LocalSlack {
     const injected = this.failures.get(method)?.shift();
     const result = injected
       ? { ok: false, error: injected }
-      : implementation({ state: this.state, permalinkBase: this.permalinkBase ?? this.baseUrl }, args);
+      : implementation(
+          { state: this.state, permalinkBase: this.permalinkBase ?? this.baseUrl, baseUrl: this.baseUrl },
+          args,
+        );
     this.calls.push({
       method,
       args: recorded,
@@ -250,6 +261,43 @@ export class LocalSlack {
       ...(result.ok ? {} : { error: String(result.error) }),
     });
     sendJson(res, 200, result);
+  }
+
+  /**
+   * The upload URLs (POST of the bytes, no token: the URL is the credential, as Slack's) and the files'
+   * `url_private` (GET with the bot token, as Slack requires).
+   */
+  private async answerFile(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const upload = /^\/upload\/v1\/([A-Za-z0-9_-]+)$/.exec(url.pathname);
+    if (upload) {
+      if (req.method !== 'POST') return void this.sendText(res, 405, 'POST the bytes');
+      const body = await readBytes(req, 1024 * 1024 * 1024);
+      const answer = await receiveUpload(this.state, upload[1]!, req.headers['content-type'], body);
+      this.calls.push({
+        method: 'upload',
+        args: { upload_url: `${this.baseUrl}${url.pathname}`, bytes: body.length },
+        at: Date.now(),
+        ok: answer.status === 200,
+        ...(answer.status === 200 ? {} : { error: answer.text }),
+      });
+      if (answer.status === 200) this.state.changed();
+      return void this.sendText(res, answer.status, answer.text);
+    }
+    const pri = new RegExp(`^/files-pri/${TEAM.id}-([A-Z0-9]+)/(?:download/)?[^/]+$`).exec(url.pathname);
+    if (req.method !== 'GET' || !pri) return void this.sendText(res, 404, 'not found');
+    if (tokenOf(req, {}) !== this.botToken) return void this.sendText(res, 403, 'not authorized');
+    const bytes = this.fileBytes(pri[1]!);
+    if (!bytes) return void this.sendText(res, 404, 'not found');
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+    res.end(bytes);
+  }
+
+  private sendText(res: ServerResponse, status: number, text: string): void {
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
   }
 
   private rateLimited(method: string, args: Record<string, unknown>): number | undefined {
@@ -309,6 +357,30 @@ export class LocalSlack {
         ...(v.errors ? { errors: { ...v.errors } } : {}),
         ...(v.problem ? { problem: v.problem } : {}),
       }));
+  }
+
+  /** The bytes of a file that was uploaded (and shared or not); undefined for an unknown or pending one. */
+  fileBytes(id: string): Buffer | undefined {
+    const file = this.state.files.get(id);
+    return file?.status === 'pending' ? undefined : file?.bytes;
+  }
+
+  /** Slack's file object of a file the bot uploaded (undefined when unknown). */
+  file(id: string): Record<string, unknown> | undefined {
+    const file = this.state.files.get(id);
+    return file
+      ? fileObject(
+          { state: this.state, baseUrl: this.baseUrl, permalinkBase: this.permalinkBase ?? this.baseUrl },
+          file,
+        )
+      : undefined;
+  }
+
+  /** The bot joins or leaves a channel (posts and file shares need membership). */
+  setBotMembership(channel: string, member: boolean): void {
+    const c = this.state.channel(channel);
+    if (!c) throw new Error(`no channel ${channel} in the local Slack`);
+    c.botMember = member;
   }
 
   /** The next `times` calls (of `method`, or of any method) answer HTTP 429 with Retry-After. */

@@ -3,6 +3,7 @@
  * messages, opened views, and a change counter the sandbox page watches.
  */
 import { randomBytes } from 'node:crypto';
+import type { LocalFile } from './files.js';
 import type { OpenedView, Trigger } from './views.js';
 import {
   type EphemeralMessage,
@@ -20,6 +21,8 @@ interface ChannelState extends SlackChannel {
   /** Every message of the channel (top level and replies), in order of ts. */
   messages: StoredMessage[];
   ephemerals: EphemeralMessage[];
+  /** Whether the bot is a member (Slack refuses a post or a file share otherwise). */
+  botMember: boolean;
 }
 
 export class WorkspaceState {
@@ -30,6 +33,8 @@ export class WorkspaceState {
   readonly views: OpenedView[] = [];
   /** trigger_ids handed out in interaction payloads, by id: whose they are. */
   readonly triggers = new Map<string, Trigger>();
+  /** Files from files.getUploadURLExternal on, by id. */
+  readonly files = new Map<string, LocalFile>();
   private lastMicros = 0n;
   private listeners = new Set<() => void>();
   version = 0;
@@ -38,7 +43,7 @@ export class WorkspaceState {
     for (const user of SEED_USERS) this.users.set(user.id, { ...user });
     for (const group of SEED_GROUPS) this.groups.set(group.id, { ...group, users: [...group.users] });
     for (const channel of SEED_CHANNELS)
-      this.channels.set(channel.id, { ...channel, messages: [], ephemerals: [] });
+      this.channels.set(channel.id, { ...channel, messages: [], ephemerals: [], botMember: true });
   }
 
   /** A new message ts (`"1700000000.000100"` form): seconds.micro, strictly increasing. */

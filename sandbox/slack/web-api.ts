@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { checkMessage } from './block-kit-limits.js';
+import { completeUploadExternal, getUploadURLExternal } from './files.js';
 import { truthy } from './http.js';
 import type { ChannelState, WorkspaceState } from './state.js';
 import { storedView } from './views.js';
@@ -16,6 +17,8 @@ export interface MethodContext {
   state: WorkspaceState;
   /** Base of permalinks, e.g. `http://127.0.0.1:3000` → `http://127.0.0.1:3000/archives/C0ALERTS/p…`. */
   permalinkBase: string;
+  /** This server's own address (upload URLs, `url_private`). */
+  baseUrl: string;
 }
 
 type Method = (ctx: MethodContext, args: Json) => MethodResult;
@@ -99,6 +102,7 @@ function metadataOf(args: Json): StoredMessage['metadata'] | null | MethodResult
 const postMessage: Method = (ctx, args) => {
   const channel = requireChannel(ctx, args);
   if (isFailure(channel)) return channel;
+  if (!channel.botMember) return fail('not_in_channel');
   const invalid = checkContent(args);
   if (invalid) return invalid;
   const metadata = metadataOf(args);
@@ -270,4 +274,6 @@ export const WEB_API_METHODS: Record<string, Method> = {
   'conversations.replies': conversationsReplies,
   'views.open': viewsOpen,
   'auth.test': authTest,
+  'files.getUploadURLExternal': getUploadURLExternal,
+  'files.completeUploadExternal': completeUploadExternal,
 };

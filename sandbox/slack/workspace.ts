@@ -61,6 +61,9 @@ export interface StoredMessage {
   text: string;
   blocks?: Record<string, unknown>[];
   attachments?: unknown[];
+  /** Shared files (files.completeUploadExternal), with `upload: true`. */
+  files?: Record<string, unknown>[];
+  upload?: boolean;
   thread_ts?: string;
   reply_count?: number;
   latest_reply?: string;

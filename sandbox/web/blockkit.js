@@ -100,8 +100,22 @@ export function blockHtml(block, names) {
 
 /** A message body: its blocks, or its text when it has none. */
 export function messageBodyHtml(message, names) {
+  const files = filesHtml(message);
   if (Array.isArray(message.blocks) && message.blocks.length) {
-    return `<div class="bk">${message.blocks.map((b) => blockHtml(b, names)).join('')}</div>`;
+    return `<div class="bk">${message.blocks.map((b) => blockHtml(b, names)).join('')}</div>${files}`;
   }
-  return `<div class="bk-text">${mrkdwn(message.text ?? '', names)}</div>`;
+  return `<div class="bk-text">${mrkdwn(message.text ?? '', names)}</div>${files}`;
+}
+
+/** Uploaded files (files.completeUploadExternal): a link to the bytes, its name and size. */
+function filesHtml(message) {
+  if (!Array.isArray(message.files) || !message.files.length) return '';
+  return message.files
+    .map(
+      (f) =>
+        `<a class="file" href="/api/files/${encodeURIComponent(f.id)}" target="_blank" rel="noopener">` +
+        `<span class="file-icon">📄</span> <span class="file-name">${escapeHtml(f.title ?? f.name ?? f.id)}</span>` +
+        ` <span class="file-size">${escapeHtml(String(f.size ?? '?'))} bytes · ${escapeHtml(f.filetype ?? '')}</span></a>`,
+    )
+    .join('');
 }
