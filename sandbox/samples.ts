@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { guardDutyFindingArn } from './aws/services/guardduty.js';
 import { SANDBOX } from './environment.js';
 
 const EVENTS = join(import.meta.dirname, '..', 'test', 'events');
@@ -50,7 +51,8 @@ function guardDuty(file: string, target: SampleTarget, now: Date, patchInstance:
   detail.id = id;
   detail.accountId = target.account;
   detail.region = target.region;
-  detail.arn = `arn:aws:guardduty:${target.region}:${target.account}:detector/sandbox/finding/${id}`;
+  // The member account's own detector in that region (the simulated GuardDuty's), as GuardDuty writes it.
+  detail.arn = guardDutyFindingArn(target.account, target.region, id);
   detail.createdAt = iso;
   detail.updatedAt = iso;
   if (detail.service) {

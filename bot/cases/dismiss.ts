@@ -6,11 +6,12 @@ import { type Finding, securityHubIdentity, securityHubV2Identity } from '../cor
 import { logger } from '../core/logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
 import { audit } from '../core/case-store.js';
+import { archiveInGuardDuty } from './guardduty-archive.js';
 
 /**
- * Dismissing a finding: the card is marked dismissed by whom (and why), and its Security Hub workflow
- * becomes SUPPRESSED with a note. Security Hub is called in the home region (the security account
- * aggregates the organization's findings there); the SDK is loaded on first use only.
+ * Dismissing a finding: the card is marked dismissed by whom (and why), its Security Hub workflow becomes
+ * SUPPRESSED with a note, and a GuardDuty-direct finding is archived in GuardDuty (the security account is
+ * GuardDuty's delegated administrator), each in the finding's own region; the SDKs are loaded on first use.
  */
 export interface DismissRequest {
   channel: string;
@@ -29,10 +30,10 @@ export interface DismissRequest {
 export async function dismissFinding(
   req: DismissRequest,
   client: WebClient,
-): Promise<{ suppressed: boolean }> {
+): Promise<{ suppressed: boolean; archived: boolean }> {
   const at = new Date();
   const blocks = dismissedCardBlocks(req.blocks as KnownBlock[], req.userId, req.reason, at);
-  const [, suppressed] = await Promise.all([
+  const [, suppressed, archived] = await Promise.all([
     client.chat.update({
       channel: req.channel,
       ts: req.ts,
@@ -40,6 +41,7 @@ export async function dismissFinding(
       blocks,
     }),
     suppressInSecurityHub(req),
+    req.finding.source === 'guardduty' ? archiveInGuardDuty(req.finding) : false,
     req.fingerprint
       ? markFingerprint(req.fingerprint, { dismissedBy: req.userId }).catch((error: unknown) =>
           logger.warn('Could not mark the fingerprint dismissed', { fingerprint: req.fingerprint, error }),
@@ -50,9 +52,15 @@ export async function dismissFinding(
     actor: req.userId,
     action: 'finding.dismiss',
     outcome: 'ok',
-    detail: `${req.finding.id}${req.reason ? `: ${req.reason}` : ''}${suppressed ? '' : ' (Security Hub not updated)'}`,
+    detail: `${req.finding.id}${req.reason ? `: ${req.reason}` : ''}${suppressed ? '' : ' (Security Hub not updated)'}${
+      req.finding.source !== 'guardduty'
+        ? ''
+        : archived
+          ? ' (archived in GuardDuty)'
+          : ' (GuardDuty not archived)'
+    }`,
   });
-  return { suppressed };
+  return { suppressed, archived };
 }
 
 /** Why the finding was dismissed, as Security Hub keeps it (a note, or a comment: at most 512 characters). */

@@ -212,6 +212,21 @@ export class BotFunctions extends Construct {
         new iam.PolicyStatement({ actions: ['securityhub:BatchUpdateFindings'], resources: [hub] }),
       );
     }
+    // slack: Dismiss archives a GuardDuty-direct finding with the security account's own detector in the
+    // finding's region (GuardDuty's delegated administrator; ListDetectors takes no resource)
+    this.slack.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['guardduty:ArchiveFindings'],
+        resources: [`arn:${Stack.of(this).partition}:guardduty:*:${Stack.of(this).account}:detector/*`],
+      }),
+    );
+    this.slack.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['guardduty:ListDetectors'], resources: ['*'] }),
+    );
+    acknowledge(this.slack.role, {
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:guardduty:*:${literal(stack.account, '<AWS::AccountId>')}:detector/*]`]:
+        "Dismiss archives a finding in the finding's own region with the security account's detector there; detector ids differ per region and are listed at run time",
+    });
     if (props.approvalStateMachineArns.length > 0) {
       // an approval nobody answered expires from the workflow's own reminder loop (ApprovalExpired)
       this.steps.role.addToPolicy(

@@ -55,6 +55,7 @@ const IAM_PREFIX: Record<ServiceKey, string> = {
   elb: 'elasticloadbalancing',
   elbv2: 'elasticloadbalancing',
   securityhub: 'securityhub',
+  guardduty: 'guardduty',
   ebs: 'ebs',
   sqs: 'sqs',
 };

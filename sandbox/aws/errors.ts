@@ -8,6 +8,7 @@ import * as ebs from '@aws-sdk/client-ebs';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as elb from '@aws-sdk/client-elastic-load-balancing';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as guardduty from '@aws-sdk/client-guardduty';
 import * as iam from '@aws-sdk/client-iam';
 import * as kms from '@aws-sdk/client-kms';
 import * as s3 from '@aws-sdk/client-s3';
@@ -27,6 +28,7 @@ export type ServiceKey =
   | 'elb'
   | 'elbv2'
   | 'securityhub'
+  | 'guardduty'
   | 'ebs'
   | 'sqs';
 
@@ -60,6 +62,11 @@ const services: Record<ServiceKey, { module: Record<string, unknown>; base: Exce
       module: securityhub,
       base: securityhub.SecurityHubServiceException,
       client: 'SecurityHubClient',
+    },
+    guardduty: {
+      module: guardduty,
+      base: guardduty.GuardDutyServiceException,
+      client: 'GuardDutyClient',
     },
     ebs: { module: ebs, base: ebs.EBSServiceException, client: 'EBSClient' },
     sqs: { module: sqs, base: sqs.SQSServiceException, client: 'SQSClient' },
@@ -112,6 +119,7 @@ export const THROTTLE: Record<ServiceKey, [string, number]> = {
   ssm: ['ThrottlingException', 400],
   kms: ['ThrottlingException', 400],
   securityhub: ['TooManyRequestsException', 429],
+  guardduty: ['TooManyRequestsException', 429],
   ebs: ['ThrottlingException', 400],
   sqs: ['RequestThrottled', 403],
 };
@@ -128,6 +136,7 @@ export const DENIED: Record<ServiceKey, [string, number]> = {
   ssm: ['AccessDeniedException', 400],
   kms: ['AccessDeniedException', 400],
   securityhub: ['AccessDeniedException', 403],
+  guardduty: ['AccessDeniedException', 403],
   ebs: ['AccessDeniedException', 403],
   sqs: ['AccessDenied', 403],
 };

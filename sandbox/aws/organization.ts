@@ -6,6 +6,7 @@
  * `retry.ts`).
  * Clients of services not simulated here (DynamoDB, Step Functions) pass through untouched.
  */
+import { recordGuardDutyFinding } from './services/guardduty.js';
 import type { DeserializeHandlerOutput, MetadataBearer } from '@smithy/types';
 import { onAwsClientCreated, type HookableClient } from '../../bot/core/aws-clients.js';
 import { type Credentials, actionOf, resolveCaller, sessionAllows } from './access.js';
@@ -141,6 +142,19 @@ export class SimulatedOrganization {
   /** What a process on the instance gets from the instance metadata service: its profile's credentials. */
   instanceCredentials(instanceId: string): InstanceCredentials {
     return instanceCredentials(this.world, instanceId, this.clock.now());
+  }
+
+  /** Credentials of `role` for a process on the instance (the metadata service's view during a swap). */
+  instanceCredentialsFor(instanceId: string, role: string): InstanceCredentials {
+    return instanceCredentials(this.world, instanceId, this.clock.now(), role);
+  }
+
+  /**
+   * GuardDuty produced this finding (the `detail` of a `GuardDuty Finding` event): it is now in its account's
+   * and region's detector, where the administrator can archive it.
+   */
+  recordGuardDutyFinding(detail: Record<string, unknown>) {
+    return recordGuardDutyFinding(this.world, detail);
   }
 
   /** JSON snapshot of the organization (for assertions and `/api/cloud`). */

@@ -92,6 +92,7 @@ function regionState(r: RegionState, world: World, ssmOffline: string[]) {
       responseCode: c.responseCode,
     })),
     securityHubUpdates: r.findingUpdates,
+    guardDutyFindings: [...r.guardDutyFindings.values()],
   };
 }
 

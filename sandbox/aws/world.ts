@@ -249,6 +249,18 @@ export interface SecurityHubUpdate {
   by: string;
 }
 
+/** A GuardDuty finding of this account and region, as its detector holds it. */
+export interface GuardDutyFinding {
+  id: string;
+  arn: string;
+  type: string;
+  severity: number;
+  archived: boolean;
+  /** Who archived it (an ArchiveFindings caller), and when. */
+  archivedBy?: string;
+  archivedAt?: string;
+}
+
 /** Everything that lives in one account and region. */
 export interface RegionState {
   account: string;
@@ -269,6 +281,8 @@ export interface RegionState {
   loadBalancers: Map<string, ClassicLoadBalancer>;
   invocations: Map<string, CommandInvocation>; // key `${commandId}/${instanceId}`
   findingUpdates: SecurityHubUpdate[];
+  /** GuardDuty's findings in this account and region (its detector: guardDutyDetectorId). */
+  guardDutyFindings: Map<string, GuardDutyFinding>;
 }
 
 export interface Role {
@@ -379,6 +393,7 @@ export function newRegionState(account: string, region: string): RegionState {
     loadBalancers: new Map(),
     invocations: new Map(),
     findingUpdates: [],
+    guardDutyFindings: new Map(),
   };
 }
 

@@ -9,6 +9,7 @@ import { ec2InstanceHandlers } from './ec2-instances.js';
 import { ec2NetworkHandlers } from './ec2-network.js';
 import { ec2SnapshotHandlers } from './ec2-snapshots.js';
 import { ec2ProfileHandlers, iamHandlers } from './iam.js';
+import { guardDutyHandlers } from './guardduty.js';
 import { kmsHandlers } from './kms.js';
 import { autoScalingHandlers, elbHandlers, elbv2Handlers } from './load-balancing.js';
 import { s3Handlers } from './s3.js';
@@ -28,6 +29,7 @@ export const handlers: Record<ServiceKey, HandlerTable> = {
   elb: elbHandlers,
   elbv2: elbv2Handlers,
   securityhub: securityHubHandlers,
+  guardduty: guardDutyHandlers,
   ebs: ebsHandlers,
   sqs: sqsHandlers,
 };

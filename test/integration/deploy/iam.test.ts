@@ -99,6 +99,31 @@ describe('Function: buildForensicsBot (IAM against the calls the steps make)', (
     }
   });
 
+  it('gives the Slack function exactly the GuardDuty calls Dismiss makes: its own detector, any region (issue 14, item 5)', () => {
+    // Prepare
+    const id = resources(security, 'AWS::IAM::Role').find(([logicalId]) =>
+      logicalId.toLowerCase().startsWith('botslackrole'),
+    )![0];
+    const statements = resources(security, 'AWS::IAM::Policy')
+      .map(([, r]) => r.Properties as { Roles: Json[]; PolicyDocument: { Statement: Statement[] } })
+      .filter((p) => p.Roles.some((r) => r.Ref === id))
+      .flatMap((p) => p.PolicyDocument.Statement);
+
+    // Act
+    const guardDuty = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('guardduty:')));
+
+    // Assess
+    expect([...allowedActions(guardDuty)].sort()).toEqual([
+      'guardduty:ArchiveFindings',
+      'guardduty:ListDetectors',
+    ]);
+    expect(
+      guardDuty.filter((s) => asList(s.Action).includes('guardduty:ArchiveFindings')).map((s) => s.Resource),
+    ).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':guardduty:*:111111111111:detector/*']] },
+    ]);
+  });
+
   it('lets the quarantine profile write memory images under CASE-*/memory/ of the evidence buckets, with the key through S3 only', () => {
     // Prepare: the capture authenticates with the quarantine profile's own credentials (issue 15)
     const { member } = synth(MULTI_ACCOUNT);

@@ -93,6 +93,20 @@ describe('Function: modals in the sandbox', () => {
     expect((await call(`/api/views/${viewId}/submit`, { user: 'alice' })).status).toBe(404);
   });
 
+  it('the dismissed GuardDuty finding is archived in GuardDuty, by the security account (issue 14, item 5)', async () => {
+    // Assess: the simulated organization's GuardDuty holds the member's finding, archived by the bot
+    const finding = async () =>
+      (await call('/api/cloud')).json.accounts
+        .find((a: any) => a.id === target.account)
+        .regions.find((r: any) => r.region === target.region)
+        .guardDutyFindings.find((f: any) => f.id === injected.event.detail.id);
+    for (let i = 0; i < 50 && !(await finding())?.archived; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await finding()).toMatchObject({
+      archived: true,
+      archivedBy: expect.stringContaining(':111111111111:'),
+    });
+  });
+
   it('the same finding delivered again (GuardDuty counts a repeat) does not bring the buttons back', async () => {
     // Prepare: the same finding id, a new EventBridge delivery, a higher count
     const repeat = structuredClone(injected.event);

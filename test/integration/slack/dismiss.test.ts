@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ADMIN_DETECTOR,
   deliver,
+  ec2Finding,
   handler,
   ocsfFinding,
   postFindingCard,
@@ -10,7 +12,8 @@ import {
 
 /**
  * Dismiss suppresses a finding where it lives, by its real identity: a new-Security-Hub (OCSF) finding
- * with BatchUpdateFindingsV2 in the finding's own region, never a ProductArn guessed from an id.
+ * with BatchUpdateFindingsV2 in the finding's own region, never a ProductArn guessed from an id; a
+ * GuardDuty-direct finding is also archived in GuardDuty, with the administrator's detector (issue 14, item 5).
  */
 const side = useSlackSide();
 const { slack } = side;
@@ -51,6 +54,41 @@ describe('Function: handlers/slack (Dismiss)', () => {
       },
     });
     expect(calls[0]!.input.Comment).toContain('Known CI job');
+    const card = slack.messages('C0ALERTS').find((m) => m.ts === ts)!;
+    expect(JSON.stringify(card.blocks)).toContain('Dismissed by <@U0ALICE>');
+  });
+
+  it('archives a GuardDuty-direct finding in GuardDuty, in its region, with the administrator detector, and suppresses its CSPM copy', async () => {
+    // Prepare: a member account's GuardDuty finding (its ARN names the member's detector, d1)
+    const finding = ec2Finding();
+    const ts = await postFindingCard(finding);
+    const before = side.sfn.calls.length;
+
+    // Act: alice dismisses it without a reason
+    await slack.click(handler, { user: 'alice', channel: 'C0ALERTS', ts, actionId: 'finding.dismiss' });
+    const view = slack.views.at(-1) as Record<string, any>;
+    await deliver(slack, viewSubmissionBody(view, { id: 'U0ALICE', name: 'alice' }, {}));
+
+    // Assess: ListDetectors then ArchiveFindings of the finding id, both in us-east-1; never the member's d1
+    const calls = side.sfn.calls.slice(before);
+    const guardDuty = calls.filter((c) => ['ListDetectors', 'ArchiveFindings'].includes(c.command));
+    expect(guardDuty).toEqual([
+      { command: 'ListDetectors', input: {}, region: 'us-east-1' },
+      {
+        command: 'ArchiveFindings',
+        input: { DetectorId: ADMIN_DETECTOR, FindingIds: [finding.id] },
+        region: 'us-east-1',
+      },
+    ]);
+    expect(calls.find((c) => c.command === 'BatchUpdateFindings')).toMatchObject({
+      input: {
+        FindingIdentifiers: [
+          { Id: finding.arn, ProductArn: 'arn:aws:securityhub:us-east-1::product/aws/guardduty' },
+        ],
+        Workflow: { Status: 'SUPPRESSED' },
+      },
+      region: 'us-east-1',
+    });
     const card = slack.messages('C0ALERTS').find((m) => m.ts === ts)!;
     expect(JSON.stringify(card.blocks)).toContain('Dismissed by <@U0ALICE>');
   });

@@ -33,10 +33,13 @@ import { useCaseTable } from '../../support/table.js';
 export const CASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-case';
 export const RELEASE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-release';
 
+/** The detector the harness's GuardDuty answers ListDetectors with (the administrator's, in every region). */
+export const ADMIN_DETECTOR = 'a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0';
+
 export interface SfnCall {
   command: string;
   input: Record<string, any>;
-  /** The client's region (recorded for Security Hub: a finding is updated in its own region). */
+  /** The client's region (recorded for Security Hub and GuardDuty: a finding is updated in its own region). */
   region?: string;
 }
 
@@ -65,6 +68,13 @@ export function installSfnRecorder(): {
             return { output: { executionArn: arn, startDate: new Date(), $metadata: {} }, response: {} };
           }
           return { output: { $metadata: {} }, response: {} };
+        }
+        if (context.clientName === 'GuardDutyClient') {
+          const command = String(context.commandName).replace(/Command$/, '');
+          calls.push({ command, input: structuredClone(args.input), region: await client.config.region() });
+          // the security account's own detector in that region (GuardDuty's delegated administrator)
+          const output = command === 'ListDetectors' ? { DetectorIds: [ADMIN_DETECTOR] } : {};
+          return { output: { ...output, $metadata: {} }, response: {} };
         }
         if (context.clientName === 'SecurityHubClient') {
           calls.push({

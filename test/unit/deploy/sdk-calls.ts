@@ -35,6 +35,7 @@ const SERVICE: Record<string, string> = {
   'client-kms': 'kms',
   'client-sfn': 'states',
   'client-securityhub': 'securityhub',
+  'client-guardduty': 'guardduty',
   'client-secrets-manager': 'secretsmanager',
   'client-ebs': 'ebs',
 };
