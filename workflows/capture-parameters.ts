@@ -27,6 +27,12 @@ export const CAPTURE_PARAMETERS: Record<string, CaptureParameter> = {
     description: 'Tools prefix holding avml-x86_64 and avml-aarch64',
   },
   AvmlSha256: { pattern: '^[0-9a-f]{64}$', description: 'Pinned SHA-256 of the AVML of this architecture' },
+  InstanceProfile: {
+    pattern: '^([\\w+=,.@-]{1,128})?$',
+    description:
+      'The instance profile the workflow put on: the upload waits until the metadata service serves its credentials',
+    optional: true,
+  },
   Tool: { pattern: '^(avml|lime|auto)?$', description: 'Capture tool', optional: true },
   LimeModuleUri: {
     pattern: '^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?)?$',

@@ -17,8 +17,16 @@ export interface InstanceCredentials {
   account: string;
 }
 
-/** Credentials of the instance's current profile role, or an Error saying why there are none. */
-export function instanceCredentials(world: World, instanceId: string, now: number): InstanceCredentials {
+/**
+ * Credentials of the instance's current profile role (or of `servedRole`, the role the metadata service
+ * still serves while a profile swap propagates); throws saying why there are none.
+ */
+export function instanceCredentials(
+  world: World,
+  instanceId: string,
+  now: number,
+  servedRole?: string,
+): InstanceCredentials {
   for (const account of world.accounts.values())
     for (const region of account.regions.values()) {
       if (!region.instances.has(instanceId)) continue;
@@ -26,7 +34,8 @@ export function instanceCredentials(world: World, instanceId: string, now: numbe
         (a) => a.instanceId === instanceId && a.state === 'associated',
       );
       const profileName = association?.profileArn.split('/').pop();
-      const roleName = profileName ? account.instanceProfiles.get(profileName)?.roleNames[0] : undefined;
+      const roleName =
+        servedRole ?? (profileName ? account.instanceProfiles.get(profileName)?.roleNames[0] : undefined);
       if (!roleName) throw new Error(`${instanceId} has no instance profile: Unable to locate credentials`);
       const session: Session = {
         accessKeyId: `ASIA${world.token(16)}`,

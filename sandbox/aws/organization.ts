@@ -149,6 +149,11 @@ export class SimulatedOrganization {
     return instanceCredentials(this.world, instanceId, this.clock.now(), role);
   }
 
+  /** Credentials of `role` for a process on the instance (the metadata service's view during a swap). */
+  instanceCredentialsFor(instanceId: string, role: string): InstanceCredentials {
+    return instanceCredentials(this.world, instanceId, this.clock.now(), role);
+  }
+
   /**
    * GuardDuty produced this finding (the `detail` of a `GuardDuty Finding` event): it is now in its account's
    * and region's detector, where the administrator can archive it.

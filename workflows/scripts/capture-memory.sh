@@ -46,6 +46,7 @@ TOOLS_URI=${SSM_ToolsUri:-}
 AVML_SHA256=${SSM_AvmlSha256:-}
 TOOL=${SSM_Tool:-auto}
 LIME_URI=${SSM_LimeModuleUri:-}
+PROFILE=${SSM_InstanceProfile:-}
 [ -n "$TOOL" ] || TOOL=auto
 valid CaseId "$CASE_ID" '^CASE-[0-9]{8}-[0-9A-HJKMNP-TV-Z]{4}$'
 valid Bucket "$BUCKET" '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$'
@@ -55,6 +56,7 @@ valid KmsKeyId "$KMS_KEY" '^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/
 valid ToolsUri "$TOOLS_URI" '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([A-Za-z0-9._/-]*/)?$'
 valid AvmlSha256 "$AVML_SHA256" '^[0-9a-f]{64}$'
 valid Tool "$TOOL" '^(auto|avml|lime)$'
+valid InstanceProfile "$PROFILE" '^([A-Za-z0-9_+=,.@-]{1,128})?$'
 valid LimeModuleUri "$LIME_URI" '^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?)?$'
 
 # The roots of what the kernel reports. FORENSICS_ROOT exists for tests only; SSM sets no such variable.
@@ -128,6 +130,26 @@ stop_uploader() {
 }
 
 s3() { aws --only-show-errors "$@"; }
+
+# After a profile swap EC2 keeps serving the previous profile's credentials for a while: wait (bounded) until
+# the metadata service serves the profile the workflow put on (InstanceProfile), so nothing is fetched or
+# uploaded with another role's credentials. Without curl the check is skipped and said.
+wait_for_profile() {
+  [ -n "$PROFILE" ] || return 0
+  if ! command -v curl >/dev/null 2>&1; then
+    echo "capture-memory: curl is missing: not checking that the credentials are ${PROFILE}'s" >&2
+    return 0
+  fi
+  local imds=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/} token info
+  imds=${imds%/}
+  for _ in $(seq 1 90); do
+    token=$(curl -sf -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$imds/latest/api/token") &&
+      info=$(curl -sf -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/iam/info") &&
+      [[ $info == *":instance-profile/${PROFILE}\""* ]] && return 0
+    sleep 1
+  done
+  fail 5 "after 90 s the metadata service still serves another instance profile than $PROFILE: not uploading with another role's credentials"
+}
 
 # --- the tool -----------------------------------------------------------------------------------------
 AVML="$WORK/avml"
@@ -339,6 +361,7 @@ collect_context() {
 }
 
 # --- the capture ----------------------------------------------------------------------------------------
+wait_for_profile
 kernel_sizes
 TOOL_USED=
 AVML_ERROR=

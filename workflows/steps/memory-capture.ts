@@ -230,6 +230,8 @@ export const startMemoryCapture = defineStep({
       KmsKeyId: [kmsKeyId],
       ToolsUri: [toolsUri],
       AvmlSha256: [avmlSha256],
+      // The script waits until the metadata service serves this profile's credentials (a swap propagates).
+      InstanceProfile: [settings.QUARANTINE_PROFILE],
       Tool: ['auto'],
     };
     if (settings.LIME_MODULE_PREFIX) parameters.LimeModuleUri = [settings.LIME_MODULE_PREFIX];

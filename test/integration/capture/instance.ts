@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimulatedOrganization } from '../../../sandbox/aws/index.js';
+import { startImdsEndpoint } from '../../../sandbox/aws/imds-endpoint.js';
 import { type S3Endpoint, startS3Endpoint } from '../../../sandbox/aws/s3-endpoint.js';
 import { evidenceKeyArn, SEEDED, toolsBucketName } from '../../../sandbox/aws/seed.js';
 
@@ -99,6 +100,8 @@ export interface CaptureInstance {
     /** A command the script runs under (e.g. strace and its options). */
     wrap?: string[],
   ): Promise<RunResult>;
+  /** Puts the quarantine profile on the instance, as the workflow's useProfile does. */
+  useQuarantineProfile(): void;
   /** Runs workflows/scripts/live-triage.sh (the real /proc of this machine; passwd and crontabs from the fake root). */
   runTriage(params?: Record<string, string>, env?: Record<string, string>): Promise<RunResult>;
   stop(): Promise<void>;
@@ -132,6 +135,11 @@ export interface CaptureInstanceOptions {
   iomemBytes?: number;
   /** Where the instance's files go (default the system's temporary directory). */
   base?: string;
+  /**
+   * Credentials from the instance's metadata service (the CLI's own chain) instead of the environment; the
+   * instance keeps its workload profile until `useQuarantineProfile()`, and a swap takes `propagationMs`.
+   */
+  imds?: { propagationMs: number };
 }
 
 export async function captureInstance(options: CaptureInstanceOptions = {}): Promise<CaptureInstance> {
@@ -198,13 +206,17 @@ export async function captureInstance(options: CaptureInstanceOptions = {}): Pro
     tls: { key: readFileSync(tlsKey, 'utf8'), cert: readFileSync(tlsCert, 'utf8') },
   });
 
-  // The workflow has put the quarantine profile on the instance; its credentials are what IMDS gives.
+  // The workflow puts the quarantine profile on the instance. By default its credentials are in the
+  // environment; with `imds`, the AWS CLI gets them from the instance's metadata service, which serves the
+  // previous profile until the swap has propagated.
   const region = org.world.region('333333333333', 'us-east-1');
   const association = [...region.associations.values()].find((a) => a.instanceId === INSTANCE)!;
-  association.profileArn = org.world
+  const quarantineArn = org.world
     .account('333333333333')
     .instanceProfiles.get(SEEDED.profiles.quarantine)!.arn;
-  const credentials = org.instanceCredentials(INSTANCE);
+  const imds = options.imds ? await startImdsEndpoint(org, INSTANCE, options.imds) : undefined;
+  if (!imds) association.profileArn = quarantineArn;
+  const credentials = imds ? undefined : org.instanceCredentials(INSTANCE);
 
   // The tools delivery: the fake AVML in the tools bucket, as the deploy puts the pinned build there.
   const avml = Buffer.from(FAKE_AVML);
@@ -282,13 +294,17 @@ server.listen(port, '127.0.0.1');
         HOME: dir,
         LANG: 'C.UTF-8',
         ...Object.fromEntries(Object.entries(parameters).map(([k, v]) => [`SSM_${k}`, v])),
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_SESSION_TOKEN: credentials.sessionToken,
+        ...(credentials
+          ? {
+              AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+              AWS_SESSION_TOKEN: credentials.sessionToken,
+              AWS_EC2_METADATA_DISABLED: 'true',
+            }
+          : { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds!.url }),
         AWS_CA_BUNDLE: tlsCert,
         AWS_CONFIG_FILE: '/dev/null',
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_EC2_METADATA_DISABLED: 'true',
         FORENSICS_ROOT: root,
         FORENSICS_WORK_DIR: work,
         FAKE_IMAGE: join(dir, 'image.lime'),
@@ -361,7 +377,11 @@ server.listen(port, '127.0.0.1');
         { AWS_SSM_INSTANCE_ID: INSTANCE, ...env },
       );
     },
+    useQuarantineProfile() {
+      association.profileArn = quarantineArn;
+    },
     async stop() {
+      await imds?.stop();
       await endpoint.stop();
       rmSync(dir, { recursive: true, force: true });
     },

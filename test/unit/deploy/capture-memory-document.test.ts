@@ -59,6 +59,7 @@ describe('Function: captureMemoryContent', () => {
         'AvmlSha256',
         'Bucket',
         'CaseId',
+        'InstanceProfile',
         'Key',
         'KmsKeyId',
         'LimeModuleUri',
