@@ -218,6 +218,21 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
     STEP,
   );
 
+  it(
+    "a sample below the deployed rules' floor is not delivered, and the page says which rule dropped it and why (issue 14)",
+    async () => {
+      const before = await page.locator('#messages .message').count();
+      await page.click('button[data-sample="guardduty-canary"]');
+      const toast = page.locator('#toasts .toast', { hasText: 'dropped by the rules' }).first();
+      await toast.waitFor({ timeout: 20_000 });
+      expect(await toast.innerText()).toMatch(
+        /no rule matched \(closest: guardDuty: .*severity is 5, not >= 7/,
+      );
+      expect(await page.locator('#messages .message').count()).toBe(before);
+    },
+    STEP,
+  );
+
   it('the page raised no script error and logged no error along the way', () => {
     expect(pageErrors).toEqual([]);
   });
