@@ -12,6 +12,7 @@ export const NAMES = {
   denyAllProfile: 'ForensicsBot-DenyAll',
   quarantineProfile: 'ForensicsBot-Quarantine',
   captureMemoryDocument: 'ForensicsBot-CaptureMemory',
+  liveTriageDocument: 'ForensicsBot-LiveTriage',
   evidenceKeyAlias: 'alias/forensics-bot-evidence',
   snapshotKeyAlias: 'alias/forensics-bot-snapshots',
   /** Tag whose change to Analyze or Contain opens a case. */

@@ -5,6 +5,7 @@ import type { DeployConfig } from './config.js';
 import type { CaptureMemoryDocumentProps } from './constructs/capture-memory-document.js';
 import { ForensicsStack } from './forensics-stack.js';
 import { MemberStack } from './member-stack.js';
+import { MemberTriageStack } from './member-triage-stack.js';
 import { NAMES } from './names.js';
 import { SecurityStack } from './security-stack.js';
 import { avmlConfigOf, type StagedTools } from './tools.js';
@@ -13,6 +14,7 @@ export interface ForensicsBotStacks {
   readonly security: SecurityStack;
   readonly forensics: ForensicsStack;
   readonly member: MemberStack;
+  readonly memberTriage: MemberTriageStack;
 }
 
 export interface BuildOptions {
@@ -41,9 +43,10 @@ function checkStaged(config: DeployConfig, tools: StagedTools | undefined): void
 }
 
 /**
- * The three stacks. Deploy order: security (creates the steps role the others name), forensics (its key
+ * The stacks. Deploy order: security (creates the steps role the others name), forensics (its key
  * and bucket policies name that role), then member everywhere (a StackSet across the organization; in
- * single-account mode, the same account). `cdk deploy --all` follows the dependencies below.
+ * single-account mode, the same account), and member-triage to the same places (the live-triage document:
+ * no room for it in the member stack's inline template). `cdk deploy --all` follows the dependencies below.
  */
 export function buildForensicsBot(
   app: App,
@@ -73,9 +76,15 @@ export function buildForensicsBot(
     description:
       'forensics-bot: IRAutomation role, quarantine profiles, memory capture, tag forwarding (every account)',
   });
+  const memberTriage = new MemberTriageStack(app, `${NAMES.stackPrefix}-MemberTriage`, {
+    synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+    description:
+      'forensics-bot: the live-triage command document (every account and region of the member stack)',
+  });
   forensics.addStackDependency(security, 'key and bucket policies name the steps role');
   member.addStackDependency(security, 'IRAutomation trusts the steps role');
-  for (const stack of [security, forensics, member]) Tags.of(stack).add('application', 'forensics-bot');
+  for (const stack of [security, forensics, member, memberTriage])
+    Tags.of(stack).add('application', 'forensics-bot');
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { security, forensics, member };
+  return { security, forensics, member, memberTriage };
 }

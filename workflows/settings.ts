@@ -160,6 +160,11 @@ export const forensicsSettings = defineSettings('Forensic workflows', {
     .string()
     .regex(/^[\w.-]{3,128}$/)
     .default('ForensicsBot-CaptureMemory'),
+  /** The live-triage document (run after the memory capture, workflows/scripts/live-triage.sh). */
+  TRIAGE_DOCUMENT: z
+    .string()
+    .regex(/^[\w.-]{3,128}$/)
+    .default('ForensicsBot-LiveTriage'),
   /**
    * Evidence buckets in other regions than `EVIDENCE_BUCKET`'s (`eu-west-1=bucket,…`): a memory image goes to
    * the bucket of its instance's region, which an isolated instance reaches through its VPC's S3 endpoint (an
@@ -206,6 +211,9 @@ export const forensicsSettings = defineSettings('Forensic workflows', {
   SNAPSHOT_MAX_POLLS: env.int(480, 1, 10_000),
   /** How long SSM lets the capture command run (queued and running) before it is timed out. */
   MEMORY_COMMAND_TIMEOUT_SECONDS: env.int(7200, 300, 172_800),
+  /** Live triage is short (seconds): a few polls, then it is cancelled and recorded as not collected. */
+  TRIAGE_MAX_POLLS: env.int(40, 1, 1000),
+  TRIAGE_COMMAND_TIMEOUT_SECONDS: env.int(600, 60, 3600),
 });
 
 export type ForensicsSettings = ReturnType<typeof forensicsSettings>;

@@ -73,6 +73,7 @@ export class IrAutomationRole extends Construct {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:*:<ForensicsAccountId>:key/*]':
         "the forensics account's snapshot key id is unknown to a StackSet template; only that account's keys, only through EC2, and its key policy admits IRAutomation roles only",
       'AwsSolutions-IAM5[Resource::arn:aws:ssm:*:<AWS::AccountId>:document/ForensicsBot-CaptureMemory]': `${anyRegion}; SendCommand is limited to the bot's own memory-capture document`,
+      'AwsSolutions-IAM5[Resource::arn:aws:ssm:*:<AWS::AccountId>:document/ForensicsBot-LiveTriage]': `${anyRegion}; SendCommand is limited to the bot's own live-triage document`,
     });
   }
 }

@@ -13,8 +13,8 @@ import { NAMES } from '../names.js';
  * - tags written on instances only with the bot's two keys; other tags only at creation;
  * - snapshots shared only with the forensics account, and only the bot's (tagged with a case id);
  *   deleted only when the bot made them;
- * - `SendCommand` only with the bot's memory-capture document; `CancelCommand` (no resource-level
- *   permissions) to stop a capture the workflow gave up on;
+ * - `SendCommand` only with the bot's two documents (memory capture, live triage); `CancelCommand` (no
+ *   resource-level permissions) to stop a command the workflow gave up on;
  * - instance profiles' roles passed only to EC2; inline policies never on the bot's own or AWS roles.
  * The suspect instance and its network interfaces carry no tag of ours before the first change (the
  * case tag is written alongside it), so actions on them are scoped to the account, not by tag.
@@ -230,15 +230,16 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
       conditions: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } },
     }),
     new iam.PolicyStatement({
-      sid: 'RunCaptureMemoryOnly',
+      sid: 'RunBotDocumentsOnly',
       actions: ['ssm:SendCommand'],
       resources: [
         `arn:aws:ssm:*:${account}:document/${NAMES.captureMemoryDocument}`,
+        `arn:aws:ssm:*:${account}:document/${NAMES.liveTriageDocument}`,
         ec2(account, 'instance'),
       ],
     }),
     new iam.PolicyStatement({
-      sid: 'CancelCaptureWhenPollingGivesUp',
+      sid: 'CancelCommandsWhenPollingGivesUp',
       // CancelCommand has no resource-level permissions; a command id is all it takes
       actions: ['ssm:CancelCommand'],
       resources: ['*'],

@@ -689,7 +689,9 @@ describe('Function: buildForensicsBot (member stack)', () => {
 
   it('declares no credential parameter, and ships the script without its comment lines', () => {
     // Assess
-    const [document] = Object.values(member.findResources('AWS::SSM::Document')) as {
+    const [document] = Object.values(
+      member.findResources('AWS::SSM::Document', { Properties: { Name: 'ForensicsBot-CaptureMemory' } }),
+    ) as {
       Properties: { Content: { parameters: object; mainSteps: { inputs: { runCommand: string[] } }[] } };
     }[];
     expect(Object.keys(document!.Properties.Content.parameters).join(' ')).not.toMatch(
@@ -699,6 +701,35 @@ describe('Function: buildForensicsBot (member stack)', () => {
     expect(lines[0]).toBe('#!/bin/bash');
     expect(lines.slice(1).filter((l) => /^\s*#/.test(l))).toEqual([]);
     expect(lines.join('\n')).toContain('finish_upload');
+  });
+
+  it('ships live-triage.sh as the ForensicsBot-LiveTriage command document in a stack of its own, without its comment lines', () => {
+    // Assess: the member template has no room for it (51,200 bytes inline)
+    const { memberTriage } = synth(MULTI_ACCOUNT);
+    member.resourcePropertiesCountIs('AWS::SSM::Document', { Name: 'ForensicsBot-LiveTriage' }, 0);
+    const template = memberTriage.toJSON() as { Parameters?: Json; Rules?: Json; Resources: Json };
+    expect(Object.keys(template.Parameters ?? {})).toEqual([]);
+    expect(template.Rules ?? {}).toEqual({});
+    expect(Buffer.byteLength(JSON.stringify(template, undefined, 1))).toBeLessThan(51_200);
+    const [document] = Object.values(
+      memberTriage.findResources('AWS::SSM::Document', { Properties: { Name: 'ForensicsBot-LiveTriage' } }),
+    ) as {
+      Properties: {
+        DocumentType: string;
+        Content: { parameters: Record<string, object>; mainSteps: { inputs: { runCommand: string[] } }[] };
+      };
+    }[];
+    expect(document!.Properties.DocumentType).toBe('Command');
+    expect(Object.keys(document!.Properties.Content.parameters).sort()).toEqual([
+      'Bucket',
+      'CaseId',
+      'Key',
+      'KmsKeyId',
+      'Region',
+    ]);
+    const lines = document!.Properties.Content.mainSteps[0]!.inputs.runCommand;
+    expect(lines.slice(1).filter((l) => /^\s*#/.test(l))).toEqual([]);
+    expect(lines.join('\n')).toContain('collect_processes');
   });
 
   it('forwards SecurityIncidentStatus changes to the security account bus', () => {

@@ -66,6 +66,7 @@ export interface Synthesized {
   security: Template;
   forensics: Template;
   member: Template;
+  memberTriage: Template;
 }
 
 const cache = new Map<string, Synthesized>();
@@ -86,6 +87,7 @@ export function synth(input: DeployConfigInput, options: BuildOptions = {}): Syn
     security: Template.fromStack(stacks.security),
     forensics: Template.fromStack(stacks.forensics),
     member: Template.fromStack(stacks.member),
+    memberTriage: Template.fromStack(stacks.memberTriage),
   };
   cache.set(key, out);
   return out;

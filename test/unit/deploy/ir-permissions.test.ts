@@ -105,13 +105,14 @@ describe('Function: irPermissions', () => {
     expect(remove.Condition).toMatchObject({ Null: { 'aws:ResourceTag/ir-case-id': 'false' } });
   });
 
-  it('runs only the capture document', () => {
+  it('runs only the capture and live-triage documents', () => {
     // Prepare
     const send = statements().find((s) => list(s.Action).includes('ssm:SendCommand'))!;
 
     // Assess
     expect(list(send.Resource).filter((r) => r.includes(':document/'))).toEqual([
       'arn:aws:ssm:*:333333333333:document/ForensicsBot-CaptureMemory',
+      'arn:aws:ssm:*:333333333333:document/ForensicsBot-LiveTriage',
     ]);
   });
 
