@@ -135,6 +135,64 @@ function sshFromInstanceAsff(event: Json, target: SampleTarget): Json {
   return event;
 }
 
+const V2_ENVELOPE =
+  'securityhub-v2-findings-imported-v2-eventbridge-guardduty-iam-CloudTrailLoggingDisabled.sumologic-docs.json';
+const V2_BODIES =
+  'securityhub-v2-ocsf-body-only_guardduty-runtime-ec2-NewBinaryExecuted_ContainerMountsHostDirectory_and_cspm-control.cruxstack-securityhubv2-bot.json';
+
+/**
+ * One OCSF finding of the public samples as the new Security Hub sends it (`Findings Imported V2`, one finding
+ * per event), moved to the target's account and region: a GuardDuty finding gets the member detector's ARN
+ * (the same identity as its GuardDuty original), a CSPM control a fresh finding id; its instance is the target.
+ */
+function securityHubV2(index: number, target: SampleTarget, now: Date): Json {
+  const envelope = load('securityhub-v2', V2_ENVELOPE);
+  const finding = (load('securityhub-v2', V2_BODIES) as unknown as Json[])[index]!;
+  const iso = now.toISOString();
+  const id = randomUUID().replaceAll('-', '');
+  finding.cloud = {
+    ...finding.cloud,
+    region: target.region,
+    account: { ...finding.cloud.account, uid: target.account },
+  };
+  finding.metadata.product.uid = String(finding.metadata.product.uid).replace(
+    /:securityhub:[a-z0-9-]+::/,
+    `:securityhub:${target.region}::`,
+  );
+  finding.metadata.uid = `${id}${randomUUID().replaceAll('-', '')}`;
+  const info = finding.finding_info as Json;
+  if (/\/aws\/guardduty$/.test(finding.metadata.product.uid)) {
+    info.uid = guardDutyFindingArn(target.account, target.region, id);
+    info.uid_alt = id;
+  } else
+    info.uid = String(info.uid)
+      .replace(/:securityhub:[a-z0-9-]+:\d{12}:/, `:securityhub:${target.region}:${target.account}:`)
+      .replace(/finding\/[^/]+$/, `finding/${randomUUID()}`);
+  for (const key of ['created_time_dt', 'modified_time_dt', 'last_seen_time_dt'] as const)
+    if (key in info) info[key] = iso;
+  if ('first_seen_time_dt' in info)
+    info.first_seen_time_dt = new Date(now.getTime() - 15 * 60_000).toISOString();
+  for (const resource of (finding.resources ?? []) as Json[]) {
+    resource.region = target.region;
+    if (resource.owner?.account) resource.owner.account.uid = target.account;
+    if (resource.type === 'AWS::EC2::Instance') {
+      resource.uid = target.instanceId;
+      resource.name = target.instanceId;
+      if (resource.data) resource.data.instance_id = target.instanceId;
+      if (resource.device) resource.device.uid = target.instanceId;
+    } else if (resource.type === 'AWS::::Account') resource.uid = target.account;
+  }
+  return {
+    ...envelope,
+    id: randomUUID(),
+    time: iso,
+    account: SANDBOX.securityAccount,
+    region: target.region,
+    resources: [finding.metadata.uid],
+    detail: { findings: [finding] },
+  };
+}
+
 function withSeverity(event: Json, severity: Json): Json {
   for (const finding of event.detail.findings as Json[]) finding.Severity = severity;
   return event;
@@ -220,6 +278,21 @@ export const SAMPLES: Sample[] = [
         // MEDIUM (below the deploy's default floor: the rules drop it).
         { Label: 'MEDIUM', Normalized: 40, Original: 'MEDIUM' },
       ),
+  },
+  {
+    name: 'securityhub-v2-guardduty-runtime',
+    title:
+      'Security Hub (OCSF): GuardDuty runtime, new binary executed on an instance (medium: below the floor)',
+    source: 'securityhub',
+    aboutInstance: true,
+    build: (t, now = new Date()) => securityHubV2(0, t, now),
+  },
+  {
+    name: 'securityhub-v2-config-control',
+    title: 'Security Hub (OCSF): AWS Config not enabled (account control, critical)',
+    source: 'securityhub',
+    aboutInstance: false,
+    build: (t, now = new Date()) => securityHubV2(1, t, now),
   },
   {
     name: 'tag-analyze',

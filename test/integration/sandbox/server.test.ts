@@ -231,6 +231,33 @@ describe('Function: sandbox HTTP API', () => {
     expect(JSON.stringify(cards[0].blocks)).toContain('archived in GuardDuty');
   });
 
+  it('routes the new Security Hub (OCSF) through its own rule: a critical control posts, a medium GuardDuty copy is dropped', async () => {
+    // Act
+    const control = await call('/api/samples/securityhub-v2-config-control', {});
+    const runtime = await call('/api/samples/securityhub-v2-guardduty-runtime', {});
+
+    // Assess
+    expect(control.json).toMatchObject({ handler: 'findings', rules: ['securityHubImportedV2'] });
+    const messages = (await call('/api/channels/security-alerts/messages')).json.messages;
+    expect(JSON.stringify(messages)).toContain('2.5 AWS Config should be enabled');
+    expect(runtime.json.dropped).toMatchObject({
+      closest: {
+        rule: 'securityHubImportedV2',
+        reason: expect.stringMatching(/severity_id is 3, not one of 4, 5, 6/),
+      },
+    });
+    // the posted OCSF finding got its comment linking the card (BatchUpdateFindingsV2, in its region)
+    const updates = (await call('/api/cloud')).json.accounts
+      .flatMap((a: any) => a.regions)
+      .flatMap((r: any) => r.securityHubUpdates ?? []);
+    expect(updates).toContainEqual(
+      expect.objectContaining({
+        api: 'BatchUpdateFindingsV2',
+        findingId: control.json.event.detail.findings[0].finding_info.uid,
+      }),
+    );
+  });
+
   it('routes a status change of its own state machines to the progress handler, and drops others', async () => {
     const status = (stateMachine: string) => ({
       version: '0',
