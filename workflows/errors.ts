@@ -37,6 +37,11 @@ export class MemoryCaptureFailedError extends WorkflowError {
   override readonly code = 'MEMORY_CAPTURE_FAILED';
 }
 
+/** The live triage did not run, failed, or its archive is not what the instance reported (optional evidence). */
+export class LiveTriageFailedError extends WorkflowError {
+  override readonly code = 'LIVE_TRIAGE_FAILED';
+}
+
 /** A snapshot failed, or a copy or re-encryption of it did. */
 export class SnapshotFailedError extends WorkflowError {
   override readonly code = 'SNAPSHOT_FAILED';

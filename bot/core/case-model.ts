@@ -96,7 +96,17 @@ export const DecisionSchema = z.object({
 export type Decision = z.infer<typeof DecisionSchema>;
 
 export const ArtifactSchema = z.object({
-  kind: z.enum(['memory', 'disk-snapshot', 'disk-image', 'examination', 'manifest', 'log', 'other']),
+  kind: z.enum([
+    'memory',
+    /** The live-triage archive (processes, sockets, users, …) uploaded beside the memory image. */
+    'triage',
+    'disk-snapshot',
+    'disk-image',
+    'examination',
+    'manifest',
+    'log',
+    'other',
+  ]),
   uri: z.string(),
   sha256: z
     .string()

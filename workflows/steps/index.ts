@@ -12,6 +12,7 @@ import { examineEvidence } from './examine-evidence.js';
 import { finishCase, secureAfterFailure, skipContainment } from './finish-case.js';
 import { isolateNetwork } from './isolate-network.js';
 import { writeManifest } from './manifest.js';
+import { pollLiveTriage, recordTriageFailure, startLiveTriage, verifyLiveTriage } from './live-triage.js';
 import { markContained } from './mark-contained.js';
 import { pollMemoryCapture, startMemoryCapture } from './memory-capture.js';
 import { prepareCase } from './prepare-case.js';
@@ -38,6 +39,10 @@ export const STEPS: Record<string, StepModule> = Object.fromEntries(
     startMemoryCapture,
     pollMemoryCapture,
     verifyEvidence,
+    startLiveTriage,
+    pollLiveTriage,
+    verifyLiveTriage,
+    recordTriageFailure,
     snapshotVolumes,
     pollSnapshots,
     reencryptSnapshots,

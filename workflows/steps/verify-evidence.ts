@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { createAwsClient, homeRegion } from '../../bot/core/aws-clients.js';
 import { addArtifact, requireCase } from '../../bot/core/case-store.js';
 import { own, retrying } from '../aws/member.js';
 import { MemoryCaptureFailedError } from '../errors.js';
 import { type CaptureResult, MemoryState, restoreProfileAfterCapture } from './memory-capture.js';
 import { defineStep, TargetInput } from './step.js';
+
+type Fail = (text: string) => Error;
 
 const clients = new Map<string, S3Client>();
 
@@ -30,7 +33,7 @@ async function digest(body: AsyncIterable<Uint8Array> | undefined) {
   return { sha256: hash.digest('hex'), bytes };
 }
 
-const failed = (text: string) =>
+const memoryFailed: Fail = (text: string) =>
   new MemoryCaptureFailedError(`Memory acquisition failed: ${text}. The object is not evidence.`);
 
 /**
@@ -45,12 +48,16 @@ const failed = (text: string) =>
 export const verifyEvidence = defineStep({
   name: 'verifyEvidence',
   label: 'Memory image verified',
-  input: TargetInput.extend({ memory: MemoryState }),
+  // keepProfile: the live triage follows and uploads as the quarantine profile too; it restores it after.
+  input: TargetInput.extend({ memory: MemoryState, keepProfile: z.boolean().optional() }),
   async run(input) {
+    let verified = false;
     try {
-      return await verify(input);
+      const out = await verify(input);
+      verified = true;
+      return out;
     } finally {
-      await restoreProfileAfterCapture(input);
+      if (!verified || !input.keepProfile) await restoreProfileAfterCapture(input);
     }
   },
   report: (out) => ({
@@ -60,7 +67,12 @@ export const verifyEvidence = defineStep({
 });
 
 /** The one version under `key`; a second version or a delete marker makes the evidence ambiguous. */
-async function onlyVersion(region: string, bucket: string, key: string): Promise<string> {
+export async function onlyVersion(
+  region: string,
+  bucket: string,
+  key: string,
+  failed: Fail = memoryFailed,
+): Promise<string> {
   const s3 = region === homeRegion() ? own().s3() : ownS3In(region);
   const uri = `s3://${bucket}/${key}`;
   const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 100 }));
@@ -75,7 +87,13 @@ async function onlyVersion(region: string, bucket: string, key: string): Promise
 }
 
 /** Re-reads one exact version and hashes it; S3's full-object checksum, when it kept one, must agree. */
-async function readVersion(region: string, bucket: string, key: string, versionId: string) {
+export async function readVersion(
+  region: string,
+  bucket: string,
+  key: string,
+  versionId: string,
+  failed: Fail = memoryFailed,
+) {
   const s3 = region === homeRegion() ? own().s3() : ownS3In(region);
   const got = await s3.send(
     new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId, ChecksumMode: 'ENABLED' }),
@@ -92,10 +110,11 @@ async function readVersion(region: string, bucket: string, key: string, versionI
 }
 
 /** The hash and size read must be the ones the instance reported. */
-function sameAsReported(
+export function sameAsReported(
   what: string,
   measured: { sha256: string; bytes: number },
   reported: { sha256: string; bytes: number },
+  failed: Fail = memoryFailed,
 ) {
   if (measured.sha256 !== reported.sha256 || measured.bytes !== reported.bytes)
     throw failed(
@@ -104,6 +123,7 @@ function sameAsReported(
 }
 
 async function verify(input: TargetInput & { memory: MemoryState }) {
+  const failed = memoryFailed;
   const m = input.memory;
   const result = m.result;
   if (!m.done || !result) throw failed(`the capture of ${input.instanceId} has no result to verify`);
@@ -164,6 +184,7 @@ async function verifySystem(
   imageKey: string,
   system: CaptureResult['system'],
 ) {
+  const failed = memoryFailed;
   if (!system) return { missing: 'the capture did not upload its examination context' };
   if (system.key !== `${imageKey}.system.tar`)
     throw failed(`the examination context is reported under ${system.key}, not beside the image`);

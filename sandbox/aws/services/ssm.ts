@@ -15,6 +15,10 @@
  * it uploads the examination context (`<Key>.system.tar`). Its output ends as the script's does:
  * `{"sha256","bytes","kernel","arch","tool","toolVersion","toolSha256","source","banner","system"}`. A failed capture (the faults'
  * `memoryCapture` failures or a refusal) leaves nothing under `Key`: the script aborts its multipart upload.
+ *
+ * `ForensicsBot-LiveTriage` takes the triage parameters (workflows/triage-parameters.ts) and uploads a real
+ * tar of the script's JSON members **simulated from the instance's fixtures** (`sandbox/aws/triage-fixture.ts`:
+ * what its disk tree says would run), as the instance profile role, like the capture.
  */
 import { createHash } from 'node:crypto';
 import type * as SSM from '@aws-sdk/client-ssm';
@@ -23,11 +27,15 @@ import { handler } from '../handler.js';
 import { agentReachesSsm, canReach } from '../network.js';
 import type { CommandInvocation, Instance, RegionState } from '../world.js';
 import { CAPTURE_PARAMETERS as DOCUMENT_PARAMETERS } from '../../../workflows/capture-parameters.js';
+import { TRIAGE_PARAMETERS } from '../../../workflows/triage-parameters.js';
 import { SANDBOX_AVML_BYTES } from '../tools.js';
+import { SIMULATED_TRIAGE_NOTE, triageArchive } from '../triage-fixture.js';
 import { putObject } from './s3.js';
 
 export const MEMORY_DOCUMENT = 'ForensicsBot-CaptureMemory';
-const DOCUMENTS = new Set([MEMORY_DOCUMENT, 'AWS-RunShellScript']);
+/** Live triage (`workflows/scripts/live-triage.sh`), simulated from the instance's fixtures. */
+export const TRIAGE_DOCUMENT = 'ForensicsBot-LiveTriage';
+const DOCUMENTS = new Set([MEMORY_DOCUMENT, TRIAGE_DOCUMENT, 'AWS-RunShellScript']);
 
 /**
  * The pinned AVML builds the sandbox's tools prefix holds (what the deploy's tools delivery puts there):
@@ -39,20 +47,30 @@ export const SANDBOX_AVML = {
   aarch64: createHash('sha256').update(SANDBOX_AVML_BYTES.aarch64).digest('hex'),
 } as const;
 
-/** The document's parameters as the deploy declares them (workflows/capture-parameters.ts). */
-const CAPTURE_PARAMETERS = Object.fromEntries(
-  Object.entries(DOCUMENT_PARAMETERS).map(([name, p]) => [
-    name,
-    { pattern: new RegExp(p.pattern), optional: p.optional },
-  ]),
-);
+/** The documents' parameters as the deploy declares them (workflows/capture-parameters.ts, triage-parameters.ts). */
+const compiled = (params: typeof DOCUMENT_PARAMETERS) =>
+  Object.fromEntries(
+    Object.entries(params).map(([name, p]) => [
+      name,
+      { pattern: new RegExp(p.pattern), optional: p.optional },
+    ]),
+  );
+const PARAMETERS_OF: Record<string, ReturnType<typeof compiled>> = {
+  [MEMORY_DOCUMENT]: compiled(DOCUMENT_PARAMETERS),
+  [TRIAGE_DOCUMENT]: compiled(TRIAGE_PARAMETERS),
+};
 
 /** The SSM errors SendCommand answers for parameters the document would refuse. */
-function checkCaptureParameters(ctx: CallContext, parameters: Record<string, string[]>): void {
+function checkDocumentParameters(
+  ctx: CallContext,
+  document: string,
+  parameters: Record<string, string[]>,
+): void {
+  const declared = PARAMETERS_OF[document]!;
   for (const name of Object.keys(parameters))
-    if (!CAPTURE_PARAMETERS[name])
-      ctx.fail('InvalidParameters', `Parameter "${name}" is not defined in the document ${MEMORY_DOCUMENT}.`);
-  for (const [name, spec] of Object.entries(CAPTURE_PARAMETERS)) {
+    if (!declared[name])
+      ctx.fail('InvalidParameters', `Parameter "${name}" is not defined in the document ${document}.`);
+  for (const [name, spec] of Object.entries(declared)) {
     const values = parameters[name];
     if (!values) {
       if (!spec.optional) ctx.fail('InvalidParameters', `Parameter "${name}" is required.`);
@@ -250,6 +268,74 @@ function systemContext(instance: Instance, arch: string) {
   return { banner, files, archive };
 }
 
+/**
+ * Runs the live-triage document at completion, as `live-triage.sh` would: the archive is simulated from the
+ * instance's fixtures (`sandbox/aws/triage-fixture.ts`, said in the output), uploaded to `s3://Bucket/Key`
+ * as the instance's own instance profile role with SSE-KMS; the result line is the script's.
+ */
+function liveTriage(ctx: CallContext, inv: CommandInvocation, instance: Instance): void {
+  const bucketName = param(inv, 'Bucket') ?? '';
+  const key = param(inv, 'Key') ?? '';
+  const fail = (code: number, message: string) =>
+    Object.assign(inv, {
+      status: 'Failed',
+      responseCode: code,
+      stderr: `${inv.stderr}live-triage: ${message}\n`,
+    });
+  inv.stdout = `forensics-bot live triage: case ${param(inv, 'CaseId') ?? '?'}, ${SIMULATED_TRIAGE_NOTE}\n`;
+  if (!key.startsWith(`${param(inv, 'CaseId')}/memory/`)) return void fail(2, 'parameter Key is not valid');
+  const bucket = ctx.world.buckets.get(bucketName);
+  const bucketRegion = bucket?.region ?? param(inv, 'Region') ?? ctx.here.region;
+  if (!reachesBucket(ctx.here, instance, bucketRegion))
+    return void fail(
+      5,
+      `upload to s3://${bucketName}/${key} failed: Could not connect to the endpoint URL: "https://${bucketName}.s3.${bucketRegion}.amazonaws.com/${key}"`,
+    );
+  const role = instanceRole(ctx, instance);
+  if (!role) return void fail(5, `upload to s3://${bucketName}/${key} failed: Unable to locate credentials`);
+  const privateIp = ctx.here.enis.get(instance.eniIds[0] ?? '')?.privateIp ?? '10.0.1.10';
+  const triage = triageArchive(instance, privateIp, ctx.now());
+  const uploader: Caller = {
+    account: ctx.here.account,
+    region: bucketRegion,
+    roleName: role,
+    arn: `arn:aws:sts::${ctx.here.account}:assumed-role/${role}/${instance.instanceId}`,
+  };
+  const sha256 = createHash('sha256').update(triage.archive).digest('hex');
+  const s3 = {
+    ...ctx,
+    service: 's3' as const,
+    fail: (code: string, message: string): never => {
+      throw Object.assign(new Error(message), { name: code });
+    },
+  };
+  try {
+    putObject(s3, uploader, {
+      bucket: bucketName,
+      key,
+      body: triage.archive,
+      metadata: { 'case-id': param(inv, 'CaseId') ?? '', sha256 },
+      contentType: 'application/x-tar',
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: param(inv, 'KmsKeyId'),
+    });
+  } catch (error) {
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    return void fail(
+      5,
+      `upload to s3://${bucketName}/${key} failed: An error occurred (${name}) when calling the PutObject operation: ${message}`,
+    );
+  }
+  inv.stdout += `${JSON.stringify({ sha256, bytes: triage.archive.length, key, members: triage.members, processes: triage.processes, collectedAt: triage.collectedAt })}\n`;
+  Object.assign(inv, { status: 'Success', responseCode: 0 });
+}
+
+const PLUGIN: Record<string, string> = {
+  [MEMORY_DOCUMENT]: 'captureMemory',
+  [TRIAGE_DOCUMENT]: 'liveTriage',
+};
+
 /** One poll: progress when the agent is reachable, time out when the command's time is up. */
 function advance(ctx: CallContext, inv: CommandInvocation, timeoutSeconds: number): void {
   if (inv.status !== 'Pending' && inv.status !== 'InProgress') return;
@@ -269,6 +355,7 @@ function advance(ctx: CallContext, inv: CommandInvocation, timeoutSeconds: numbe
     return;
   }
   if (inv.documentName === MEMORY_DOCUMENT) captureMemory(ctx, inv, instance);
+  else if (inv.documentName === TRIAGE_DOCUMENT) liveTriage(ctx, inv, instance);
   else Object.assign(inv, { status: 'Success', responseCode: 0 });
 }
 
@@ -325,7 +412,7 @@ export const ssmHandlers: HandlerTable = {
         );
     }
     const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
-    if (input.DocumentName === MEMORY_DOCUMENT) checkCaptureParameters(ctx, parameters);
+    if (PARAMETERS_OF[input.DocumentName!]) checkDocumentParameters(ctx, input.DocumentName!, parameters);
     const commandId = uuid(ctx);
     const requestedAt = ctx.now();
     for (const instanceId of ids) {
@@ -408,7 +495,7 @@ export const ssmHandlers: HandlerTable = {
       CommandId: inv!.commandId,
       InstanceId: inv!.instanceId,
       DocumentName: inv!.documentName,
-      PluginName: inv!.documentName === MEMORY_DOCUMENT ? 'captureMemory' : 'runShellScript',
+      PluginName: PLUGIN[inv!.documentName] ?? 'runShellScript',
       Status: inv!.status,
       StatusDetails: inv!.status,
       ResponseCode: inv!.responseCode,
