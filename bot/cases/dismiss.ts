@@ -6,12 +6,13 @@ import { type Finding, securityHubIdentity, securityHubV2Identity } from '../cor
 import { logger } from '../core/logger.js';
 import { markFingerprint } from '../intake/fingerprints.js';
 import { audit } from '../core/case-store.js';
-import { archiveInGuardDuty } from './guardduty-archive.js';
+import { archiveInGuardDuty, guardDutyTarget } from './guardduty-archive.js';
 
 /**
  * Dismissing a finding: the card is marked dismissed by whom (and why), its Security Hub workflow becomes
- * SUPPRESSED with a note, and a GuardDuty-direct finding is archived in GuardDuty (the security account is
- * GuardDuty's delegated administrator), each in the finding's own region; the SDKs are loaded on first use.
+ * SUPPRESSED with a note, and a GuardDuty finding (direct, or carried by Security Hub) is archived in
+ * GuardDuty (the security account is GuardDuty's delegated administrator), each in the finding's own region;
+ * the SDKs are loaded on first use.
  */
 export interface DismissRequest {
   channel: string;
@@ -33,6 +34,7 @@ export async function dismissFinding(
 ): Promise<{ suppressed: boolean; archived: boolean }> {
   const at = new Date();
   const blocks = dismissedCardBlocks(req.blocks as KnownBlock[], req.userId, req.reason, at);
+  const fromGuardDuty = guardDutyTarget(req.finding) !== undefined;
   const [, suppressed, archived] = await Promise.all([
     client.chat.update({
       channel: req.channel,
@@ -41,7 +43,7 @@ export async function dismissFinding(
       blocks,
     }),
     suppressInSecurityHub(req),
-    req.finding.source === 'guardduty' ? archiveInGuardDuty(req.finding) : false,
+    fromGuardDuty ? archiveInGuardDuty(req.finding) : false,
     req.fingerprint
       ? markFingerprint(req.fingerprint, { dismissedBy: req.userId }).catch((error: unknown) =>
           logger.warn('Could not mark the fingerprint dismissed', { fingerprint: req.fingerprint, error }),
@@ -53,11 +55,7 @@ export async function dismissFinding(
     action: 'finding.dismiss',
     outcome: 'ok',
     detail: `${req.finding.id}${req.reason ? `: ${req.reason}` : ''}${suppressed ? '' : ' (Security Hub not updated)'}${
-      req.finding.source !== 'guardduty'
-        ? ''
-        : archived
-          ? ' (archived in GuardDuty)'
-          : ' (GuardDuty not archived)'
+      !fromGuardDuty ? '' : archived ? ' (archived in GuardDuty)' : ' (GuardDuty not archived)'
     }`,
   });
   return { suppressed, archived };

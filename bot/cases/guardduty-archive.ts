@@ -3,7 +3,9 @@ import type { Finding } from '../core/finding.js';
 import { logger } from '../core/logger.js';
 
 /**
- * Archives a dismissed GuardDuty finding in GuardDuty itself (ArchiveFindings), in the finding's region.
+ * Archives a dismissed GuardDuty finding in GuardDuty itself (ArchiveFindings), in the finding's region,
+ * whether its card came from GuardDuty directly or from Security Hub (CSPM or OCSF) carrying a GuardDuty
+ * finding.
  *
  * Only GuardDuty's administrator may archive, and it archives with its own detector: the security account
  * is the organization's delegated administrator, so the bot lists its detector in that region
@@ -52,16 +54,21 @@ const GUARDDUTY_ARN =
   /^arn:aws[a-z-]*:guardduty:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):detector\/([^/]+)\/finding\/([^/]+)$/;
 
 /**
- * Where a GuardDuty-direct finding lives: its region and finding id, from its ARN when it has one
- * (`arn:aws:guardduty:<region>:<account>:detector/<detector>/finding/<id>`). Undefined for findings that
- * did not come from GuardDuty directly (Security Hub suppresses those).
+ * Where a GuardDuty finding lives: its region and finding id, from its GuardDuty ARN
+ * (`arn:aws:guardduty:<region>:<account>:detector/<detector>/finding/<id>`), whichever way it came: directly
+ * (its `arn`, else its own id and region), or through Security Hub (CSPM's Id of a GuardDuty finding and
+ * OCSF's `finding_info.uid` are that ARN). Undefined for findings GuardDuty did not produce.
  */
 export function guardDutyTarget(
   finding: Finding,
 ): { region: string; findingId: string; account: string; detectorId?: string } | undefined {
-  if (finding.source !== 'guardduty') return undefined;
-  const parsed = GUARDDUTY_ARN.exec(finding.arn ?? '');
+  const arn =
+    finding.arn ??
+    (finding.productArn && /\/aws\/guardduty$/.test(finding.productArn) ? finding.id : undefined);
+  const parsed = GUARDDUTY_ARN.exec(arn ?? '');
   if (parsed)
     return { region: parsed[1]!, account: parsed[2]!, detectorId: parsed[3]!, findingId: parsed[4]! };
-  return { region: finding.region, account: finding.account, findingId: finding.id };
+  if (finding.source === 'guardduty')
+    return { region: finding.region, account: finding.account, findingId: finding.id };
+  return undefined;
 }

@@ -1,6 +1,6 @@
 import { ArchiveFindingsCommand, GuardDutyClient, ListDetectorsCommand } from '@aws-sdk/client-guardduty';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { archiveInGuardDuty } from '../../../bot/cases/guardduty-archive.js';
+import { archiveInGuardDuty, guardDutyTarget } from '../../../bot/cases/guardduty-archive.js';
 import { createAwsClient } from '../../../bot/core/aws-clients.js';
 import type { Finding } from '../../../bot/core/finding.js';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
@@ -136,5 +136,49 @@ describe('Function: the simulated GuardDuty ArchiveFindings', () => {
     const event = guardDutyEvent('4d'.repeat(16)); // never recorded: GuardDuty does not know it
     const [finding] = normalizeEvent(event).findings as Finding[];
     expect(await archiveInGuardDuty(finding!)).toBe(false);
+  });
+});
+
+describe('Function: guardDutyTarget (which findings Dismiss archives in GuardDuty)', () => {
+  it('finds the GuardDuty finding whichever way it came, and nothing for findings GuardDuty did not make', () => {
+    // Prepare
+    const direct = normalizeEvent(guardDutyEvent('5e'.repeat(16))).findings[0]!;
+    // the composed sample writes the AWS docs' 'arn:aws::guardduty:' (sic); CSPM's Id is the GuardDuty ARN
+    const imported = loadEvent(
+      'securityhub',
+      'securityhub-findings-imported-guardduty-ec2-sshbruteforce.composed',
+    );
+    imported.detail.findings[0].Id = imported.detail.findings[0].Id.replace(
+      'arn:aws::guardduty:',
+      'arn:aws:guardduty:',
+    );
+    const cspm = normalizeEvent(imported).findings[0]!;
+    const control = normalizeEvent(
+      loadEvent('securityhub', 'securityhub-findings-imported-securityhub-cis-1.3'),
+    ).findings[0]!;
+    const [runtime, cisControl] = loadEvent<Record<string, unknown>[]>(
+      'securityhub-v2',
+      'securityhub-v2-ocsf-body-only_guardduty-runtime-ec2-NewBinaryExecuted_and_cspm-control.cruxstack-slack-go',
+    );
+    const v2 = (f: Record<string, unknown>) =>
+      normalizeEvent({
+        'detail-type': 'Findings Imported V2',
+        source: 'aws.securityhub',
+        region: 'us-east-1',
+        detail: { findings: [f] },
+      }).findings[0]!;
+
+    // Act / Assess
+    expect(guardDutyTarget(direct)).toEqual({
+      region: 'eu-west-1',
+      account: MEMBER,
+      detectorId: guardDutyDetectorId(MEMBER, 'eu-west-1'),
+      findingId: '5e'.repeat(16),
+    });
+    expect(cspm.id).toMatch(/^arn:aws:guardduty:/);
+    expect(guardDutyTarget(cspm)?.findingId).toBe(cspm.id.split('/').pop());
+    expect(guardDutyTarget(v2(runtime!))).toMatchObject({ findingId: 'f'.repeat(32), region: 'us-east-1' });
+    expect(guardDutyTarget(control)).toBeUndefined();
+    expect(guardDutyTarget(v2(cisControl!))).toBeUndefined();
   });
 });

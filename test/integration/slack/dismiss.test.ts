@@ -13,7 +13,8 @@ import {
 /**
  * Dismiss suppresses a finding where it lives, by its real identity: a new-Security-Hub (OCSF) finding
  * with BatchUpdateFindingsV2 in the finding's own region, never a ProductArn guessed from an id; a
- * GuardDuty-direct finding is also archived in GuardDuty, with the administrator's detector (issue 14, item 5).
+ * GuardDuty finding (direct or carried by Security Hub) is also archived in GuardDuty, with the
+ * administrator's detector (issue 14, item 5).
  */
 const side = useSlackSide();
 const { slack } = side;
@@ -54,6 +55,13 @@ describe('Function: handlers/slack (Dismiss)', () => {
       },
     });
     expect(calls[0]!.input.Comment).toContain('Known CI job');
+    // the GuardDuty finding it carries is archived in GuardDuty too, in eu-west-1, by its GuardDuty id
+    const archive = side.sfn.calls.slice(before).find((c) => c.command === 'ArchiveFindings');
+    expect(archive).toEqual({
+      command: 'ArchiveFindings',
+      input: { DetectorId: ADMIN_DETECTOR, FindingIds: [finding.arn!.split('/').pop()] },
+      region: 'eu-west-1',
+    });
     const card = slack.messages('C0ALERTS').find((m) => m.ts === ts)!;
     expect(JSON.stringify(card.blocks)).toContain('Dismissed by <@U0ALICE>');
   });
