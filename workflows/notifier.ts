@@ -2,6 +2,7 @@ import { expireApproval, remindApproval, requestApproval } from '../bot/cases/ap
 import type { CaseRecord } from '../bot/core/case-model.js';
 import { type CaseLine, postCaseLine } from '../bot/cases/notify.js';
 import { postExamination } from '../bot/cases/examination.js';
+import { type ReportBytes, uploadReport } from '../bot/cases/report-upload.js';
 import { announceCase } from '../bot/cases/service.js';
 import { postCaseLineLater } from '../bot/outbox/enqueue.js';
 import { outboxEnabled } from '../bot/outbox/settings.js';
@@ -18,6 +19,8 @@ export interface CaseNotifier {
   announceCase(record: CaseRecord): Promise<unknown>;
   /** The examination's summary in the case thread (issue 12), after containment. */
   postExamination(caseId: string): Promise<unknown>;
+  /** The examination's report.md uploaded into the case thread, when its bytes hash to the recorded SHA-256. */
+  postReport(caseId: string, report: ReportBytes): Promise<unknown>;
 }
 
 /**
@@ -34,6 +37,7 @@ export const slackNotifier: CaseNotifier = {
   expireApproval,
   announceCase,
   postExamination,
+  postReport: (caseId, report) => uploadReport(caseId, report),
 };
 
 let current: CaseNotifier = slackNotifier;

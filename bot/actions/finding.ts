@@ -10,7 +10,9 @@ import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX } from '../blocks/finding-c
 import type { CaseAction } from '../core/case-model.js';
 import { startCase } from '../cases/service.js';
 import { audit } from '../core/case-store.js';
-import { describeError, InvalidInputError } from '../core/errors.js';
+import { CaseConflictError, CaseNotFoundError, describeError, InvalidInputError } from '../core/errors.js';
+import { isCaseId } from '../core/ids.js';
+import { requestContainment } from '../cases/contain-request.js';
 import { logger } from '../core/logger.js';
 import { dismissModal } from '../views/dismiss.js';
 import { clickTarget, type FindingClick, loadFindingClick } from './finding-click.js';
@@ -49,6 +51,8 @@ export function startCaseFromCard(kind: CaseAction) {
     const userId = body.user.id;
     const { channel, ts } = clickPlace(body);
     if (!(await authorize({ client, userId, channel, action: action.action_id, role: 'responder' }))) return;
+    // The examination summary's "Contain now" is this button on a case that exists: its value is the case id.
+    if (kind === 'contain' && isCaseId(action.value)) return containExistingCase(args, action.value);
     let click: FindingClick;
     let target: ReturnType<typeof clickTarget>;
     try {
@@ -95,6 +99,27 @@ export function startCaseFromCard(kind: CaseAction) {
       await ephemeral(args, `:x: Could not open the case: ${describeError(error)}. Try again in a moment.`);
     }
   };
+}
+
+/** Contain on an existing case: the request goes through the case workflow's approval gate. */
+async function containExistingCase(args: ButtonArgs, caseId: string): Promise<void> {
+  const { body, action } = args;
+  const userId = body.user.id;
+  try {
+    const { text } = await requestContainment(caseId, { userId, name: body.user.name });
+    await ephemeral(args, text);
+  } catch (error) {
+    if (!(error instanceof CaseConflictError || error instanceof CaseNotFoundError))
+      logger.error('Could not request containment', { caseId, error: describeError(error) });
+    await audit({
+      caseId: error instanceof CaseNotFoundError ? undefined : caseId,
+      actor: userId,
+      action: action.action_id,
+      outcome: error instanceof CaseConflictError ? 'refused' : 'failed',
+      detail: describeError(error),
+    });
+    await ephemeral(args, `:warning: ${describeError(error)}.`);
+  }
 }
 
 /** Dismiss: the modal asks for an optional reason; the submission dismisses (views/dismiss.ts). */

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { ExaminationFinding, ExaminationRecord } from '../core/case-model.js';
 import { escapeMrkdwn, LIMITS, truncate } from './common.js';
+import { FINDING_ACTIONS } from './finding-card.js';
 
 /**
  * The examination's triage summary for the case thread (issue 12), a pure function of the examination
@@ -13,6 +14,24 @@ import { escapeMrkdwn, LIMITS, truncate } from './common.js';
  * literally (no mentions such as `<!channel>`, no `*bold*`, no links, no `:emoji:`). Only the bot's own
  * words and numbers are mrkdwn, and they are escaped too.
  */
+
+/**
+ * The next-action buttons at the end of the summary. "Contain now" is the case card's Contain (the same
+ * action id and listener, so the same approval path); every button's value is the case id only.
+ */
+export const NEXT_ACTIONS = {
+  containNow: FINDING_ACTIONS.contain,
+  closeFalsePositive: 'case.close-false-positive',
+} as const;
+export const NEXT_ACTIONS_BLOCK_ID = 'examination-next';
+
+/** Which next actions the summary offers (the caller decides from the case; the builder only draws). */
+export interface NextActions {
+  /** The case is not contained yet: containment can still be asked for. */
+  containNow?: boolean;
+  /** The case is open: a commander may close it as a false positive. */
+  closeFalsePositive?: boolean;
+}
 
 export const SUMMARY_SECTIONS = [
   { title: 'Is the actor still active?', categories: ['activity'] },
@@ -51,7 +70,40 @@ function findingBlock(f: ExaminationFinding): KnownBlock {
   };
 }
 
-export function examinationSummaryBlocks(caseId: string, e: ExaminationRecord): KnownBlock[] {
+function nextActionsBlock(caseId: string, next: NextActions): KnownBlock | undefined {
+  const elements = [];
+  if (next.containNow)
+    elements.push({
+      type: 'button' as const,
+      action_id: NEXT_ACTIONS.containNow,
+      text: { type: 'plain_text' as const, text: 'Contain now' },
+      style: 'danger' as const,
+      value: caseId,
+      confirm: {
+        title: { type: 'plain_text' as const, text: 'Ask to contain?' },
+        text: {
+          type: 'mrkdwn' as const,
+          text: `The incident commanders are asked to approve containment of *${escapeMrkdwn(caseId)}*: the instance loses its network and IAM access once one approves.`,
+        },
+        confirm: { type: 'plain_text' as const, text: 'Ask to contain' },
+        deny: { type: 'plain_text' as const, text: 'Cancel' },
+      },
+    });
+  if (next.closeFalsePositive)
+    elements.push({
+      type: 'button' as const,
+      action_id: NEXT_ACTIONS.closeFalsePositive,
+      text: { type: 'plain_text' as const, text: 'Close as false positive' },
+      value: caseId,
+    });
+  return elements.length ? { type: 'actions', block_id: NEXT_ACTIONS_BLOCK_ID, elements } : undefined;
+}
+
+export function examinationSummaryBlocks(
+  caseId: string,
+  e: ExaminationRecord,
+  next: NextActions = {},
+): KnownBlock[] {
   const c = e.counts ?? {};
   const blocks: KnownBlock[] = [
     {
@@ -95,8 +147,10 @@ export function examinationSummaryBlocks(caseId: string, e: ExaminationRecord): 
       type: 'context',
       elements: [plain(`Not examined: ${e.notExamined.join('; ')}`)],
     });
-  // The cap is Slack's: 50 blocks a message (6 section heads, 5 findings each and 5 fixed blocks fit).
-  return blocks.slice(0, LIMITS.blocks);
+  // The cap is Slack's: 50 blocks a message (6 section heads, 5 findings each, 5 fixed blocks and the
+  // buttons fit); the buttons are the last block whatever else is cut.
+  const actions = nextActionsBlock(caseId, next);
+  return actions ? [...blocks.slice(0, LIMITS.blocks - 1), actions] : blocks.slice(0, LIMITS.blocks);
 }
 
 /** Notification text (mrkdwn is parsed here too: only numbers and the case id). */

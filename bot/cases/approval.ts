@@ -141,7 +141,9 @@ export async function decideApproval(input: {
     await expireApproval(caseId);
     throw new ApprovalAlreadyDecidedError(decidedAlready(await requireCase(caseId)));
   }
-  if (input.approve && approvalSettings().FOUR_EYES && current.requester.userId === actor.userId)
+  // The requester of this round: whoever opened the case, or asked to contain it later ("Contain now").
+  const askers = [current.requester.userId, current.containRequests?.at(-1)?.by.userId];
+  if (input.approve && approvalSettings().FOUR_EYES && askers.includes(actor.userId))
     throw new FourEyesError(
       'Four-eyes rule: you requested this containment, so another commander must approve it.',
     );

@@ -179,18 +179,42 @@ export async function announceCase(record: CaseRecord): Promise<CaseRecord> {
   return posted;
 }
 
-/** Closes a case (commanders): status closed, the instance free for a new case, card and thread told. */
-export async function closeCase(caseId: string, actor: Actor): Promise<CaseRecord> {
+/** Why a case is closed, when someone said so (the examination summary's "Close as false positive"). */
+export interface Closure {
+  as: 'false-positive';
+  reason: string;
+}
+
+/**
+ * Closes a case (commanders): status closed, the instance free for a new case, card and thread told. With
+ * a closure, the case records it (as, reason, who, when) and the thread and the audit trail say it.
+ */
+export async function closeCase(caseId: string, actor: Actor, closure?: Closure): Promise<CaseRecord> {
   const before = await requireCase(caseId);
   if (before.status === 'closed') throw new CaseConflictError(`${caseId} is already closed`);
-  const record = await transition(caseId, 'closed');
+  const record = await transition(
+    caseId,
+    'closed',
+    closure ? { closure: { ...closure, by: actor, at: new Date().toISOString() } } : {},
+  );
   // Closing stops the case's workflow; a step that raced the stop refuses to act (runStep).
   if (record.executionArn) await stopExecution(record.executionArn, `${caseId} closed by ${actor.userId}`);
   if (before.status === 'awaiting-approval') await closeApprovalCard(record, actor);
   await Promise.all([
     refreshCard(record),
-    postInThread(record, `:checkered_flag: ${record.id} closed by ${mention(actor)}.`),
-    audit({ caseId, actor: actor.userId, action: 'case.close', outcome: 'ok' }),
+    postInThread(
+      record,
+      closure
+        ? `:checkered_flag: ${record.id} closed by ${mention(actor)} as a false positive: ${verbatim(closure.reason, 500)}`
+        : `:checkered_flag: ${record.id} closed by ${mention(actor)}.`,
+    ),
+    audit({
+      caseId,
+      actor: actor.userId,
+      action: 'case.close',
+      outcome: 'ok',
+      ...(closure ? { detail: `${closure.as}: ${closure.reason}` } : {}),
+    }),
   ]);
   return record;
 }

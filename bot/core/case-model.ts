@@ -312,6 +312,11 @@ export const CaseRecordSchema = z.looseObject({
   retries: z
     .array(z.object({ by: ActorSchema, at: z.string(), reason: z.string(), execution: z.string() }))
     .optional(),
+  /**
+   * Containment asked for after the case's workflow ended without it (an analysis' "Contain now"): who,
+   * when, and the case workflow run that asks the commanders (`<caseId>-contain-<n>`).
+   */
+  containRequests: z.array(z.object({ by: ActorSchema, at: z.string(), execution: z.string() })).optional(),
   /** Releases: how many were started, the one running now (one at a time), the last one's execution. */
   releaseCount: z.number().int().nonnegative().optional(),
   releaseInFlight: z.string().optional(),
@@ -325,6 +330,10 @@ export const CaseRecordSchema = z.looseObject({
   createdAt: z.string(),
   updatedAt: z.string(),
   closedAt: z.string().optional(),
+  /** How the case was closed when someone said so: as a false positive (with the reason), by whom, when. */
+  closure: z
+    .object({ as: z.enum(['false-positive']), reason: z.string(), by: ActorSchema, at: z.string() })
+    .optional(),
 });
 export type CaseRecord = z.infer<typeof CaseRecordSchema>;
 

@@ -254,6 +254,37 @@ export async function claimRelease(
   return item ? fromItem(item) : undefined;
 }
 
+/**
+ * Claims a containment request of a case whose workflow ended uncontained, as one decision: only while
+ * the case is still `from` and no other request got in first (`previousCount` requests before this one).
+ * The case's actions gain `contain`. Undefined when the claim lost.
+ */
+export async function claimContainRequest(
+  id: string,
+  from: CaseStatus,
+  previousCount: number,
+  request: { by: Actor; execution: string },
+): Promise<CaseRecord | undefined> {
+  const at = nowIso();
+  const current = await requireCase(id);
+  const actions = current.actions.includes('contain') ? current.actions : [...current.actions, 'contain'];
+  const item = await updateIf<Record<string, unknown>>({
+    Key: caseKey(id),
+    UpdateExpression: 'SET #r = list_append(if_not_exists(#r, :none), :req), #a = :actions, #u = :u',
+    ConditionExpression: `attribute_exists(pk) AND #s = :from AND ${previousCount === 0 ? 'attribute_not_exists(#r)' : 'size(#r) = :prev'}`,
+    ExpressionAttributeNames: { '#r': 'containRequests', '#a': 'actions', '#s': 'status', '#u': 'updatedAt' },
+    ExpressionAttributeValues: {
+      ':none': [],
+      ':req': [{ ...request, at }],
+      ':actions': actions,
+      ':from': from,
+      ':u': at,
+      ...(previousCount === 0 ? {} : { ':prev': previousCount }),
+    },
+  });
+  return item ? fromItem(item) : undefined;
+}
+
 /** Frees the release claim of that execution (no-op when another claim holds it, or none). */
 export async function endRelease(id: string, executionName: string): Promise<void> {
   await updateIf({

@@ -24,6 +24,7 @@ import { evidenceLock } from '../imager/settings.js';
 import { notifier } from '../notifier.js';
 import { forensicsSettings } from '../settings.js';
 import { NO_IMAGE_REASON } from './examine-outcome.js';
+import { shareReport } from './examine-report.js';
 import { examineSettings } from './examine-settings.js';
 import { count, defineStep, TargetInput } from './step.js';
 
@@ -171,13 +172,17 @@ async function store(caseId: string, path: string, sha256: string, stamp: string
   };
 }
 
-type Outcome = Pick<ExaminationRecord, 'status' | 'reason' | 'counts' | 'total' | 'outputs' | 'inputs'>;
+type Outcome = Pick<ExaminationRecord, 'status' | 'reason' | 'counts' | 'total' | 'outputs' | 'inputs'> & {
+  /** Examined by an earlier run of the case: its summary and report are in the thread already. */
+  again?: boolean;
+};
 
 async function run(caseId: string): Promise<Outcome> {
   const started = Date.now();
   const record = await requireCase(caseId);
   // A second pass of the workflow (an analysis contained later) or a retried invocation: examined once.
-  if (record.examination && record.examination.status !== 'failed') return record.examination;
+  if (record.examination && record.examination.status !== 'failed')
+    return { ...record.examination, again: true };
   const settings = examineSettings();
   const at = new Date().toISOString();
   const iocs = findingIocs(record);
@@ -289,13 +294,15 @@ export const examineEvidence = defineStep({
   input: TargetInput,
   async run(input) {
     const outcome = await run(input.caseId);
-    // The summary follows the step's line; Slack never fails the examination.
-    if (outcome.status === 'completed')
+    // The summary follows the step's line, then the full report; Slack never fails the examination.
+    if (outcome.status === 'completed' && !outcome.again) {
       await notifier()
         .postExamination(input.caseId)
         .catch((error: unknown) =>
           logger.error('Could not post the examination summary', { caseId: input.caseId, error }),
         );
+      await shareReport(input.caseId, outcome.outputs);
+    }
     return {
       status: outcome.status,
       ...(outcome.reason ? { reason: outcome.reason } : {}),

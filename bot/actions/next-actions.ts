@@ -1,0 +1,60 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { authorize } from '../auth.js';
+import { closeFalsePositiveModal } from '../blocks/close-modal.js';
+import { NEXT_ACTIONS } from '../blocks/examination-summary.js';
+import { audit, getCase } from '../core/case-store.js';
+import { describeError } from '../core/errors.js';
+import { isCaseId } from '../core/ids.js';
+import { type ButtonArgs, clickPlace, ephemeral } from './finding.js';
+
+/**
+ * The examination summary's next-action buttons other than "Contain now" (which is the case card's
+ * Contain listener, bot/actions/finding.ts). "Close as false positive": commanders only; the button's
+ * value is the case id only, the case is loaded from the table, and a modal asks for the reason
+ * (bot/views/close.ts closes the case with it).
+ */
+export async function onCloseFalsePositive(args: ButtonArgs): Promise<void> {
+  const { ack, body, client, action } = args;
+  await ack();
+  const userId = body.user.id;
+  const { channel } = clickPlace(body);
+  const caseId = isCaseId(action.value) ? action.value : undefined;
+  if (!caseId) {
+    await audit({
+      actor: userId,
+      action: action.action_id,
+      outcome: 'failed',
+      detail: 'invalid case id in button value',
+    });
+    return ephemeral(args, ':warning: This button is not valid.');
+  }
+  // Authorized before the modal opens: nobody without the role sees the form.
+  if (!(await authorize({ client, userId, channel, caseId, action: action.action_id, role: 'commander' })))
+    return;
+  try {
+    const record = await getCase(caseId);
+    if (!record) return ephemeral(args, `No case ${caseId}.`);
+    if (record.status === 'closed' || record.status === 'released')
+      return ephemeral(args, `${caseId} is ${record.status} already; nothing to close.`);
+    await Promise.all([
+      client.views.open({
+        trigger_id: body.trigger_id,
+        view: closeFalsePositiveModal(caseId, channel ?? ''),
+      }),
+      audit({ caseId, actor: userId, action: 'case.close-false-positive.ask', outcome: 'ok' }),
+    ]);
+  } catch (error) {
+    await audit({
+      caseId,
+      actor: userId,
+      action: action.action_id,
+      outcome: 'failed',
+      detail: describeError(error),
+    });
+    await ephemeral(args, `:warning: Cannot close ${caseId}: ${describeError(error)}.`);
+  }
+}
+
+export function registerNextActions(app: App): void {
+  app.action<BlockAction<ButtonAction>>(NEXT_ACTIONS.closeFalsePositive, onCloseFalsePositive);
+}
