@@ -121,9 +121,18 @@ function sshFromInstance(event: Json, target: SampleTarget): Json {
   return event;
 }
 
-/** The same, as Security Hub CSPM imports it from GuardDuty (ASFF: label HIGH, Normalized 80). */
+/**
+ * The same, as Security Hub CSPM imports it from GuardDuty (ASFF: label HIGH, Normalized 80), with
+ * GuardDuty's identity as CSPM writes it: the Id is the GuardDuty finding ARN (the member detector's), the
+ * ProductArn GuardDuty's product in that region (the fixture writes the AWS docs' `arn:aws::…`).
+ */
 function sshFromInstanceAsff(event: Json, target: SampleTarget): Json {
   for (const finding of event.detail.findings as Json[]) {
+    const id = randomUUID().replaceAll('-', '');
+    finding.Id = guardDutyFindingArn(target.account, target.region, id);
+    finding.ProductArn = `arn:aws:securityhub:${target.region}::product/aws/guardduty`;
+    finding.GeneratorId = finding.Id.replace(/\/finding\/.*$/, '');
+    finding.Types = ['TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce'];
     finding.Title = `EC2 instance ${target.instanceId} is performing SSH brute force attacks against 198.51.100.0.`;
     finding.Description = `${finding.Title} Brute force attacks are used to gain unauthorized access to an instance by guessing the SSH password.`;
     finding.Severity = { Product: 8, Label: 'HIGH', Normalized: 80 };
@@ -132,6 +141,7 @@ function sshFromInstanceAsff(event: Json, target: SampleTarget): Json {
     fields['aws/guardduty/service/action/networkConnectionAction/connectionDirection'] = 'OUTBOUND';
     finding.ProductFields = fields;
   }
+  event.resources = (event.detail.findings as Json[]).map((f) => f.Id);
   return event;
 }
 

@@ -207,10 +207,8 @@ function sandboxApp(
     slack,
     signingSecret,
     async deliverEvent(event: unknown): Promise<EventDelivery> {
-      // A GuardDuty finding event is what GuardDuty emitted: its detector holds the finding, rule or no rule.
-      const e = event as { source?: unknown; detail?: unknown } | null;
-      if (e?.source === 'aws.guardduty' && e.detail && typeof e.detail === 'object')
-        org.recordGuardDutyFinding(e.detail as Record<string, unknown>);
+      // The GuardDuty findings an event carries exist in GuardDuty (its detector holds them), rule or no rule.
+      org.recordGuardDutyFindingsOf(event);
       const routes = routesOf(rules, event);
       if (routes.dropped) return { rules: [], dropped: routes.dropped };
       const delivery: EventDelivery = { rules: routes.deliveries.map((d) => d.rule) };

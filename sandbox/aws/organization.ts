@@ -6,7 +6,7 @@
  * `retry.ts`).
  * Clients of services not simulated here (DynamoDB, Step Functions) pass through untouched.
  */
-import { recordGuardDutyFinding } from './services/guardduty.js';
+import { guardDutyFindingsOf, recordGuardDutyFinding } from './services/guardduty.js';
 import type { DeserializeHandlerOutput, MetadataBearer } from '@smithy/types';
 import { onAwsClientCreated, type HookableClient } from '../../bot/core/aws-clients.js';
 import { type Credentials, actionOf, resolveCaller, sessionAllows } from './access.js';
@@ -149,17 +149,17 @@ export class SimulatedOrganization {
     return instanceCredentials(this.world, instanceId, this.clock.now(), role);
   }
 
-  /** Credentials of `role` for a process on the instance (the metadata service's view during a swap). */
-  instanceCredentialsFor(instanceId: string, role: string): InstanceCredentials {
-    return instanceCredentials(this.world, instanceId, this.clock.now(), role);
-  }
-
   /**
    * GuardDuty produced this finding (the `detail` of a `GuardDuty Finding` event): it is now in its account's
    * and region's detector, where the administrator can archive it.
    */
   recordGuardDutyFinding(detail: Record<string, unknown>) {
     return recordGuardDutyFinding(this.world, detail);
+  }
+
+  /** Records every GuardDuty finding an EventBridge event carries (GuardDuty's own, or through Security Hub). */
+  recordGuardDutyFindingsOf(event: unknown): void {
+    for (const detail of guardDutyFindingsOf(event)) recordGuardDutyFinding(this.world, detail);
   }
 
   /** JSON snapshot of the organization (for assertions and `/api/cloud`). */

@@ -53,6 +53,29 @@ export function recordGuardDutyFinding(
   return finding;
 }
 
+const GUARDDUTY_ARN = /^arn:aws[a-z-]*:guardduty:([a-z0-9-]+):(\d{12}):detector\/[^/]+\/finding\/([^/]+)$/;
+
+/**
+ * The GuardDuty findings an EventBridge event carries, as GuardDuty holds them (`detail` shape): a
+ * `GuardDuty Finding`'s detail, and the GuardDuty findings Security Hub passes on (CSPM: Id is the GuardDuty
+ * ARN; OCSF: finding_info.uid is). GuardDuty produced each of them, whichever way the event came.
+ */
+export function guardDutyFindingsOf(event: unknown): Record<string, unknown>[] {
+  const e = event as { source?: unknown; detail?: Record<string, unknown> } | null;
+  if (!e?.detail || typeof e.detail !== 'object') return [];
+  if (e.source === 'aws.guardduty') return [e.detail];
+  if (e.source !== 'aws.securityhub' || !Array.isArray(e.detail.findings)) return [];
+  // biome-ignore lint/suspicious/noExplicitAny: findings of two formats (ASFF, OCSF), read field by field
+  return (e.detail.findings as Record<string, any>[]).flatMap((f) => {
+    const arn = String(f?.Id ?? f?.finding_info?.uid ?? '');
+    const parsed = GUARDDUTY_ARN.exec(arn);
+    if (!parsed) return [];
+    const severity = typeof f.Severity?.Product === 'number' ? f.Severity.Product : (f.severity_id ?? 0);
+    const type = f.Types?.[0] ?? f.finding_info?.types?.at(-1) ?? '';
+    return [{ id: parsed[3], accountId: parsed[2], region: parsed[1], arn, type, severity }];
+  });
+}
+
 /** The findings the caller's detector sees in its region: an administrator's, every account's. */
 function visibleFindings(world: World, caller: { account: string; region: string }, administrator: boolean) {
   const states: RegionState[] = [];

@@ -258,6 +258,48 @@ describe('Function: sandbox HTTP API', () => {
     );
   });
 
+  it('Dismiss of a GuardDuty finding carried by Security Hub CSPM suppresses it with its real product identity and archives it in GuardDuty', async () => {
+    // Prepare: the CSPM copy of GuardDuty's SSH brute force (HIGH) about an instance in eu-west-1
+    const injected = (await call('/api/samples/securityhub-guardduty-ssh', TARGETS.euWest)).json.event;
+    const asff = injected.detail.findings[0];
+    const [card] = (await call('/api/channels/security-alerts/messages')).json.messages.filter(
+      (m: any) =>
+        JSON.stringify(m.blocks ?? []).includes(TARGETS.euWest.instanceId) &&
+        /finding\.dismiss/.test(JSON.stringify(m.blocks)),
+    );
+
+    // Act: alice dismisses it
+    await call('/api/interactions', {
+      user: 'alice',
+      channel: 'security-alerts',
+      ts: card.ts,
+      actionId: 'finding.dismiss',
+    });
+    const [modal] = (await call('/api/views?user=alice')).json.views;
+    expect((await call(`/api/views/${modal.id}/submit`, { user: 'alice', values: {} })).status).toBe(200);
+
+    // Assess: in eu-west-1 of the member account, CSPM SUPPRESSED by Id and GuardDuty's ProductArn; GuardDuty archived
+    const region = async () =>
+      (await call('/api/cloud')).json.accounts
+        .find((a: any) => a.id === TARGETS.euWest.account)
+        .regions.find((r: any) => r.region === 'eu-west-1');
+    const security = async () =>
+      (await call('/api/cloud')).json.accounts
+        .find((a: any) => a.id === '111111111111')
+        .regions.find((r: any) => r.region === 'eu-west-1');
+    const archivedNow = async () =>
+      (await region()).guardDutyFindings.find((f: any) => f.arn === asff.Id)?.archived === true;
+    for (let i = 0; i < 50 && !(await archivedNow()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await archivedNow()).toBe(true);
+    expect((await security()).securityHubUpdates).toContainEqual(
+      expect.objectContaining({
+        findingId: asff.Id,
+        productArn: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty',
+        workflowStatus: 'SUPPRESSED',
+      }),
+    );
+  });
+
   it('routes a status change of its own state machines to the progress handler, and drops others', async () => {
     const status = (stateMachine: string) => ({
       version: '0',
