@@ -15,6 +15,8 @@ import type { SimulatedOrganization } from './organization.js';
 
 export interface ImdsEndpoint {
   url: string;
+  /** Ends a pending profile swap now (as EC2 eventually does), whatever `propagationMs` says. */
+  propagate(): void;
   stop(): Promise<void>;
 }
 
@@ -118,6 +120,10 @@ export async function startImdsEndpoint(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
+    propagate: () => {
+      served = currentProfile();
+      changedAt = undefined;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

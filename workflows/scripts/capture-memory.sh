@@ -6,8 +6,9 @@
 #   1. the pinned AVML of this architecture is copied from the tools prefix (ToolsUri, read with the
 #      instance profile's credentials through the VPC's S3 endpoint) into RAM (/dev/shm) and run only if its
 #      SHA-256 is AvmlSha256;
-#   2. AVML writes the image to its stdout (one source, chosen once: it cannot restart a stream), which is
-#      hashed and counted as it passes to `aws s3 cp -` (SSE-KMS under KmsKeyId);
+#   2. AVML writes the image from one named source (--source: it never restarts from another) into a FIFO
+#      in RAM (it refuses /dev/stdout, a symlink, since 0.17), read and hashed and counted as it passes to
+#      `aws s3 cp -` (SSE-KMS under KmsKeyId);
 #   3. the uploader's input stays open until the capture is judged: a tool that failed, or an image whose size
 #      is not what the kernel reports, interrupts the uploader (which aborts its multipart upload) before the
 #      stream ends, so a failed capture never completes an object under Key;
@@ -19,7 +20,7 @@
 # workflow put on), which the evidence bucket's policy admits only under CASE-*/memory/.
 #
 # Exit codes: 2 invalid parameter, 3 no usable capture tool (missing, wrong hash, cannot run),
-#             4 capture failed, 5 upload failed, 6 image size not what the kernel reports,
+#             4 capture failed, 5 upload failed, 6 image empty or larger than the kernel's memory,
 #             7 image complete and verified in the stream, but its examination context was not uploaded.
 set -u
 set -o pipefail
@@ -82,6 +83,13 @@ done
 WORK=$(mktemp -d "$WORK_ROOT/forensics-bot.XXXXXX") || fail 4 "cannot create a work directory in $WORK_ROOT"
 echo $$ >"$WORK/pid"
 
+# Kills a process and every descendant (the tool, its FIFO reader, tee), children first seen first.
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill -KILL "$1" 2>/dev/null
+}
+
 UPLOAD_PID=
 STREAM_PID=
 INSMOD_PID=
@@ -89,10 +97,7 @@ LIME_LOADED=
 cleanup() {
   # Never let an interrupted capture complete an upload: the tool stops writing, and the uploader is
   # stopped before its input closes.
-  if [ -n "$STREAM_PID" ]; then
-    pkill -KILL -P "$STREAM_PID" 2>/dev/null
-    kill -KILL "$STREAM_PID" 2>/dev/null
-  fi
+  [ -n "$STREAM_PID" ] && kill_tree "$STREAM_PID"
   [ -n "$UPLOAD_PID" ] && stop_uploader
   [ -n "$INSMOD_PID" ] && kill -KILL "$INSMOD_PID" 2>/dev/null
   [ -n "$LIME_LOADED" ] && rmmod lime 2>/dev/null
@@ -191,7 +196,8 @@ pick_source() {
 }
 
 # What the kernel reports: the System RAM ranges of /proc/iomem (root sees their addresses), else MemTotal.
-# A LiME image is those ranges plus a 32-byte header each; a restarted or truncated stream is not.
+# A LiME image is at most those ranges plus a 32-byte header each; a stream holding more (a source restarted
+# into it) is refused. There is no lower bound: AVML skips blocks that are all zeros.
 kernel_sizes() {
   local ram=0 ranges=0 start end
   while IFS= read -r line; do
@@ -207,8 +213,6 @@ kernel_sizes() {
   MEM_TOTAL=$((mem_kb * 1024))
   if [ "$ram" -le 0 ]; then ram=$((MEM_TOTAL + 256 * 1024 * 1024)) ranges=64; fi
   MAX_BYTES=$((ram + 32 * ranges))
-  # Not all of MemTotal need be readable through the source, but most of it must be.
-  MIN_BYTES=$((MEM_TOTAL / 10 * 9))
 }
 
 # --- the stream ---------------------------------------------------------------------------------------
@@ -264,9 +268,47 @@ finish_upload() {
   [ "$rc" -eq 0 ] || fail 5 "upload to s3://${BUCKET}/${KEY} failed: $(tail -n 1 "$WORK/upload.err")"
 }
 
+# AVML opens its destination with O_NOFOLLOW (0.17+), which refuses /dev/stdout (a symlink): it writes into
+# a FIFO in the work directory, copied here to stdout. Its one source is named (--source), so it never
+# restarts from another one, which would reopen the FIFO and append a second image to the stream.
+avml_to_stdout() {
+  local fifo="$WORK/image" avml reader release= rc
+  rm -f "$fifo"
+  mkfifo "$fifo" || return 4
+  "${AVML_CMD[@]}" --source "$SOURCE" "$fifo" &
+  avml=$!
+  cat "$fifo" &
+  reader=$!
+  wait -n "$avml" "$reader"
+  if kill -0 "$avml" 2>/dev/null; then
+    # The stream ended while AVML runs on: it closed its output and would reopen it (a restarted source
+    # appending a second image). Given a moment to exit, it is stopped and the capture fails.
+    for _ in $(seq 1 30); do
+      kill -0 "$avml" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$avml" 2>/dev/null; then
+      kill_tree "$avml"
+      wait "$avml" 2>/dev/null
+      echo "avml closed its output and kept running (it would restart the stream): stopped" >&2
+      return 4
+    fi
+  fi
+  wait "$avml"
+  rc=$?
+  # An AVML that failed before opening the FIFO leaves the reader blocked in open(2): meet it once.
+  if [ "$rc" -ne 0 ]; then
+    (exec 6>"$fifo") 2>/dev/null &
+    release=$!
+  fi
+  wait "$reader"
+  [ -n "$release" ] && kill -KILL "$release" 2>/dev/null
+  return "$rc"
+}
+
 attempt_avml() {
   start_uploader avml
-  stream_image "${AVML_CMD[@]}" --source "$SOURCE" /dev/stdout
+  stream_image avml_to_stdout
   local rc=$?
   if [ "$rc" -ne 0 ]; then
     stop_uploader
@@ -282,9 +324,9 @@ check_size() {
     stop_uploader
     fail 4 "no SHA-256 or byte count of the stream"
   }
-  if [ "$BYTES" -lt "$MIN_BYTES" ] || [ "$BYTES" -gt "$MAX_BYTES" ]; then
+  if [ "$BYTES" -eq 0 ] || [ "$BYTES" -gt "$MAX_BYTES" ]; then
     stop_uploader
-    fail 6 "the image is $BYTES bytes; the kernel reports $MEM_TOTAL bytes of memory (expected $MIN_BYTES to $MAX_BYTES): upload aborted, nothing kept under $KEY"
+    fail 6 "the image is $BYTES bytes; the kernel reports at most $MAX_BYTES (its System RAM and a header per range): upload aborted, nothing kept under $KEY"
   fi
 }
 

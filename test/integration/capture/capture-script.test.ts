@@ -200,13 +200,28 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
     expect(openUploads()).toEqual([]);
   }, 60_000);
 
-  it('refuses an image whose size is not what the kernel reports (a restarted source)', async () => {
+  it('refuses a stream larger than the kernel’s memory (two images in one stream)', async () => {
     // Act
-    const run = await vm.run({}, { FAKE_AVML_FAIL: 'restart' });
+    const run = await vm.run({}, { FAKE_AVML_FAIL: 'concatenated' });
 
     // Assess
     expect(run.code).toBe(6);
-    expect(run.stderr).toContain(`the image is ${vm.imageBytes * 2} bytes`);
+    expect(run.stderr).toContain(
+      `the image is ${vm.imageBytes * 2} bytes; the kernel reports at most ${vm.imageBytes}`,
+    );
+    expect(requestsFor(run.key)).not.toContain('CompleteMultipartUpload');
+    expectNothingKept(run.key);
+  }, 60_000);
+
+  it('stops an AVML that closes its output and reopens it (a restarted source), without hanging', async () => {
+    // Act
+    const run = await vm.run({}, { FAKE_AVML_FAIL: 'reopen' });
+
+    // Assess
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain(
+      'avml closed its output and kept running (it would restart the stream): stopped',
+    );
     expect(requestsFor(run.key)).not.toContain('CompleteMultipartUpload');
     expectNothingKept(run.key);
   }, 60_000);

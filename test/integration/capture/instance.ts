@@ -58,9 +58,16 @@ while [ $# -gt 1 ]; do
   esac
 done
 out=\${1:?filename}
+# AVML 0.17+ opens its destination with O_NOFOLLOW: a symlink such as /dev/stdout is refused.
+if [ "$cli" = current ] && [ -L "$out" ]; then
+  echo "error: unable to create snapshot file: Too many levels of symbolic links (os error 40)" >&2
+  exit 1
+fi
+[ -n "$source" ] || { echo "error: the capture script must name one source" >&2; exit 2; }
 case "\${FAKE_AVML_FAIL:-}" in
   halfway) head -c $(( $(stat -c %s "$FAKE_IMAGE") / 2 )) "$FAKE_IMAGE" >"$out"; echo "error: unable to read physical memory from $source" >&2; exit 1 ;;
-  restart) cat "$FAKE_IMAGE" >"$out"; cat "$FAKE_IMAGE" >>"$out"; exit 0 ;;
+  concatenated) { cat "$FAKE_IMAGE"; cat "$FAKE_IMAGE"; } >"$out"; exit 0 ;;
+  reopen) cat "$FAKE_IMAGE" >"$out"; sleep 0.5; cat "$FAKE_IMAGE" >>"$out"; exit 0 ;;
   slow) head -c 1048576 "$FAKE_IMAGE" >"$out"; sleep 30; exit 0 ;;
 esac
 cat "$FAKE_IMAGE" >"$out"
@@ -102,6 +109,8 @@ export interface CaptureInstance {
   ): Promise<RunResult>;
   /** Puts the quarantine profile on the instance, as the workflow's useProfile does. */
   useQuarantineProfile(): void;
+  /** With `imds`: the metadata service serves the current profile from now on (the swap has propagated). */
+  propagateProfile(): void;
   /** Runs workflows/scripts/live-triage.sh (the real /proc of this machine; passwd and crontabs from the fake root). */
   runTriage(params?: Record<string, string>, env?: Record<string, string>): Promise<RunResult>;
   stop(): Promise<void>;
@@ -379,6 +388,9 @@ server.listen(port, '127.0.0.1');
     },
     useQuarantineProfile() {
       association.profileArn = quarantineArn;
+    },
+    propagateProfile() {
+      imds?.propagate();
     },
     async stop() {
       await imds?.stop();

@@ -9,7 +9,8 @@ import { type CaptureInstance, captureInstance, INSTANCE } from './instance.js';
 let vm: CaptureInstance;
 
 beforeAll(async () => {
-  vm = await captureInstance({ imds: { propagationMs: 3000 } });
+  // A swap that never propagates by itself: the tests end it when they mean to.
+  vm = await captureInstance({ imds: { propagationMs: 3_600_000 } });
 }, 60_000);
 
 afterAll(async () => {
@@ -31,14 +32,8 @@ describe('capture-memory.sh right after the quarantine profile is put on', () =>
   }, 60_000);
 
   it('waits until the metadata service serves the quarantine profile, then uploads as its role', async () => {
-    // Prepare: the instance back on its workload profile, then swapped again just before the command
-    const region = vm.org.world.region('333333333333', 'us-east-1');
-    const association = [...region.associations.values()].find((a) => a.instanceId === INSTANCE)!;
-    association.profileArn = vm.org.world
-      .account('333333333333')
-      .instanceProfiles.get('web-server-profile')!.arn;
-    await new Promise((r) => setTimeout(r, 3500));
-    vm.useQuarantineProfile();
+    // Prepare: the swap of the test before is still pending; it propagates 2 s into the capture
+    setTimeout(() => vm.propagateProfile(), 2000);
 
     // Act
     const started = Date.now();
