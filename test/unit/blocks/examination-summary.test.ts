@@ -99,4 +99,29 @@ describe('Function: examinationSummaryBlocks', () => {
     expect(texts(blocks).some((t) => t.text.includes('/var/www/<!here>*x*.php'))).toBe(true);
     expect(examinationSummaryText('CASE-20261201-ABCD', record([hostile]))).not.toMatch(/</);
   });
+  it('ends with the next actions asked for, each carrying only the case id, within 50 blocks whatever was found', () => {
+    const many = ['activity', 'access', 'persistence', 'credentials', 'execution', 'malware'].flatMap(
+      (c, i) => Array.from({ length: 9 }, (_, n) => finding(i * 10 + n, c)),
+    );
+    const e = { ...record(many), notExamined: ['memory: not captured'] };
+
+    const blocks = examinationSummaryBlocks('CASE-20261201-ABCD', e, {
+      containNow: true,
+      closeFalsePositive: true,
+    });
+
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    const last = blocks.at(-1) as { type: string; elements: { action_id: string; value: string }[] };
+    expect(last.type).toBe('actions');
+    expect(last.elements.map((b) => [b.action_id, b.value])).toEqual([
+      ['case.contain', 'CASE-20261201-ABCD'],
+      ['case.close-false-positive', 'CASE-20261201-ABCD'],
+    ]);
+    expect(
+      examinationSummaryBlocks('CASE-20261201-ABCD', e, { closeFalsePositive: true }).at(-1),
+    ).toMatchObject({
+      elements: [{ action_id: 'case.close-false-positive' }],
+    });
+    expect(examinationSummaryBlocks('CASE-20261201-ABCD', e).some((b) => b.type === 'actions')).toBe(false);
+  });
 });
