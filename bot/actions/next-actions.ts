@@ -39,7 +39,7 @@ export async function onCloseFalsePositive(args: ButtonArgs): Promise<void> {
     await Promise.all([
       client.views.open({
         trigger_id: body.trigger_id,
-        view: closeFalsePositiveModal(caseId, channel ?? ''),
+        view: closeFalsePositiveModal(caseId, channel ?? '', { contained: Boolean(record.containedAt) }),
       }),
       audit({ caseId, actor: userId, action: 'case.close-false-positive.ask', outcome: 'ok' }),
     ]);

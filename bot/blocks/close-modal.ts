@@ -8,7 +8,11 @@ export const CLOSE_FALSE_POSITIVE_CALLBACK_ID = 'case.close-false-positive';
 export const CLOSE_REASON_BLOCK = 'close.reason';
 export const CLOSE_REASON_ACTION = 'reason';
 
-export function closeFalsePositiveModal(caseId: string, channel: string): View {
+export function closeFalsePositiveModal(
+  caseId: string,
+  channel: string,
+  opts: { contained?: boolean } = {},
+): View {
   return {
     type: 'modal',
     callback_id: CLOSE_FALSE_POSITIVE_CALLBACK_ID,
@@ -21,7 +25,11 @@ export function closeFalsePositiveModal(caseId: string, channel: string): View {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: `*${caseId}* will be closed as a false positive: its workflow stops, the instance may get a new case, the evidence stays.`,
+          text:
+            `*${caseId}* will be closed as a false positive: its workflow stops, the instance may get a new case, the evidence stays.` +
+            (opts.contained
+              ? `\n:warning: The instance is contained and stays so: a closed case cannot be released, so run \`/forensics release ${caseId}\` first if it should go back into service.`
+              : ''),
         },
       },
       {
