@@ -137,8 +137,9 @@ const CONTAIN: Stage = {
   steps: /^(detached from|network isolated|instance permissions restricted|contained)/i,
 };
 const MEMORY: Stage = {
-  plan: 'Acquire memory with AVML over SSM, streamed and hashed into the evidence bucket, verified there',
-  steps: /^memory /i,
+  plan: 'Acquire memory with AVML over SSM, streamed and hashed into the evidence bucket, verified there; then a live triage (processes, connections, users, modules, crontabs), verified the same way',
+  // the live triage runs in the memory acquisition, after the image is verified (acquire-memory workflow)
+  steps: /^(memory |live triage)/i,
 };
 const DISK: Stage = {
   plan: 'Acquire the disks: snapshots into the forensics account (locked), raw images with SHA-256',

@@ -44,7 +44,12 @@ describe('Workflow: case', () => {
     expect(instanceState(world, SEEDED.instances.demo).instance.tags.SecurityIncidentStatus).toBe(
       'Contained',
     );
-    expect(after.artifacts.map((a) => a.kind).sort()).toEqual(['disk-snapshot', 'disk-snapshot', 'memory']);
+    expect(after.artifacts.map((a) => a.kind).sort()).toEqual([
+      'disk-snapshot',
+      'disk-snapshot',
+      'memory',
+      'triage',
+    ]);
     expect(after.manifest?.sha256).toMatch(/^[0-9a-f]{64}$/);
     const steps = timeline(after);
     expect(steps.indexOf('Network isolated')).toBeLessThan(steps.indexOf('Memory captured'));

@@ -269,7 +269,7 @@ describe('Workflow faults', () => {
     expect(execution.status).toBe('SUCCEEDED');
     const after = await requireCase(record.id);
     expect(after.status).toBe('evidence-incomplete');
-    expect(after.artifacts.map((a) => a.kind)).toEqual(['memory']);
+    expect(after.artifacts.map((a) => a.kind)).toEqual(['memory', 'triage']);
     expect(after.failure).toMatch(/^disk not acquired: Snapshot snap-\w+ of i-\w+ failed/);
     expect(threadOf(record.id).at(-1)).toMatch(
       /^:warning: Workflow finished: contained; evidence incomplete: a memory image secured; disk not acquired: /,

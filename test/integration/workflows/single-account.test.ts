@@ -104,7 +104,12 @@ describe('Workflow: case in single-account mode', () => {
     expect(after.manifest?.uri).toBe(`s3://${world.org.settings.evidenceBucket}/${record.id}/manifest.json`);
     expect(sha256(manifest!.body)).toBe(after.manifest?.sha256);
     const listed = JSON.parse(manifest!.body.toString('utf8')) as { artifacts: { uri: string }[] };
-    expect(listed.artifacts.map((a) => a.uri).sort()).toEqual([...memory, ...disks].map((a) => a.uri).sort());
+    // the live triage beside the image (issue 12) is evidence the manifest lists too
+    const triage = after.artifacts.filter((a) => a.kind === 'triage');
+    expect(triage).toHaveLength(1);
+    expect(listed.artifacts.map((a) => a.uri).sort()).toEqual(
+      [...memory, ...triage, ...disks].map((a) => a.uri).sort(),
+    );
   });
 
   it('a region without a snapshot key still secures the disks: nothing is shared, so nothing is re-encrypted', async () => {
