@@ -75,7 +75,7 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
       '-o',
       trace,
       '-e',
-      'trace=open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,truncate',
+      'trace=open,openat,creat,mkdir,mkdirat,mknod,mknodat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,truncate',
     ]);
 
     // Assess
@@ -83,7 +83,7 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
     const writes = readFileSync(trace, 'utf8')
       .split('\n')
       .filter((line) =>
-        /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|\b(creat|mkdir|mkdirat|rename\w*|link\w*|symlink\w*|truncate)\(/.test(
+        /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC|\b(creat|mkdir|mkdirat|mknod\w*|rename\w*|link\w*|symlink\w*|truncate)\(/.test(
           line,
         ),
       )
