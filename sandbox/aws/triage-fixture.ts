@@ -17,7 +17,7 @@ import type { Instance } from './world.js';
 export const SIMULATED_POOL_ADDRESS = '203.0.113.80';
 
 export const SIMULATED_TRIAGE_NOTE =
-  'simulated from the sandbox’s fixtures (the instance’s disk tree), not collected from a running system';
+  "simulated from the sandbox's fixtures (the instance's disk tree), not collected from a running system";
 
 interface Process {
   pid: number;

@@ -30,7 +30,7 @@ import { count, defineStep, TargetInput } from './step.js';
 
 /**
  * The examination of a case's evidence (issue 12), after acquisition and containment: the raw disk images
- * (and the memory image) are read back from the evidence bucket, each must hash to the SHA-256 the case
+ * (and the memory image, and the live-triage archive) are read back from the evidence bucket, each must hash to the SHA-256 the case
  * recorded before anything reads it, the engine (`workflows/examine`) runs over them with the finding's
  * indicators and a window, and its outputs (findings.json, timeline.csv, report.md) go to the evidence
  * bucket under the case prefix, locked like every evidence object, each recorded with its hash in the case
@@ -206,12 +206,20 @@ async function run(caseId: string): Promise<Outcome> {
   const memory = record.artifacts.filter(
     (a) => a.kind === 'memory' && a.uri.startsWith(`s3://${forensicsSettings().EVIDENCE_BUCKET}/`),
   );
+  // The live triage (issue 12, item 2): the latest verified archive, read back and hash-checked like images.
+  const triage = record.artifacts
+    .filter((a) => a.kind === 'triage' && a.uri.startsWith(`s3://${forensicsSettings().EVIDENCE_BUCKET}/`))
+    .slice(-1);
   const notExamined = [
     ...empty,
     ...record.artifacts
-      .filter((a) => a.kind === 'memory' && !memory.includes(a))
-      .map(
-        (a) => `${a.uri}: a memory image in another region's bucket is examined by a worker in that region`,
+      .filter(
+        (a) => (a.kind === 'memory' && !memory.includes(a)) || (a.kind === 'triage' && !triage.includes(a)),
+      )
+      .map((a) =>
+        a.kind === 'memory'
+          ? `${a.uri}: a memory image in another region's bucket is examined by a worker in that region`
+          : `${a.uri}: a live triage in another region's bucket (or an earlier one) is not examined here`,
       ),
   ];
 
@@ -221,11 +229,13 @@ async function run(caseId: string): Promise<Outcome> {
     let result: Awaited<ReturnType<typeof examine>>;
     const since = windowStart(record, settings.EXAMINE_WINDOW_DAYS);
     try {
-      inputs = await verifiedInputs([...images, ...memory.slice(0, 1)], dir);
+      inputs = await verifiedInputs([...images, ...memory.slice(0, 1), ...triage], dir);
       const memoryInput = inputs.find((i) => i.kind === 'memory');
+      const triageInput = inputs.find((i) => i.kind === 'triage');
       result = await examine({
         images: inputs.filter((i) => i.kind === 'disk-image').map((i) => i.path),
         ...(memoryInput ? { memory: memoryInput.path } : {}),
+        ...(triageInput ? { triage: triageInput.path } : {}),
         iocs,
         since,
         outDir: join(dir, 'out'),
@@ -316,7 +326,7 @@ export const examineEvidence = defineStep({
     out.status === 'completed'
       ? {
           outcome: 'succeeded',
-          detail: `${out.counts?.critical ?? 0} critical, ${out.counts?.high ?? 0} high, ${out.counts?.medium ?? 0} medium findings (${count(out.total, 'finding')} in all) from ${count(out.inputs, 'verified image')}; ${out.outputs.map((o) => `${o.name} sha256 ${o.sha256}`).join('; ')}`,
+          detail: `${out.counts?.critical ?? 0} critical, ${out.counts?.high ?? 0} high, ${out.counts?.medium ?? 0} medium findings (${count(out.total, 'finding')} in all) from ${count(out.inputs, 'verified input')}; ${out.outputs.map((o) => `${o.name} sha256 ${o.sha256}`).join('; ')}`,
         }
       : { outcome: 'skipped', detail: out.reason ?? 'not examined' },
 });

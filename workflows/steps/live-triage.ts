@@ -40,6 +40,8 @@ export const TriageResultSchema = z.looseObject({
   members: z.array(z.string().max(40)).max(20),
   processes: z.number().int().nonnegative(),
   collectedAt: z.string().max(40),
+  /** Not in the script's line: the sandbox's SSM says its archive is simulated from fixtures (shown, recorded). */
+  simulated: z.string().max(200).optional(),
 });
 export type TriageResult = z.infer<typeof TriageResultSchema>;
 
@@ -205,7 +207,7 @@ export const pollLiveTriage = defineStep({
     out.done
       ? {
           outcome: 'succeeded',
-          detail: `${out.result?.processes} processes, ${out.result?.bytes} bytes, sha256 ${out.result?.sha256} (reported by the instance; verifying in the forensics account)`,
+          detail: `${out.result?.processes} processes, ${out.result?.bytes} bytes, sha256 ${out.result?.sha256} (reported by the instance; verifying in the forensics account)${out.result?.simulated ? `; ${out.result.simulated}` : ''}`,
         }
       : undefined,
 });
@@ -262,6 +264,7 @@ async function verify(input: TargetInput & { triage: TriageState }) {
       collectedAt: result.collectedAt,
       processes: result.processes,
       members: result.members,
+      ...(result.simulated ? { simulated: result.simulated } : {}),
       tool: forensicsSettings().TRIAGE_DOCUMENT,
       commandId: t.commandId,
       startedAt: t.startedAt,

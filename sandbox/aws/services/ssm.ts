@@ -327,7 +327,7 @@ function liveTriage(ctx: CallContext, inv: CommandInvocation, instance: Instance
       `upload to s3://${bucketName}/${key} failed: An error occurred (${name}) when calling the PutObject operation: ${message}`,
     );
   }
-  inv.stdout += `${JSON.stringify({ sha256, bytes: triage.archive.length, key, members: triage.members, processes: triage.processes, collectedAt: triage.collectedAt })}\n`;
+  inv.stdout += `${JSON.stringify({ sha256, bytes: triage.archive.length, key, members: triage.members, processes: triage.processes, collectedAt: triage.collectedAt, simulated: `live triage ${SIMULATED_TRIAGE_NOTE}` })}\n`;
   Object.assign(inv, { status: 'Success', responseCode: 0 });
 }
 

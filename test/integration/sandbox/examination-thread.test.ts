@@ -37,6 +37,9 @@ describe.skipIf(!canBuildImages() || !which('fls') || !which('yara'))(
       const summary = run.threadText.slice(run.threadText.indexOf(`Examination of ${run.caseId}`));
       expect(summary).toContain('Is the actor still active?');
       expect(summary).toContain('/tmp/.ICE-unix/kdevtmpfsi');
+      // the live triage's process, and the thread says the triage is simulated
+      expect(summary).toMatch(/Running process kdevtmpfsi \(pid \d+\)/);
+      expect(run.threadText).toContain("simulated from the sandbox's fixtures");
       expect(summary).toContain('/etc/ld.so.preload');
       expect(summary).toContain('/var/www/html/wp-content/uploads/2026/11/.cache.php');
       for (const o of run.record.examination.outputs) expect(summary).toContain(o.sha256);

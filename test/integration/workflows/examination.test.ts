@@ -70,6 +70,23 @@ describe.skipIf(!canBuildImages() || !tools)('Workflow: examination of the evide
     expect(paths).toContain('/etc/ld.so.preload');
     expect(paths).toContain('/var/www/html/wp-content/uploads/2026/11/.cache.php');
     expect(high.some((f) => /sysupdate has uid 0/.test(f.title))).toBe(true);
+    // The live triage (simulated from the demo's fixtures): read back by version, its hash checked like the
+    // images', and the actor's live process found — the deleted miner from /tmp holding its connection.
+    const [triage] = after.artifacts.filter((a) => a.kind === 'triage');
+    expect(e.inputs.find((i) => i.name === 'triage')).toMatchObject({
+      uri: triage!.uri,
+      sha256: triage!.sha256,
+      versionId: triage!.details?.versionId,
+    });
+    const live = high.find((f) => f.source === 'triage:processes' && /kdevtmpfsi/.test(f.title))!;
+    expect(live).toMatchObject({
+      category: 'activity',
+      severity: 'critical',
+      path: '/tmp/.ICE-unix/kdevtmpfsi',
+    });
+    expect(live.title).toMatch(/its executable was deleted/);
+    expect(live.evidence).toMatch(/ESTABLISHED/);
+    expect(e.notExamined.join(' ')).not.toMatch(/No live-triage archive/);
     // Each output is in the bucket under the case prefix, locked, and hashes to what the case says.
     expect(e.outputs.map((o) => o.name).sort()).toEqual(['findings.json', 'report.md', 'timeline.csv']);
     for (const o of e.outputs) {

@@ -44,6 +44,10 @@ describe('Live triage in the case workflow', () => {
     expect(triaged).toBeGreaterThan(verified);
     expect(steps.lastIndexOf('Network isolated')).toBeGreaterThan(triaged);
     expect(after.artifacts.filter((a) => a.kind === 'triage')).toHaveLength(1);
+    // the sandbox's SSM says its triage is simulated, and the thread line repeats it
+    expect(after.steps.find((s) => s.step === 'Live triage collected')?.detail).toContain(
+      "simulated from the sandbox's fixtures",
+    );
     expect(after.evidence).toMatchObject({ memory: 'succeeded' });
     // the thread's stage count stays true: every stage of the path was reached
     const { n, m } = stepProgress(after);
