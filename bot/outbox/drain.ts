@@ -125,8 +125,19 @@ async function deliverCase(caseId: string, result: DrainResult, hooks: DrainHook
   if (outbox.posting) {
     // A drainer stopped between a post and the cursor: the thread says whether that post is there.
     const { posting } = outbox;
-    if (await slack(() => threadHolds(record!, posting)))
-      await completeRange(caseId, posting.to, moveCard(outbox.lines.slice(posting.from, posting.to)));
+    const held = await slack(() => threadHolds(record!, posting)).catch((error: unknown) => {
+      // Slack refuses to show the thread (it is gone, or the scope is missing): waiting cannot change
+      // that, and holding the ring would hold every case of the channel behind it. The post most likely
+      // reached Slack before the drainer stopped, so it counts as delivered: never a line twice.
+      if (!(error instanceof SlackDeliveryError) || error.failure.kind !== 'refused') throw error;
+      logger.error('Slack refuses to show the thread; the interrupted post counts as delivered', {
+        caseId,
+        lines: `${posting.from + 1}-${posting.to}`,
+        error,
+      });
+      return true;
+    });
+    if (held) await completeRange(caseId, posting.to, moveCard(outbox.lines.slice(posting.from, posting.to)));
     else await dropClaim(caseId, posting);
     outbox = (await readOutbox(caseId))!;
   }
@@ -162,9 +173,16 @@ async function deliverCase(caseId: string, result: DrainResult, hooks: DrainHook
   if ((await readOutbox(caseId))?.cardStale) {
     // Redrawn from the record as it is now: the card shows the latest state, whatever lines led there.
     record = (await getCase(caseId)) ?? record;
-    await slack(() => redrawCard(record!));
+    try {
+      await slack(() => redrawCard(record!));
+      result.cards += 1;
+    } catch (error) {
+      // A card Slack refuses (deleted, or its blocks refused) keeps its last drawing; retrying cannot help,
+      // and holding the ring would hold every case of the channel behind it. The thread still gets its lines.
+      if (!(error instanceof SlackDeliveryError) || error.failure.kind !== 'refused') throw error;
+      logger.error('Slack refused the case card; it keeps its last drawing', { caseId, error });
+    }
     await cardRedrawn(caseId);
-    result.cards += 1;
   }
 }
 

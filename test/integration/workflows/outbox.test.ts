@@ -9,7 +9,7 @@ import type { DrainHooks } from '../../../bot/outbox/drain.js';
 import { sayLater } from '../../../bot/outbox/enqueue.js';
 import { resetDrainerSlack } from '../../../bot/outbox/slack-delivery.js';
 import { readOutbox } from '../../../bot/outbox/store.js';
-import { resetSlackWebClient } from '../../../bot/slack/client.js';
+import { resetSlackWebClient, slackWebClient } from '../../../bot/slack/client.js';
 import { drainEvent } from '../../../handlers/outbox.js';
 import { type SandboxOutbox, startSandboxOutbox } from '../../../sandbox/aws/services/sqs-event-source.js';
 import { GROUP_NAMES } from '../../../workflows/steps/security-groups.js';
@@ -131,6 +131,24 @@ describe('Outbox: case lines with Slack rate limits on', () => {
     );
     expect(post!.at - asked).toBeGreaterThanOrEqual(2_000);
     expect(posts(record)).toEqual(['probe after a 429']);
+  }, 30_000);
+
+  it('a card Slack refuses to redraw (deleted) does not hold the channel: later lines of other cases arrive', async () => {
+    const [first, second] = await Promise.all(
+      [SEEDED.instances.euWest, SEEDED.instances.secondAccount].map(announcedCase),
+    );
+    await outbox.source.drained();
+    expect(first!.slack.channel).toBe(second!.slack.channel);
+    // Someone deletes the first case's card: every redraw of it is refused (message_not_found) from now on.
+    await (await slackWebClient()).chat.delete({ channel: first!.slack.channel!, ts: first!.slack.cardTs! });
+
+    await sayLater(first!, { text: 'first: a card change', card: true });
+    await sayLater(second!, { text: 'second: after the refused card', card: false });
+    await outbox.source.drained(20_000);
+
+    // (The first case's thread hung off the deleted card: where its line went is Slack's business.)
+    expect(posts(second!)).toContain('second: after the refused card');
+    expect((await readOutbox(first!.id))?.cardStale).toBeFalsy();
   }, 30_000);
 
   it('a drainer that crashes after a post and before its bookkeeping repeats nothing and loses nothing', async () => {
