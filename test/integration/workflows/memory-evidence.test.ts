@@ -81,7 +81,17 @@ describe('Memory evidence: what the workflow sends and who uploads', () => {
     const listed = await ssm.send(new ListCommandsCommand({ CommandId: started.commandId }));
     const parameters = listed.Commands![0]!.Parameters!;
     expect(Object.keys(parameters).sort()).toEqual(
-      ['AvmlSha256', 'Bucket', 'CaseId', 'InstanceProfile', 'Key', 'KmsKeyId', 'Region', 'Tool', 'ToolsUri'].sort(),
+      [
+        'AvmlSha256',
+        'Bucket',
+        'CaseId',
+        'InstanceProfile',
+        'Key',
+        'KmsKeyId',
+        'Region',
+        'Tool',
+        'ToolsUri',
+      ].sort(),
     );
     const text = JSON.stringify(parameters);
     expect(text).not.toMatch(/A[SK]IA[A-Z0-9]{12,}|Secret|Token|Credential/i);
