@@ -53,7 +53,7 @@ function templatesIn(out: string): string[] {
 }
 
 describe('Function: cdk synth (the CLI, offline)', () => {
-  it('writes the three templates and their bundles without credentials or context lookups', () => {
+  it('writes the four templates and their bundles without credentials or context lookups', () => {
     // Prepare
     const out = join(work, 'multi');
     const contextFile = join(REPO_ROOT, 'cdk.context.json');
@@ -66,6 +66,7 @@ describe('Function: cdk synth (the CLI, offline)', () => {
     expect(templatesIn(out)).toEqual([
       'ForensicsBot-Forensics.template.json',
       'ForensicsBot-Member.template.json',
+      'ForensicsBot-MemberTriage.template.json',
       'ForensicsBot-Security.template.json',
     ]);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
@@ -75,6 +76,9 @@ describe('Function: cdk synth (the CLI, offline)', () => {
     expect(manifest.artifacts['ForensicsBot-Forensics']?.environment).toBe('aws://222222222222/us-east-1');
     // the member stack is environment-agnostic: one template for every account of the StackSet
     expect(manifest.artifacts['ForensicsBot-Member']?.environment).toBe(
+      'aws://unknown-account/unknown-region',
+    );
+    expect(manifest.artifacts['ForensicsBot-MemberTriage']?.environment).toBe(
       'aws://unknown-account/unknown-region',
     );
     const bundles = readdirSync(out).filter(
