@@ -1,15 +1,14 @@
 import type { CaseRecord, CaseStatus, Decision, StepRecord } from '../core/case-model.js';
 import { stepName } from '../core/case-story.js';
-import { truncate } from './common.js';
+import { escapeMrkdwn, truncate } from './common.js';
 
 /**
  * Small pure text helpers for case messages: mrkdwn escaping, durations, step lines, the status line.
  * Kept apart from the block builders so that thread lines and card status read the same everywhere.
  */
 
-/** Escapes the three characters Slack mrkdwn treats as control (`&`, `<`, `>`). */
-export const esc = (s: string): string =>
-  s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+/** Escapes the three characters Slack mrkdwn treats as control (`&`, `<`, `>`): common.ts's, one owner. */
+export const esc = escapeMrkdwn;
 
 /**
  * Someone else's words inside the bot's own line (a deny reason, a tag value): escaped, and shown as inline
