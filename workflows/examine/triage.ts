@@ -11,7 +11,7 @@ import { clip, type NewFinding } from './findings.js';
  *
  * - a tar archive (optionally gzip-compressed) holding JSON members, each optional:
  *   `meta.json` `{instanceId?, collectedAt (ISO-8601), hostname?, tool?}`,
- *   `processes.json` `[{pid, ppid, user?, comm, exe?, exeDeleted?, cmdline?, cwd?, startTime?}]`,
+ *   `processes.json` `[{pid, ppid, user?, comm, exe?, exeDeleted?, cmdline?, cwd?, startTime?, hidden?}]`,
  *   `sockets.json` `[{proto, local, remote?, state?, pid?}]` (addresses as `ip:port`),
  *   `users.json` `{loggedIn: [{user, tty?, from?, since?}], recent?: [...]}`,
  *   `modules.json` `[{name, size?, taint?}]`, `mounts.json` `[{source, target, fstype, options?}]`,
@@ -30,6 +30,8 @@ const Process = z.looseObject({
   cmdline: z.string().optional(),
   cwd: z.string().optional(),
   startTime: z.string().optional(),
+  /** Found by looking its pid up, missing from listings of /proc: hidden by a userland rootkit. */
+  hidden: z.boolean().optional(),
 });
 const Socket = z.looseObject({
   proto: z.string(),
@@ -168,6 +170,7 @@ export function checkTriage(t: Triage, iocs: string[]): NewFinding[] {
     const exe = p.exe ?? '';
     const deleted = p.exeDeleted || exe.endsWith(' (deleted)');
     const reasons: string[] = [];
+    if (p.hidden) reasons.push('hidden from listings of /proc (a userland rootkit hides it)');
     if (deleted) reasons.push('its executable was deleted');
     if (TEMP.test(exe) || /\/\.[^/]+\//.test(exe)) reasons.push('runs from a temporary or hidden directory');
     if (MINER.test(`${p.comm} ${p.cmdline ?? ''} ${exe}`)) reasons.push('looks like a cryptocurrency miner');
@@ -185,7 +188,9 @@ export function checkTriage(t: Triage, iocs: string[]): NewFinding[] {
     add({
       category: 'activity',
       severity:
-        reasons.length > 1 || deleted || /miner|web server/.test(reasons.join()) ? 'critical' : 'high',
+        reasons.length > 1 || deleted || p.hidden || /miner|web server/.test(reasons.join())
+          ? 'critical'
+          : 'high',
       title: `Running process ${p.comm} (pid ${p.pid}): ${reasons.join('; ')}`,
       ...(exe ? { path: exe.replace(/ \(deleted\)$/, '') } : {}),
       evidence: clip(

@@ -73,11 +73,47 @@ if [ -r "$ROOT/etc/passwd" ]; then
 fi
 
 # --- processes -------------------------------------------------------------------------------------------
+# A userland rootkit (/etc/ld.so.preload hooking readdir, which this bash and its tools load too) hides a
+# process from listings of /proc, not from a look-up by number: every pid up to the highest in use is looked
+# up, and a thread-group leader found only that way is collected and reported as hidden. (Threads answer a
+# look-up too, but are never listed: only leaders count. A pid above both the last allocated and the
+# highest listed one, after the pid counter wrapped, is not looked up.)
+declare -A LISTED=() HIDDEN=()
+PIDS=()
+MAX_PID=0
+for d in /proc/[0-9]*; do
+  pid=${d#/proc/}
+  [[ $pid =~ ^[0-9]+$ ]] || continue
+  LISTED[$pid]=1
+  PIDS+=("$pid")
+  ((pid > MAX_PID)) && MAX_PID=$pid
+done
+LAST_PID=$(cat /proc/sys/kernel/ns_last_pid 2>/dev/null) || LAST_PID=0
+[[ $LAST_PID =~ ^[0-9]+$ ]] && ((LAST_PID > MAX_PID)) && MAX_PID=$LAST_PID
+for ((n = 1; n <= MAX_PID; n++)); do
+  [ -n "${LISTED[$n]:-}" ] && continue
+  [ -e "/proc/$n/stat" ] || continue
+  tgid=
+  while read -r field value _; do
+    [ "$field" = "Tgid:" ] && tgid=$value && break
+  done <"/proc/$n/status" 2>/dev/null
+  [ "$tgid" = "$n" ] || continue
+  HIDDEN[$n]=1
+done
+# A process started during the look-ups is in a second listing, one that ended is gone from a look-up after
+# it: neither is hidden.
+for d in /proc/[0-9]*; do
+  unset "HIDDEN[${d#/proc/}]"
+done
+for n in ${HIDDEN[@]+"${!HIDDEN[@]}"}; do
+  if [ -e "/proc/$n/stat" ]; then PIDS+=("$n"); else unset "HIDDEN[$n]"; fi
+done
+
 collect_processes() {
   local first=1 count=0 d pid stat rest fields ppid start uid exe deleted cmdline cwd comm
   printf '['
-  for d in /proc/[0-9]*; do
-    pid=${d#/proc/}
+  for pid in "${PIDS[@]}"; do
+    d=/proc/$pid
     { stat=$(<"$d/stat"); } 2>/dev/null || continue
     rest=${stat##*) }
     read -r -a fields <<<"$rest"
@@ -96,6 +132,7 @@ collect_processes() {
     [ -n "$exe" ] && printf ',"exe":%s,"exeDeleted":%s' "$(js "$exe" 1024)" "$deleted"
     [ -n "$cmdline" ] && printf ',"cmdline":%s' "$(js "${cmdline% }" 2048)"
     [ -n "$cwd" ] && printf ',"cwd":%s' "$(js "$cwd" 1024)"
+    [ -n "${HIDDEN[$pid]:-}" ] && printf ',"hidden":true'
     [[ $start =~ ^[0-9]+$ ]] && [[ $BOOT =~ ^[0-9]+$ ]] &&
       printf ',"startTime":"%s"' "$(date -u -d "@$((BOOT + start / HZ))" +%Y-%m-%dT%H:%M:%SZ)"
     printf '}'
@@ -107,11 +144,13 @@ collect_processes() {
 
 # --- sockets ---------------------------------------------------------------------------------------------
 declare -A OWNER=()
+FD_DIRS=()
+for pid in "${PIDS[@]}"; do FD_DIRS+=("/proc/$pid/fd"); done
 while read -r fd link; do
   [[ $link =~ ^socket:\[([0-9]+)\]$ ]] || continue
   pid=${fd#/proc/}
   OWNER[${BASH_REMATCH[1]}]=${pid%%/*}
-done < <(find /proc/[0-9]*/fd -maxdepth 1 -lname 'socket:*' -printf '%p %l\n' 2>/dev/null)
+done < <(find "${FD_DIRS[@]}" -maxdepth 1 -lname 'socket:*' -printf '%p %l\n' 2>/dev/null)
 
 # /proc/net addresses are hex in host (little-endian) order per 32-bit word.
 address() { # hex-address:hex-port
