@@ -71,6 +71,8 @@ export function buildManifest(
     // names a commander only when the decision was an approval.
     decision: record.decision ?? null,
     approver: record.decision?.outcome === 'approved' ? (record.decision.by ?? null) : null,
+    // The order of volatility this case ran (setting, reason, and where the memory image went).
+    orderOfVolatility: record.memoryPlan ?? null,
     openedAt: record.createdAt,
     executionArn: record.executionArn ?? null,
     containedAt: (record as { containedAt?: string }).containedAt ?? null,

@@ -51,6 +51,13 @@ describe('Workflow: case', () => {
       'triage',
     ]);
     expect(after.manifest?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The manifest says which order of volatility ran, and why.
+    const bucket = world.org.world.buckets.get(world.org.settings.evidenceBucket)!;
+    const manifest = JSON.parse(
+      bucket.objects.get(`${record.id}/manifest.json`)!.at(-1)!.body.toString('utf8'),
+    );
+    expect(manifest.orderOfVolatility).toMatchObject({ order: 'isolate-first', memoryFirst: false });
+    expect(manifest.orderOfVolatility.reason).toMatch(/isolation first/);
     const steps = timeline(after);
     expect(steps.indexOf('Network isolated')).toBeLessThan(steps.indexOf('Memory captured'));
     expect(steps.lastIndexOf('Network isolated')).toBeGreaterThan(steps.indexOf('Memory captured'));
