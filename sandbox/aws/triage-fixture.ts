@@ -4,7 +4,8 @@
  * (`sandbox/disks/trees.ts`) says what would be running. An executable under /tmp, /var/tmp or /dev/shm
  * (kept or deleted from the disk) runs, with its `config.json` beside it when there is one, and holds a
  * connection to the pool its configuration names; a systemd unit opening `/dev/tcp/<ip>/<port>` runs as
- * an interactive bash holding that connection; the crontabs, accounts and host name are the tree's. The
+ * an interactive bash holding that connection; a process an /etc/ld.so.preload library names is found by
+ * look-up only (hidden); the crontabs, accounts and host name are the tree's. The
  * rest is an ordinary Debian server (systemd, sshd, cron, the SSM agent, nginx when it is enabled).
  * The archive is a real ustar of the script's JSON members, so the examination engine reads it as it reads
  * a real one.
@@ -20,6 +21,7 @@ export const SIMULATED_TRIAGE_NOTE =
   "simulated from the sandbox's fixtures (the instance's disk tree), not collected from a running system";
 
 interface Process {
+  hidden?: boolean;
   pid: number;
   ppid: number;
   comm: string;
@@ -109,6 +111,12 @@ export function triageMembers(
   const executables = [...Object.entries(files), ...Object.entries(tree.deleted ?? {})].filter(
     ([path, f]) => TEMP.test(path) && isElf(f) && (mode(f) & 0o111) !== 0,
   );
+  // An /etc/ld.so.preload library naming a process (libprocesshider's process_to_filter) hides it from
+  // listings of /proc: the script finds it by looking its pid up and marks it hidden.
+  const preloaded = (text(files['etc/ld.so.preload']) ?? '')
+    .split('\n')
+    .map((l) => text(files[l.trim().replace(/^\//, '')]) ?? '')
+    .join('\0');
   let port = 41_822;
   for (const [path, f] of executables) {
     const deleted = tree.deleted?.[path] === f;
@@ -124,6 +132,7 @@ export function triageMembers(
       cmdline: config ? `${exe} -c /${dir}/config.json` : exe,
       cwd: `/${dir}`,
       startTime: mtimeOf(f) ?? boot,
+      ...(preloaded.includes(`\0${path.split('/').pop()}\0`) ? { hidden: true } : {}),
     });
     const pool = config && /stratum\+(tcp|ssl):\/\/[^:"]+:(\d+)/.exec(config);
     if (pool)
