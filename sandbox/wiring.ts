@@ -4,6 +4,7 @@
  * handlers, and the HTTP server of the sandbox API and page. `startSandbox()` is what `npm start` and
  * the browser test run; `stop()` undoes all of it.
  */
+import { tagAsAnalyst } from './tagging.js';
 import type { SimulatedOrganization } from './aws/organization.js';
 import { type Components, InFlight, loadComponents } from './components.js';
 import type { LocalStepFunctions } from './stepfunctions/local-sfn.js';
@@ -84,6 +85,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       regionalEvidenceBuckets: SANDBOX.regionalEvidenceBuckets,
       securityAccount: SANDBOX.securityAccount,
       forensicsAccount: SANDBOX.forensicsAccount,
+      // CloudTrail shows an event minutes after the call in AWS; here seconds, like the sandbox's other waits.
+      cloudTrailDelayMs: 5_000,
     });
     org.seedDefault();
     org.install();
@@ -260,6 +263,8 @@ function sandboxApp(
       const where = { ...fallback, ...target };
       const event = s.build(where);
       if (s.aboutInstance) describeInstance(event, findCloudInstance(org.state(), where));
+      // A tag sample is a person tagging the instance: the tag is really set, and CloudTrail knows who.
+      if (s.source === 'tag') await tagAsAnalyst(org, where, event.detail.tags as Record<string, string>);
       return { ...(await app.deliverEvent(event)), event };
     },
     async cases() {

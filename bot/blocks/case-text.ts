@@ -102,11 +102,18 @@ export function stepLine(line: Pick<StepRecord, 'step' | 'outcome' | 'durationMs
 /** What the requester asked for, in words. */
 /**
  * Who is behind a case an AWS event asked for (a tag, a Security Hub custom action): those events name no
- * principal, so the bot says it does not know, and where to look, rather than guess.
+ * principal. For a tag, the case's end looks CloudTrail up (`triggeredBy`); until it names someone, and for
+ * custom actions, the bot says it does not know, and where to look, rather than guess.
  */
-export function awsPrincipalWords(record: Pick<CaseRecord, 'trigger' | 'target'>): string | undefined {
-  if (record.trigger === 'tag')
+export function awsPrincipalWords(
+  record: Pick<CaseRecord, 'trigger' | 'target' | 'triggeredBy'>,
+): string | undefined {
+  if (record.trigger === 'tag') {
+    const by = record.triggeredBy;
+    if (by?.arn) return `tagged by ${verbatim(by.arn)}${by.at ? ` at ${esc(by.at)}` : ''} (CloudTrail)`;
+    if (by?.note) return `AWS principal unknown: ${esc(by.note)}`;
     return `AWS principal unknown (the tag event names none): CloudTrail \`CreateTags\` on \`${record.target.instanceId}\` in ${record.target.account} names who tagged it`;
+  }
   if (record.trigger === 'security-hub-action')
     return 'AWS principal unknown (the custom action event names none): CloudTrail in the Security Hub administrator account names who sent it';
   return undefined;

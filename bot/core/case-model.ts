@@ -209,6 +209,20 @@ export const MemoryPlanSchema = z.object({
 });
 export type MemoryPlan = z.infer<typeof MemoryPlanSchema>;
 
+/**
+ * The AWS principal behind a tag-triggered case, from CloudTrail's CreateTags of SecurityIncidentStatus on
+ * the instance (the tag event names nobody); `arn` absent when CloudTrail did not name one, `note` says why.
+ */
+export const TriggeredBySchema = z.object({
+  arn: z.string().max(2048).optional(),
+  eventId: z.string().max(128).optional(),
+  /** When the principal tagged the instance (CloudTrail's eventTime). */
+  at: z.string().optional(),
+  lookedUpAt: z.string(),
+  note: z.string().max(500).optional(),
+});
+export type TriggeredBy = z.infer<typeof TriggeredBySchema>;
+
 /** A file the examination read (an image it verified) or wrote (findings, timeline, report), with its hash. */
 export const ExaminationFileSchema = z.object({
   name: z.string(),
@@ -307,6 +321,8 @@ export const CaseRecordSchema = z.looseObject({
   evidence: z.record(z.string(), z.string()).optional(),
   /** The memory capture's order of volatility and destination (the memory step writes it). */
   memoryPlan: MemoryPlanSchema.optional(),
+  /** Tag-triggered cases: who tagged the instance, as CloudTrail says (finishCase looks it up). */
+  triggeredBy: TriggeredBySchema.optional(),
   outcome: z.string().optional(),
   /** Retries of the case workflow after a failure: who asked, why, when, and the execution (`-retry-<n>`). */
   retries: z

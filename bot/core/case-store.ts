@@ -22,6 +22,8 @@ import {
   type StepRecord,
   type Target,
   TargetSchema,
+  type TriggeredBy,
+  TriggeredBySchema,
 } from './case-model.js';
 
 /**
@@ -178,6 +180,11 @@ export async function recordOutcome(
 /** The memory capture's plan: order of volatility, destination bucket and why (issue 15). */
 export async function recordMemoryPlan(id: string, plan: MemoryPlan): Promise<CaseRecord> {
   return updateCase(id, { memoryPlan: MemoryPlanSchema.parse(plan) });
+}
+
+/** Who triggered a tag case, as CloudTrail says (or why it does not say). */
+export async function recordTriggeredBy(id: string, triggeredBy: TriggeredBy): Promise<CaseRecord> {
+  return updateCase(id, { triggeredBy: TriggeredBySchema.parse(triggeredBy) });
 }
 
 /** The execution that runs the case's workflow. */

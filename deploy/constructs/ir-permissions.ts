@@ -15,6 +15,7 @@ import { NAMES } from '../names.js';
  *   deleted only when the bot made them;
  * - `SendCommand` only with the bot's two documents (memory capture, live triage); `CancelCommand` (no
  *   resource-level permissions) to stop a command the workflow gave up on;
+ * - `cloudtrail:LookupEvents` (no resource-level permissions; read-only) to name who tagged the instance;
  * - instance profiles' roles passed only to EC2; inline policies never on the bot's own or AWS roles.
  * The suspect instance and its network interfaces carry no tag of ours before the first change (the
  * case tag is written alongside it), so actions on them are scoped to the account, not by tag.
@@ -242,6 +243,13 @@ export function irPermissions(input: IrPermissionsInput): iam.PolicyStatement[] 
       sid: 'CancelCommandsWhenPollingGivesUp',
       // CancelCommand has no resource-level permissions; a command id is all it takes
       actions: ['ssm:CancelCommand'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadWhoTaggedTheInstance',
+      // LookupEvents has no resource-level permissions: a tag case reads who put SecurityIncidentStatus
+      // on its instance (the event history is read-only; nothing is written)
+      actions: ['cloudtrail:LookupEvents'],
       resources: ['*'],
     }),
   ];

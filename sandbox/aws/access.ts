@@ -56,6 +56,7 @@ const IAM_PREFIX: Record<ServiceKey, string> = {
   elbv2: 'elasticloadbalancing',
   securityhub: 'securityhub',
   guardduty: 'guardduty',
+  cloudtrail: 'cloudtrail',
   ebs: 'ebs',
   sqs: 'sqs',
 };

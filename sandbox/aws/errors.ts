@@ -4,6 +4,7 @@
  * `$metadata.httpStatusCode`, so SDK retries and `error.name` checks behave as they do against AWS.
  */
 import * as autoscaling from '@aws-sdk/client-auto-scaling';
+import * as cloudtrail from '@aws-sdk/client-cloudtrail';
 import * as ebs from '@aws-sdk/client-ebs';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as elb from '@aws-sdk/client-elastic-load-balancing';
@@ -30,7 +31,8 @@ export type ServiceKey =
   | 'securityhub'
   | 'guardduty'
   | 'ebs'
-  | 'sqs';
+  | 'sqs'
+  | 'cloudtrail';
 
 // biome-ignore lint/suspicious/noExplicitAny: each exception class declares its own options type.
 type ExceptionCtor = new (options: any) => Error;
@@ -70,6 +72,11 @@ const services: Record<ServiceKey, { module: Record<string, unknown>; base: Exce
     },
     ebs: { module: ebs, base: ebs.EBSServiceException, client: 'EBSClient' },
     sqs: { module: sqs, base: sqs.SQSServiceException, client: 'SQSClient' },
+    cloudtrail: {
+      module: cloudtrail,
+      base: cloudtrail.CloudTrailServiceException,
+      client: 'CloudTrailClient',
+    },
   };
 
 /** The service a client class name belongs to (`EC2Client` -> `ec2`), or undefined when not simulated. */
@@ -122,6 +129,7 @@ export const THROTTLE: Record<ServiceKey, [string, number]> = {
   guardduty: ['TooManyRequestsException', 429],
   ebs: ['ThrottlingException', 400],
   sqs: ['RequestThrottled', 403],
+  cloudtrail: ['ThrottlingException', 400],
 };
 
 /** The error name each service uses when the caller lacks permission. */
@@ -139,4 +147,5 @@ export const DENIED: Record<ServiceKey, [string, number]> = {
   guardduty: ['AccessDeniedException', 403],
   ebs: ['AccessDeniedException', 403],
   sqs: ['AccessDenied', 403],
+  cloudtrail: ['AccessDeniedException', 400],
 };

@@ -46,6 +46,8 @@ export interface OrgSettings {
   regionalEvidenceBuckets: Record<string, string>;
   irRoleName: string;
   evidenceUploadRoleName: string;
+  /** How long CloudTrail takes to show an event in LookupEvents (AWS: typically minutes). */
+  cloudTrailDelayMs: number;
 }
 
 export type Result<O> = Omit<O, '$metadata'>;

@@ -37,6 +37,8 @@ export interface OrganizationOptions {
   clock?: ClockMode;
   /** Seed of the random source used by fault injection. */
   randomSeed?: number;
+  /** How long CloudTrail's event history takes to show an event (default 5 minutes, as AWS typically). */
+  cloudTrailDelayMs?: number;
 }
 
 export interface CallRecord {
@@ -76,6 +78,7 @@ export class SimulatedOrganization {
       regionalEvidenceBuckets: options.regionalEvidenceBuckets ?? {},
       irRoleName: 'IRAutomation',
       evidenceUploadRoleName: 'ForensicsBot-EvidenceUpload',
+      cloudTrailDelayMs: options.cloudTrailDelayMs ?? 5 * 60_000,
     };
     this.clock = new SimClock(options.clock ?? 'virtual');
     this.random = new SeededRandom(options.randomSeed);

@@ -244,6 +244,12 @@ function seedIam(world: World, org: OrgSettings, account: string, now: Date): vo
   role(SEEDED.roles.web, ec2);
   role(SEEDED.roles.app, ec2);
   role('ForensicsBot-DenyAll-Role', ec2, { actions: [], resources: [] });
+  // A person of the member account's security team: tags instances in the console (CloudTrail names her).
+  role(
+    ANALYST_ROLE,
+    { accounts: [org.securityAccount] },
+    { actions: ['ec2:CreateTags', 'ec2:Describe*'], resources: ['*'] },
+  );
   // As the deploy's quarantine role (deploy/constructs/quarantine-profiles.ts): the SSM agent's channel,
   // PutObject of memory images into the evidence buckets (whose policy fences it further) and GetObject of
   // the pinned tools (the deploy grants it on the tools prefix only; the evidence bucket's policy admits no
@@ -264,6 +270,9 @@ function seedIam(world: World, org: OrgSettings, account: string, now: Date): vo
   profile(SEEDED.profiles.denyAll, 'ForensicsBot-DenyAll-Role');
   profile(SEEDED.profiles.quarantine, QUARANTINE_ROLE);
 }
+
+/** The role the sandbox's analyst tags instances with (`SecurityIncidentStatus`), in each member account. */
+export const ANALYST_ROLE = 'SecurityAnalyst';
 
 /** The quarantine profile's role: named as the profile, as the deploy names it. */
 export const QUARANTINE_ROLE = 'ForensicsBot-Quarantine';

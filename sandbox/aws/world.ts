@@ -283,6 +283,23 @@ export interface RegionState {
   findingUpdates: SecurityHubUpdate[];
   /** GuardDuty's findings in this account and region (its detector: guardDutyDetectorId). */
   guardDutyFindings: Map<string, GuardDutyFinding>;
+  /** CloudTrail's event history of this account and region (management events the twin records). */
+  trail: TrailEvent[];
+}
+
+/** One CloudTrail management event, as LookupEvents returns it once delivered. */
+export interface TrailEvent {
+  eventId: string;
+  eventName: string;
+  eventSource: string;
+  eventTime: Date;
+  /** When LookupEvents first shows it (CloudTrail delivers events minutes after the call). */
+  visibleAt: number;
+  username: string;
+  accessKeyId?: string;
+  resources: { type: string; name: string }[];
+  /** The record's JSON (`CloudTrailEvent`): userIdentity, requestParameters, … */
+  record: Record<string, unknown>;
 }
 
 export interface Role {
@@ -393,6 +410,7 @@ export function newRegionState(account: string, region: string): RegionState {
     loadBalancers: new Map(),
     invocations: new Map(),
     findingUpdates: [],
+    trail: [],
     guardDutyFindings: new Map(),
   };
 }

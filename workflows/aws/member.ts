@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
@@ -179,6 +180,7 @@ export function member(scope: Scope) {
     elbv2: () => memberClient(ElasticLoadBalancingV2Client, 'elbv2', scope),
     s3: () => memberClient(S3Client, 's3', scope),
     kms: () => memberClient(KMSClient, 'kms', scope),
+    cloudTrail: () => memberClient(CloudTrailClient, 'cloudtrail', scope),
   };
 }
 export type MemberClients = ReturnType<typeof member>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireCase } from '../../bot/core/case-store.js';
+import { recordTriggeredBy, requireCase } from '../../bot/core/case-store.js';
 import {
   caseFailureText,
   caseOutcome,
@@ -17,9 +17,11 @@ import { isInstanceGone } from '../errors.js';
 import { notifier } from '../notifier.js';
 import { withExamination } from './examine-outcome.js';
 import { INSTANCE_STATUS, STATUS_TAG, tagInstance } from './instance.js';
+import { forensicsSettings } from '../settings.js';
 import { isolateNetwork } from './isolate-network.js';
 import { restrictIam } from './restrict-iam.js';
 import { defineStep, scopeOf, TargetInput } from './step.js';
+import { tagPrincipal } from './tag-principal.js';
 
 const AcquisitionResult = z.looseObject({
   kind: z.enum(['memory', 'disk']),
@@ -52,6 +54,12 @@ export const finishCase = defineStep({
           ? INSTANCE_STATUS.contained
           : INSTANCE_STATUS.analyzed;
     await tagInstance(member(scopeOf(input)), input.instanceId, tag, input.caseId);
+    // A tag case: who tagged the instance (the tag event names nobody; CloudTrail does, minutes later).
+    if (record.trigger === 'tag' && !record.triggeredBy?.arn)
+      await recordTriggeredBy(
+        input.caseId,
+        await tagPrincipal(member(scopeOf(input)), record, forensicsSettings().IR_ROLE_NAME),
+      );
     // The examination (issue 12) ran before this step; a failed one leaves the case incomplete.
     const outcome = withExamination(
       caseOutcome({

@@ -67,6 +67,8 @@ export function buildManifest(
     trigger: record.trigger,
     findingIds: record.findingIds,
     requester: record.requester,
+    // A tag case: the AWS principal CloudTrail names as having tagged the instance, or why none is named.
+    triggeredBy: record.triggeredBy ?? null,
     // The approval's decision as recorded (approved, denied or expired, by whom, when, why); `approver`
     // names a commander only when the decision was an approval.
     decision: record.decision ?? null,

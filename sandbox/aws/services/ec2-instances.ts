@@ -5,6 +5,7 @@
 import type * as EC2 from '@aws-sdk/client-ec2';
 import type { CallContext, HandlerTable } from '../handler.js';
 import { handler } from '../handler.js';
+import { recordTrailEvent } from './cloudtrail.js';
 import { applyFilters, byIds } from '../filters.js';
 import { type Instance, type RegionState, type Tags, type World, listToTags, tagsToList } from '../world.js';
 import { eniView } from './ec2-network.js';
@@ -244,6 +245,7 @@ export const ec2InstanceHandlers: HandlerTable = {
     const targets = (input.Resources ?? []).map((id) => taggable(ctx, id));
     const tags = listToTags(input.Tags);
     for (const target of targets) Object.assign(target.tags, tags);
+    recordTagEvent(ctx, 'CreateTags', input.Resources ?? [], input.Tags ?? []);
     return {};
   }),
 
@@ -254,6 +256,7 @@ export const ec2InstanceHandlers: HandlerTable = {
         if (!tag.Key) continue;
         if (tag.Value === undefined || target.tags[tag.Key] === tag.Value) delete target.tags[tag.Key];
       }
+    recordTagEvent(ctx, 'DeleteTags', input.Resources ?? [], input.Tags ?? []);
     return {};
   }),
 
@@ -291,3 +294,30 @@ export const ec2InstanceHandlers: HandlerTable = {
     },
   ),
 };
+
+/** CloudTrail's record of a tag change: who tagged which resource with what (EC2's request shape). */
+function recordTagEvent(
+  ctx: CallContext,
+  eventName: 'CreateTags' | 'DeleteTags',
+  resources: string[],
+  tags: { Key?: string; Value?: string }[],
+): void {
+  recordTrailEvent(ctx, {
+    eventName,
+    eventSource: 'ec2.amazonaws.com',
+    resources: resources.map((name) => ({
+      type: name.startsWith('i-')
+        ? 'AWS::EC2::Instance'
+        : name.startsWith('vol-')
+          ? 'AWS::EC2::Volume'
+          : 'AWS::EC2::Resource',
+      name,
+    })),
+    requestParameters: {
+      resourcesSet: { items: resources.map((resourceId) => ({ resourceId })) },
+      tagSet: {
+        items: tags.map((t) => ({ key: t.Key, ...(t.Value !== undefined ? { value: t.Value } : {}) })),
+      },
+    },
+  });
+}

@@ -4,6 +4,7 @@
  */
 import type { ServiceKey } from '../errors.js';
 import type { HandlerTable } from '../handler.js';
+import { cloudTrailHandlers } from './cloudtrail.js';
 import { ebsHandlers } from './ebs.js';
 import { ec2InstanceHandlers } from './ec2-instances.js';
 import { ec2NetworkHandlers } from './ec2-network.js';
@@ -32,4 +33,5 @@ export const handlers: Record<ServiceKey, HandlerTable> = {
   guardduty: guardDutyHandlers,
   ebs: ebsHandlers,
   sqs: sqsHandlers,
+  cloudtrail: cloudTrailHandlers,
 };

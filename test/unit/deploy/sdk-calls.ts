@@ -38,6 +38,7 @@ const SERVICE: Record<string, string> = {
   'client-guardduty': 'guardduty',
   'client-secrets-manager': 'secretsmanager',
   'client-ebs': 'ebs',
+  'client-cloudtrail': 'cloudtrail',
 };
 
 /** Commands whose IAM action is not their name. */
