@@ -160,41 +160,52 @@ const commands = fc.commands(
   { maxCommands: 25 },
 );
 
+/** One run of the model: three cases, the commands, then a full drain; every case's thread is what it said. */
+const property = fc.asyncProperty(commands, async (cmds) => {
+  // Each run starts from an empty queue (a failed run may have left rings behind).
+  await drainAll();
+  // A run may end on a 429 rule no post consumed; it must not refuse the next run's case cards.
+  slack.clearRateLimits();
+  const cases: CaseRecord[] = [];
+  for (let n = 0; n < 3; n++) {
+    instance += 1;
+    const { record } = await openCase({
+      severity: { label: 'HIGH', score: 8 },
+      title: `Model case ${instance}`,
+      findingIds: [`model-${instance}`],
+      target: {
+        account: '333333333333',
+        region: 'us-east-1',
+        instanceId: `i-${instance.toString(16).padStart(17, '0')}`,
+      },
+      actions: ['contain'],
+      trigger: 'slack-button',
+      requester: { userId: 'U0ALICE', name: 'alice' },
+    });
+    cases.push(await announceCase(record));
+  }
+  const model: Model = { said: cases.map(() => []) };
+  const real: Real = { cases };
+  await fc.asyncModelRun(() => ({ model, real }), cmds);
+
+  // Afterwards: time passes and the drainer runs until the queue is empty; then all is there.
+  await drainAll();
+  for (const [i, record] of cases.entries()) expect(thread(record), record.id).toEqual(model.said[i]);
+});
+
 describe('Outbox: a model of said, delivered, 429, crash and redelivery', () => {
   it('keeps each case in order and delivers every line exactly once', async () => {
-    await fc.assert(
-      fc.asyncProperty(commands, async (cmds) => {
-        // Each run starts from an empty queue (a failed run may have left rings behind).
-        await drainAll();
-        // A run may end on a 429 rule no post consumed; it must not refuse the next run's case cards.
-        slack.clearRateLimits();
-        const cases: CaseRecord[] = [];
-        for (let n = 0; n < 3; n++) {
-          instance += 1;
-          const { record } = await openCase({
-            severity: { label: 'HIGH', score: 8 },
-            title: `Model case ${instance}`,
-            findingIds: [`model-${instance}`],
-            target: {
-              account: '333333333333',
-              region: 'us-east-1',
-              instanceId: `i-${instance.toString(16).padStart(17, '0')}`,
-            },
-            actions: ['contain'],
-            trigger: 'slack-button',
-            requester: { userId: 'U0ALICE', name: 'alice' },
-          });
-          cases.push(await announceCase(record));
-        }
-        const model: Model = { said: cases.map(() => []) };
-        const real: Real = { cases };
-        await fc.asyncModelRun(() => ({ model, real }), cmds);
-
-        // Afterwards: time passes and the drainer runs until the queue is empty; then all is there.
-        await drainAll();
-        for (const [i, record] of cases.entries()) expect(thread(record), record.id).toEqual(model.said[i]);
-      }),
-      { numRuns: 25 },
-    );
+    await fc.assert(property, { numRuns: 25 });
   }, 240_000);
+
+  // Counterexamples the model found, kept as regressions: run as the model ran them, one after another.
+  it('regression (seed 455655396, CI 2026-12-04): a run that ends on "429 × 3" no post consumed, then another', async () => {
+    await fc.assert(property, {
+      examples: [
+        [[new RateLimit(3), new RateLimit(3), new RateLimit(3)]],
+        [[new Say(0, false), new Deliver()]],
+      ],
+      numRuns: 2,
+    });
+  }, 60_000);
 });
