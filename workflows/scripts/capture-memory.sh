@@ -330,8 +330,32 @@ check_size() {
   fi
 }
 
+# The inode of the socket listening on 127.0.0.1:<port> (/proc/net/tcp: local address in hex, state 0A).
+listener_inode() {
+  local hex
+  hex=$(printf '%04X' "$1")
+  awk -v want="0100007F:$hex" '$2 == want && $4 == "0A" {print $10; exit}' /proc/net/tcp 2>/dev/null
+}
+# Pids holding a socket by inode.
+socket_owners() {
+  find /proc/[0-9]*/fd -maxdepth 1 -lname "socket:\[$1\]" 2>/dev/null | cut -d/ -f3 | sort -u
+}
+# Whether pid $1 is $2 or one of its descendants.
+descends_from() {
+  local pid=$1 stat
+  for _ in $(seq 1 64); do
+    [ "$pid" = "$2" ] && return 0
+    [ "$pid" -le 1 ] 2>/dev/null && return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    pid=$(echo "$stat" | awk '{print $2}')
+  done
+  return 1
+}
+
 # LiME, the fallback: the module of this kernel and architecture from LimeModuleUri, serving the image on a
-# random local port that nothing listened on before the module was loaded.
+# random local port that nothing listened on before the module was loaded, and whose listener no process
+# other than insmod holds.
 attempt_lime() {
   [ -n "$LIME_URI" ] || return 1
   local module="$WORK/lime.ko" port
@@ -351,15 +375,26 @@ attempt_lime() {
   LIME_LOADED=1
   start_uploader lime
   read_lime() {
+    local inode= owner
     for _ in $(seq 1 100); do
-      if exec 3<>"/dev/tcp/127.0.0.1/$port"; then
-        cat <&3
-        return $?
-      fi 2>/dev/null
+      inode=$(listener_inode "$port")
+      [ -n "$inode" ] && break
       sleep 0.2
     done
-    echo "LiME never listened on port $port" >&2
-    return 1
+    if [ -z "$inode" ]; then
+      echo "LiME never listened on port $port" >&2
+      return 1
+    fi
+    # The module's socket is the kernel's (no process holds it; insmod at most). Anything else listening
+    # there squatted the port between the check and the load, and its bytes are not memory.
+    for owner in $(socket_owners "$inode"); do
+      if ! descends_from "$owner" "$INSMOD_PID"; then
+        echo "port $port is held by pid $owner ($(cat "/proc/$owner/comm" 2>/dev/null)), not by the LiME module: refused" >&2
+        return 9
+      fi
+    done
+    exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
+    cat <&3
   }
   stream_image read_lime
   local rc=$?
@@ -367,7 +402,10 @@ attempt_lime() {
   INSMOD_PID=
   if [ "$rc" -ne 0 ]; then
     stop_uploader
-    fail 4 "LiME failed (status $rc) after ${BYTES:-0} bytes: $(tail -n 1 "$WORK/tool.err" "$WORK/insmod.err" 2>/dev/null | tail -n 1)"
+    local why
+    why=$(tail -n 1 "$WORK/tool.err" 2>/dev/null)
+    [ -n "$why" ] || why=$(tail -n 1 "$WORK/insmod.err" 2>/dev/null)
+    fail 4 "LiME failed (status $rc) after ${BYTES:-0} bytes: ${why:-no message}; upload aborted, nothing kept under $KEY"
   fi
   TOOL_USED=lime
   return 0

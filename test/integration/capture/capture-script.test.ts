@@ -200,6 +200,19 @@ describe('capture-memory.sh under bash with the AWS CLI against the simulated S3
     expect(openUploads()).toEqual([]);
   }, 60_000);
 
+  it('refuses what another process serves on LiME’s port (a squatter), and keeps nothing', async () => {
+    // Act
+    const run = await vm.run(
+      { LimeModuleUri: vm.limeUri },
+      { FAKE_AVML_FAIL: 'halfway', FAKE_LIME_SQUAT: '1' },
+    );
+
+    // Assess
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/port \d+ is held by pid \d+ \(node\), not by the LiME module: refused/);
+    expectNothingKept(run.key);
+  }, 60_000);
+
   it('refuses a stream larger than the kernel’s memory (two images in one stream)', async () => {
     // Act
     const run = await vm.run({}, { FAKE_AVML_FAIL: 'concatenated' });

@@ -271,11 +271,29 @@ export async function captureInstance(options: CaptureInstanceOptions = {}): Pro
   stub(
     'insmod',
     `#!/usr/bin/env node
-// A stand-in for insmod of LiME (tests): serves FAKE_IMAGE once on the port of path=tcp:<port>.
+// A stand-in for insmod of LiME (tests): serves FAKE_IMAGE once on the port of path=tcp:<port>. With
+// FAKE_LIME_SQUAT, another process (detached, not insmod's) listens there instead, as a squatter would.
 const port = Number(/path=tcp:(\\d+)/.exec(process.argv.slice(2).join(' '))[1]);
-const image = require('node:fs').readFileSync(process.env.FAKE_IMAGE);
-const server = require('node:net').createServer((socket) => { socket.end(image); server.close(); });
-server.listen(port, '127.0.0.1');
+const spawnDetached = (role) =>
+  require('node:child_process')
+    .spawn(process.execPath, [__filename, ...process.argv.slice(2)], {
+      detached: true, stdio: 'ignore', env: { ...process.env, SQUATTER: role },
+    })
+    .unref();
+if (process.env.FAKE_LIME_SQUAT && !process.env.SQUATTER) {
+  // Through a launcher that exits at once: the squatter is nobody's child, as another program's would be.
+  spawnDetached('launch');
+  setTimeout(() => process.exit(0), 500);
+} else if (process.env.SQUATTER === 'launch') {
+  spawnDetached('serve');
+  process.exit(0);
+} else {
+  const squatter = process.env.SQUATTER === 'serve';
+  const image = squatter ? Buffer.alloc(4096, 'X') : require('node:fs').readFileSync(process.env.FAKE_IMAGE);
+  const server = require('node:net').createServer((socket) => { socket.end(image); server.close(); });
+  server.listen(port, '127.0.0.1');
+  if (squatter) setTimeout(() => process.exit(0), 20000).unref();
+}
 `,
   );
   stub('rmmod', '#!/bin/bash\nexit 0\n');
