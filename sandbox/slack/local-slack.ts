@@ -306,6 +306,16 @@ export class LocalSlack {
       rule.remaining--;
       return rule.retryAfterSeconds;
     }
+    // chat.update is Tier 3: about 50 a minute for the app in the workspace, whatever the channel.
+    if (this.realistic && method === 'chat.update') {
+      const now = Date.now();
+      const bucket = this.buckets.get('tier3:chat.update') ?? { tokens: 10, at: now };
+      bucket.tokens = Math.min(10, bucket.tokens + ((now - bucket.at) / 1000) * (50 / 60));
+      bucket.at = now;
+      this.buckets.set('tier3:chat.update', bucket);
+      if (bucket.tokens < 1) return Math.ceil((1 - bucket.tokens) / (50 / 60));
+      bucket.tokens -= 1;
+    }
     if (this.realistic && method === 'chat.postMessage') {
       const key = this.state.channel(args.channel)?.id ?? String(args.channel);
       const now = Date.now();
@@ -402,7 +412,10 @@ export class LocalSlack {
     this.failures.set(method, [...(this.failures.get(method) ?? []), error]);
   }
 
-  /** Turns Slack's burst limit on chat.postMessage per channel on or off. */
+  /**
+   * Turns Slack's limits on or off: chat.postMessage about 1 a second per channel after a burst, chat.update
+   * Tier 3 (about 50 a minute for the workspace, a burst of 10).
+   */
   setRealisticRateLimits(mode: boolean | { burst?: number; perSecond?: number }): void {
     this.buckets.clear();
     this.realistic = mode ? { burst: 3, perSecond: 1, ...(typeof mode === 'object' ? mode : {}) } : undefined;

@@ -234,6 +234,24 @@ describe('Function: LocalSlack Web API', () => {
     }
   });
 
+  it('limits chat.update for the workspace in realistic mode (Tier 3: a burst of 10, then ~50 a minute)', async () => {
+    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'card' });
+    slack.setRealisticRateLimits(true);
+    try {
+      for (let i = 0; i < 10; i++)
+        expect((await client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: `v${i}` })).ok).toBe(
+          true,
+        );
+      await expect(
+        client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'v10' }),
+      ).rejects.toMatchObject({
+        code: 'slack_webapi_rate_limited_error',
+      });
+    } finally {
+      slack.setRealisticRateLimits(false);
+    }
+  });
+
   it('records the calls without the token', async () => {
     const call = slack.calls.find((c) => c.method === 'auth.test');
     expect(call).toBeDefined();
