@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CancelCommandCommand,
-  DescribeInstanceInformationCommand,
-  GetCommandInvocationCommand,
-  SendCommandCommand,
-} from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { addArtifact } from '../../bot/core/case-store.js';
-import { describeError } from '../../bot/core/errors.js';
-import { logger } from '../../bot/core/logger.js';
 import { member } from '../aws/member.js';
-import { LiveTriageFailedError, PollLimitReachedError } from '../errors.js';
+import { LiveTriageFailedError } from '../errors.js';
 import { forensicsSettings } from '../settings.js';
 import { EVIDENCE_KEY_RE, MemoryState, restoreProfileAfterCapture } from './memory-capture.js';
 import { useProfile } from './restrict-iam.js';
+import { lastLine, pollCommand, resultLine } from './ssm-command.js';
 import { defineStep, scopeOf, TargetInput } from './step.js';
 import { onlyVersion, readVersion, sameAsReported } from './verify-evidence.js';
 
@@ -67,8 +61,6 @@ const EXIT: Record<number, string> = {
   4: 'the collection failed',
   5: 'the upload failed',
 };
-
-const WAITING = new Set(['Pending', 'InProgress', 'Delayed']);
 
 const failed = (text: string) => new LiveTriageFailedError(`Live triage not collected: ${text}`);
 
@@ -155,49 +147,22 @@ export const pollLiveTriage = defineStep({
   async run(input): Promise<TriageState & { status: string }> {
     const t = input.triage;
     const polls = t.polls + 1;
-    const ssm = member(scopeOf(input)).ssm();
-    const out = await ssm
-      .send(new GetCommandInvocationCommand({ CommandId: t.commandId, InstanceId: input.instanceId }))
-      .catch((error: unknown) => {
-        if (error instanceof Error && error.name === 'InvocationDoesNotExist')
-          return { Status: 'Pending' } as const;
-        throw error;
-      });
-    const status = out.Status ?? 'Pending';
-    if (WAITING.has(status)) {
-      if (polls >= t.maxPolls) {
-        const cancelled = await ssm
-          .send(new CancelCommandCommand({ CommandId: t.commandId, InstanceIds: [input.instanceId] }))
-          .then(
-            () => 'cancelled',
-            (error: unknown) => {
-              logger.warn('CancelCommand failed', { commandId: t.commandId, error: describeError(error) });
-              return `not cancelled (${error instanceof Error ? error.name : 'error'})`;
-            },
-          );
-        throw new PollLimitReachedError(
-          `Live triage not collected: still ${status} after ${polls} polls; command ${t.commandId} ${cancelled}`,
-        );
-      }
-      return { ...t, polls, done: false, status };
-    }
-    const stdout = 'StandardOutputContent' in out ? (out.StandardOutputContent ?? '') : '';
-    const stderr = 'StandardErrorContent' in out ? (out.StandardErrorContent ?? '') : '';
-    const code = 'ResponseCode' in out ? out.ResponseCode : undefined;
+    const poll = await pollCommand(member(scopeOf(input)), {
+      commandId: t.commandId,
+      instanceId: input.instanceId,
+      poll: polls,
+      maxPolls: t.maxPolls,
+      what: 'Live triage not collected:',
+    });
+    if (!poll.ended) return { ...t, polls, done: false, status: poll.status };
+    const { status, stdout, stderr, code } = poll;
     if (status !== 'Success') {
       const why = code !== undefined && EXIT[code] ? ` (${EXIT[code]})` : '';
       throw failed(
         `the command ${status.toLowerCase()}${why}: ${lastLine(stderr) || lastLine(stdout) || 'no output'}`,
       );
     }
-    const line = stdout.trim().split('\n').pop()?.trim();
-    let parsed: unknown;
-    try {
-      parsed = line?.startsWith('{') ? JSON.parse(line) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    const result = TriageResultSchema.safeParse(parsed);
+    const result = TriageResultSchema.safeParse(resultLine(stdout));
     if (!result.success) throw failed('the command ended without its result line');
     if (result.data.key !== t.key)
       throw failed(`the script reports s3://${t.bucket}/${result.data.key}, not the key it was given`);
@@ -315,8 +280,4 @@ export function failureReason(failure: z.infer<typeof Failure> | undefined): str
   }
   message = message.replace(/^Live triage not collected:\s*/, '');
   return (message || failure.Error || 'unknown error').slice(0, 400);
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop()?.slice(0, 300) ?? '';
 }

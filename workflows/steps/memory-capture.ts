@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  CancelCommandCommand,
-  DescribeInstanceInformationCommand,
-  GetCommandInvocationCommand,
-  SendCommandCommand,
-} from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { homeRegion } from '../../bot/core/aws-clients.js';
 import type { MemoryPlan } from '../../bot/core/case-model.js';
@@ -12,16 +7,12 @@ import { recordMemoryPlan, requireCase } from '../../bot/core/case-store.js';
 import { describeError } from '../../bot/core/errors.js';
 import { logger } from '../../bot/core/logger.js';
 import { member } from '../aws/member.js';
-import {
-  MemoryCaptureFailedError,
-  PollLimitReachedError,
-  SsmAgentOfflineError,
-  StepNotConfiguredError,
-} from '../errors.js';
+import { MemoryCaptureFailedError, SsmAgentOfflineError, StepNotConfiguredError } from '../errors.js';
 import { type ForensicsSettings, forensicsSettings, kmsKeyForRegion, regionEntries } from '../settings.js';
 import { describeInstance } from './instance.js';
 import { restoreIam } from './release.js';
 import { useProfile } from './restrict-iam.js';
+import { lastLine, pollCommand, resultLine } from './ssm-command.js';
 import { advanceCase, defineStep, scopeOf, TargetInput } from './step.js';
 
 /** S3 keys the steps write; checked before they reach a command. */
@@ -290,8 +281,6 @@ export async function restoreProfileAfterCapture(
   }
 }
 
-const WAITING = new Set(['Pending', 'InProgress', 'Delayed']);
-
 /**
  * One poll of the capture command (the workflow waits between polls). A command still running when the
  * polls run out is cancelled (the agent stops the script, whose traps abort the upload), so nothing keeps
@@ -305,37 +294,16 @@ export const pollMemoryCapture = defineStep({
   async run(input): Promise<MemoryState & { status: string }> {
     const m = input.memory;
     const polls = m.polls + 1;
-    const ssm = member(scopeOf(input)).ssm();
-    const out = await ssm
-      .send(new GetCommandInvocationCommand({ CommandId: m.commandId, InstanceId: input.instanceId }))
-      .catch((error: unknown) => {
-        // Right after SendCommand the invocation may not exist yet.
-        if (error instanceof Error && error.name === 'InvocationDoesNotExist')
-          return { Status: 'Pending' } as const;
-        throw error;
-      });
-    const status = out.Status ?? 'Pending';
-    if (WAITING.has(status)) {
-      if (polls >= m.maxPolls) {
-        const cancelled = await ssm
-          .send(new CancelCommandCommand({ CommandId: m.commandId, InstanceIds: [input.instanceId] }))
-          .then(
-            () => 'cancelled',
-            (error: unknown) => {
-              logger.warn('CancelCommand failed', { commandId: m.commandId, error: describeError(error) });
-              return `not cancelled (${error instanceof Error ? error.name : 'error'})`;
-            },
-          );
-        await restoreProfileAfterCapture(input);
-        throw new PollLimitReachedError(
-          `Memory capture of ${input.instanceId} still ${status} after ${polls} polls; command ${m.commandId} ${cancelled}`,
-        );
-      }
-      return { ...m, polls, done: false, status };
-    }
-    const stdout = 'StandardOutputContent' in out ? (out.StandardOutputContent ?? '') : '';
-    const stderr = 'StandardErrorContent' in out ? (out.StandardErrorContent ?? '') : '';
-    const responseCode = 'ResponseCode' in out ? out.ResponseCode : undefined;
+    const poll = await pollCommand(member(scopeOf(input)), {
+      commandId: m.commandId,
+      instanceId: input.instanceId,
+      poll: polls,
+      maxPolls: m.maxPolls,
+      what: `Memory capture of ${input.instanceId}`,
+      beforeGivingUp: () => restoreProfileAfterCapture(input),
+    });
+    if (!poll.ended) return { ...m, polls, done: false, status: poll.status };
+    const { status, stdout, stderr, code: responseCode } = poll;
     const imageOnly = status === 'Failed' && responseCode === IMAGE_WITHOUT_CONTEXT;
     if (status !== 'Success' && !imageOnly) {
       await restoreProfileAfterCapture(input);
@@ -367,19 +335,8 @@ export const pollMemoryCapture = defineStep({
   },
 });
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop()?.slice(0, 300) ?? '';
-}
-
 function parseResult(stdout: string, instanceId: string): CaptureResult {
-  const line = stdout.trim().split('\n').pop()?.trim();
-  let parsed: unknown;
-  try {
-    parsed = line?.startsWith('{') ? JSON.parse(line) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  const result = CaptureResultSchema.safeParse(parsed);
+  const result = CaptureResultSchema.safeParse(resultLine(stdout));
   if (!result.success)
     throw new MemoryCaptureFailedError(`Memory capture of ${instanceId} ended without its result line`);
   return result.data;
