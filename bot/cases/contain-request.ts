@@ -58,6 +58,16 @@ export async function requestContainment(caseId: string, actor: Actor): Promise<
       started: false,
       text: `${caseId}'s workflow is still running (${status}); an analysis asks the incident commanders to contain when it ends (unless this deployment only notifies: then press Contain now again once it has ended). Nothing was started.`,
     };
+  // A request whose run has not recorded a step yet is still starting: a second click (read after the
+  // first one's claim, so the conditional write alone cannot refuse it) must not start a second run.
+  const last = record.containRequests?.at(-1);
+  const lastStep = record.steps.at(-1)?.at;
+  if (last && (!lastStep || lastStep < last.at))
+    return {
+      record,
+      started: false,
+      text: `Containment of ${caseId} was already requested (\`${last.execution}\`) and is starting; nothing else was started.`,
+    };
   const previous = record.containRequests?.length ?? 0;
   const executionName = containExecutionName(caseId, previous + 1);
   const claimed = await claimContainRequest(caseId, status, previous, {
