@@ -62,8 +62,8 @@ export async function claimEvent(fingerprint: string, eventId: string, now: Date
 /**
  * Records one delivery and claims the card for it when it is the first: one atomic update. `first` is
  * true for exactly one delivery of a fingerprint (until the claim is released). `counted` false (a
- * duplicate of an event already counted) leaves Count as it is; a record that does not exist yet (its
- * first delivery failed and released the claim) starts at 1, which is that event.
+ * duplicate of an event already counted) leaves Count as it is (a record that does not exist yet starts at 0:
+ * its claimer adds the event); the record returned counts at least 1, the event in hand.
  */
 export async function recordDelivery(
   fingerprint: string,
@@ -73,7 +73,9 @@ export async function recordDelivery(
   ttlDays: number,
   counted = true,
 ): Promise<{ record: FingerprintRecord; first: boolean }> {
-  const count = counted ? 'ADD #count :one SET ' : 'SET #count = if_not_exists(#count, :one), ';
+  // Only the delivery that claimed the event adds to Count. A duplicate may get here first (concurrent
+  // deliveries of one event id): it must not start Count at 1, or the claimer's ADD makes it 2.
+  const count = counted ? 'ADD #count :one SET ' : 'SET #count = if_not_exists(#count, :zero), ';
   const out = await db().send(
     new UpdateCommand({
       TableName: tableName(),
@@ -84,7 +86,7 @@ export async function recordDelivery(
         'fingerprint = :fp, expiresAt = :ttl, archived = :archived',
       ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
       ExpressionAttributeValues: {
-        ':one': 1,
+        ...(counted ? { ':one': 1 } : { ':zero': 0 }),
         ':claimed': 'claimed',
         ':me': deliveryId,
         ':now': now.toISOString(),
@@ -97,7 +99,10 @@ export async function recordDelivery(
       ReturnValues: 'ALL_NEW',
     }),
   );
-  const record = out.Attributes as FingerprintRecord;
+  const stored = out.Attributes as FingerprintRecord;
+  // A card stands for at least the event it was posted for, even before its claimer has counted it (or
+  // when the claimer stopped between the claim and this update).
+  const record = { ...stored, count: Math.max(1, stored.count ?? 0) };
   return { record, first: record.claimedBy === deliveryId && record.status === 'claimed' };
 }
 
