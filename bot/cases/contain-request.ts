@@ -59,10 +59,12 @@ export async function requestContainment(caseId: string, actor: Actor): Promise<
       text: `${caseId}'s workflow is still running (${status}); an analysis asks the incident commanders to contain when it ends (unless this deployment only notifies: then press Contain now again once it has ended). Nothing was started.`,
     };
   // A request whose run has not recorded a step yet is still starting: a second click (read after the
-  // first one's claim, so the conditional write alone cannot refuse it) must not start a second run.
+  // first one's claim, so the conditional write alone cannot refuse it) must not start a second run. One
+  // still stepless after five minutes did not start (its failure was said): a new request may go ahead.
   const last = record.containRequests?.at(-1);
   const lastStep = record.steps.at(-1)?.at;
-  if (last && (!lastStep || lastStep < last.at))
+  const starting = last && (!lastStep || lastStep < last.at) && Date.now() - Date.parse(last.at) < 5 * 60_000;
+  if (last && starting)
     return {
       record,
       started: false,
