@@ -9,7 +9,7 @@ import { EVIDENCE_KEY_RE, MemoryState, restoreProfileAfterCapture } from './memo
 import { useProfile } from './restrict-iam.js';
 import { lastLine, pollCommand, resultLine } from './ssm-command.js';
 import { defineStep, scopeOf, TargetInput } from './step.js';
-import { onlyVersion, readVersion, sameAsReported } from './verify-evidence.js';
+import { onlyVersion, readVersion, sameAsReported, verifiedDetails } from './verify-evidence.js';
 
 /**
  * Live triage over SSM (issue 12, item 2): after the memory image is verified and before isolation is
@@ -209,10 +209,7 @@ async function verify(input: TargetInput & { triage: TriageState }) {
   const versionId = await onlyVersion(t.bucketRegion, t.bucket, t.key, failed);
   const { got, measured } = await readVersion(t.bucketRegion, t.bucket, t.key, versionId, failed);
   sameAsReported(`version ${versionId} of ${uri}`, measured, result, failed);
-  const retainUntil = got.ObjectLockRetainUntilDate ? new Date(got.ObjectLockRetainUntilDate) : undefined;
-  if (!got.ObjectLockMode || !retainUntil || retainUntil <= new Date())
-    throw failed(`version ${versionId} of ${uri} is not under Object Lock`);
-  const verifiedAt = new Date().toISOString();
+  const { verifiedAt, details } = verifiedDetails(`version ${versionId} of ${uri}`, versionId, got, failed);
   await addArtifact(input.caseId, {
     kind: 'triage',
     uri,
@@ -221,11 +218,7 @@ async function verify(input: TargetInput & { triage: TriageState }) {
     source: `${input.account}/${input.region}/${input.instanceId}`,
     createdAt: verifiedAt,
     details: {
-      versionId,
-      objectLock: { mode: got.ObjectLockMode, retainUntil: retainUntil.toISOString() },
-      verifiedAt,
-      verifiedBy: 'forensics account: exact version re-read and hashed by the steps',
-      kmsKeyId: got.SSEKMSKeyId,
+      ...details,
       collectedAt: result.collectedAt,
       processes: result.processes,
       members: result.members,

@@ -122,6 +122,32 @@ export function sameAsReported(
     );
 }
 
+/**
+ * The version read must be under Object Lock now; returns what an artifact records of its verification
+ * (memory image and live triage alike).
+ */
+export function verifiedDetails(
+  what: string,
+  versionId: string,
+  got: { ObjectLockMode?: string; ObjectLockRetainUntilDate?: Date; SSEKMSKeyId?: string },
+  failed: Fail = memoryFailed,
+) {
+  const retainUntil = got.ObjectLockRetainUntilDate ? new Date(got.ObjectLockRetainUntilDate) : undefined;
+  if (!got.ObjectLockMode || !retainUntil || retainUntil <= new Date())
+    throw failed(`${what} is not under Object Lock`);
+  const verifiedAt = new Date().toISOString();
+  return {
+    verifiedAt,
+    details: {
+      versionId,
+      objectLock: { mode: got.ObjectLockMode, retainUntil: retainUntil.toISOString() },
+      verifiedAt,
+      verifiedBy: 'forensics account: exact version re-read and hashed by the steps',
+      kmsKeyId: got.SSEKMSKeyId,
+    },
+  };
+}
+
 async function verify(input: TargetInput & { memory: MemoryState }) {
   const failed = memoryFailed;
   const m = input.memory;
@@ -134,13 +160,10 @@ async function verify(input: TargetInput & { memory: MemoryState }) {
     throw failed(`the capture reports version ${result.versionId} of ${uri}, which is not the one stored`);
   const { got, measured } = await readVersion(m.bucketRegion, m.bucket, m.key, versionId);
   sameAsReported(`version ${versionId} of ${uri}`, measured, result);
-  const retainUntil = got.ObjectLockRetainUntilDate ? new Date(got.ObjectLockRetainUntilDate) : undefined;
-  if (!got.ObjectLockMode || !retainUntil || retainUntil <= new Date())
-    throw failed(`version ${versionId} of ${uri} is not under Object Lock`);
+  const { verifiedAt, details } = verifiedDetails(`version ${versionId} of ${uri}`, versionId, got, failed);
   const system = await verifySystem(m.bucketRegion, m.bucket, m.key, result.system);
 
   const plan = (await requireCase(input.caseId)).memoryPlan;
-  const verifiedAt = new Date().toISOString();
   await addArtifact(input.caseId, {
     kind: 'memory',
     uri,
@@ -149,11 +172,7 @@ async function verify(input: TargetInput & { memory: MemoryState }) {
     source: `${input.account}/${input.region}/${input.instanceId}`,
     createdAt: verifiedAt,
     details: {
-      versionId,
-      objectLock: { mode: got.ObjectLockMode, retainUntil: retainUntil.toISOString() },
-      verifiedAt,
-      verifiedBy: 'forensics account: exact version re-read and hashed by the steps',
-      kmsKeyId: got.SSEKMSKeyId,
+      ...details,
       kernel: result.kernel,
       arch: result.arch,
       tool: result.tool,
