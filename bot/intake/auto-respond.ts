@@ -88,7 +88,7 @@ export async function autoRespond(
 
   const slot = await takeHourSlot(opts.now, config.maxCasesPerHour).catch(async (error) => {
     // nothing was done: the retried event must find the finding unclaimed
-    await releaseFinding(fingerprint).catch(() => undefined);
+    await releaseFinding(fingerprint).catch(logGiveBack('finding claim', { fingerprint }));
     throw error;
   });
   if (!slot.taken) {
@@ -136,12 +136,15 @@ export async function autoRespond(
         record.slack.threadTs,
       );
     // A click or another rule opened the instance's case first: this one opened nothing.
-    if (!created) await returnHourSlot(opts.now).catch(() => undefined);
+    if (!created) await returnHourSlot(opts.now).catch(logGiveBack('hour slot', { caseId: record.id }));
     return created ? 'started' : 'existing';
   } catch (error) {
     // The card keeps its buttons; a repeat of the finding may try again (claim and case given back).
     logger.error('Auto-response could not open the case', { rule: rule.name, error: describeError(error) });
-    await Promise.all([releaseFinding(fingerprint), returnHourSlot(opts.now)]).catch(() => undefined);
+    await Promise.all([
+      releaseFinding(fingerprint).catch(logGiveBack('finding claim', { fingerprint })),
+      returnHourSlot(opts.now).catch(logGiveBack('hour slot', { fingerprint })),
+    ]);
     await say(
       thread?.channel ?? opts.channel,
       `:warning: ${ruleWords} could not open the case for \`${target.instanceId}\` (${escapeMrkdwn(describeError(error)).slice(0, 300)}); start it with the buttons.`,
@@ -161,7 +164,16 @@ async function postCapSummary(
   const until = nextHour(now).toISOString().slice(11, 16);
   const text = `:octagonal_sign: Auto-response paused until ${until} UTC: ${max} automatic ${dryRun ? 'actions (dry run)' : 'cases'} this hour (maxCasesPerHour). ${ruleWords} and any other rule only post cards until then; their buttons still work.`;
   // Not posted: the next refused delivery of the hour posts it.
-  if (!(await say(channel, text))) await releaseSummary(now).catch(() => undefined);
+  if (!(await say(channel, text))) await releaseSummary(now).catch(logGiveBack('cap summary claim', {}));
+}
+
+/**
+ * Giving a claim back after a failure is best effort (the failure itself is already handled and said), but
+ * one that does not happen leaves a finding claimed or an hour's slot taken: logged with what it was.
+ */
+function logGiveBack(what: string, context: Record<string, unknown>) {
+  return (error: unknown) =>
+    logger.warn(`Auto-response could not give back the ${what}`, { ...context, error: describeError(error) });
 }
 
 /**

@@ -387,7 +387,12 @@ async function refreshSummary(
     }
   } catch (error) {
     // A failed update fails the finding, so the event is retried and its delivery renders again.
-    await releaseSummaryRender(stormKey, deliveryId).catch(() => undefined);
+    await releaseSummaryRender(stormKey, deliveryId).catch((releaseError: unknown) =>
+      logger.warn('Storm summary render claim not released; the next delivery renders after it expires', {
+        stormKey,
+        error: describeError(releaseError),
+      }),
+    );
     throw error;
   }
 }
@@ -503,7 +508,8 @@ async function queueNotify(
 async function cardOwnedByCase(finding: Finding, fingerprint: string, ts: string): Promise<boolean> {
   const target = findingTarget(finding);
   if (!target) return false;
-  const open = await openCaseOf(target).catch(() => undefined);
+  // Not knowing would risk drawing a finding card over a case card: a failed read fails the delivery (retried).
+  const open = await openCaseOf(target);
   if (!open || open.slack.cardTs !== ts) return false;
   await markFingerprint(fingerprint, { caseId: open.id });
   return true;
