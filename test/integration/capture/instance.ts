@@ -25,7 +25,7 @@ import { evidenceKeyArn, SEEDED, toolsBucketName } from '../../../sandbox/aws/se
  * `AWS_ENDPOINT_URL`) against the simulated S3 over HTTPS — SigV4 checked, the deploy's bucket policy
  * evaluated — with the credentials the instance metadata service would give the quarantine profile. What
  * the kernel reports (/proc/iomem, meminfo, version, kcore, kallsyms, BTF, System.map, os-release) lives
- * under a fake root (FORENSICS_ROOT); `uname` is a stub; the work directory stands for /dev/shm. AVML is a
+ * under a fake root (FORENSICS_ROOT); `uname` is a fake (it answers the kernel release and architecture the test sets); the work directory stands for /dev/shm. AVML is a
  * fake implementing the pinned version's CLI (current or legacy) and its failure modes, delivered through
  * the tools bucket as the deploy delivers the real one.
  */
@@ -263,12 +263,13 @@ export async function captureInstance(options: CaptureInstanceOptions = {}): Pro
     },
   ]);
 
-  const stub = (name: string, body: string) => {
+  /** Puts a fake program on the instance's PATH (the test's stand-in for a tool the instance has). */
+  const installFake = (name: string, body: string) => {
     writeFileSync(join(bin, name), body);
     chmodSync(join(bin, name), 0o755);
   };
-  stub('aws', `#!/bin/bash\nexec /usr/bin/aws --endpoint-url "${endpoint.url}" "$@"\n`);
-  stub(
+  installFake('aws', `#!/bin/bash\nexec /usr/bin/aws --endpoint-url "${endpoint.url}" "$@"\n`);
+  installFake(
     'insmod',
     `#!/usr/bin/env node
 // A stand-in for insmod of LiME (tests): serves FAKE_IMAGE once on the port of path=tcp:<port>. With
@@ -296,8 +297,8 @@ if (process.env.FAKE_LIME_SQUAT && !process.env.SQUATTER) {
 }
 `,
   );
-  stub('rmmod', '#!/bin/bash\nexit 0\n');
-  stub(
+  installFake('rmmod', '#!/bin/bash\nexit 0\n');
+  installFake(
     'uname',
     `#!/bin/bash\ncase "$1" in -r) echo "${KERNEL}" ;; -m) echo "\${FAKE_ARCH:-x86_64}" ;; *) echo Linux ;; esac\n`,
   );
