@@ -1,4 +1,4 @@
-import { ForensicsBotError } from '../bot/core/errors.js';
+import { CaseConflictError, ForensicsBotError, InvalidInputError } from '../bot/core/errors.js';
 
 /**
  * Errors the steps throw. Their `name` is what Step Functions matches in `Retry`/`Catch` `ErrorEquals`
@@ -122,3 +122,22 @@ export function isInstanceGone(error: unknown): boolean {
 export class ExaminationFailedError extends WorkflowError {
   override readonly code = 'EXAMINATION_FAILED';
 }
+
+/**
+ * The errors the definitions catch by name, before their catch-all (workflows/definitions/states.ts builds
+ * `NAMED_ERRORS` from this list): the ones a step throws on purpose, each with its own line in the case.
+ * The examination's failure is not among them: it is caught on its own path.
+ */
+export const CAUGHT_BY_NAME = [
+  InstanceNotFoundError,
+  AccessDeniedInMemberAccountError,
+  SsmAgentOfflineError,
+  MemoryCaptureFailedError,
+  LiveTriageFailedError,
+  SnapshotFailedError,
+  PollLimitReachedError,
+  StepNotConfiguredError,
+  NothingToRestoreError,
+  InvalidInputError,
+  CaseConflictError,
+] as const;

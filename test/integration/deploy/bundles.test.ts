@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundledPackages, bundleHandler, HANDLERS, REPO_ROOT } from '../../../deploy/bundling.js';
-import { NAMED_ERRORS } from '../../../workflows/definitions/build.js';
+import { NAMED_ERRORS } from '../../../workflows/definitions/states.js';
 
 /** Clients only the workflow steps need: no other function should pay for loading them. */
 const STEPS_ONLY = [

@@ -6,13 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import {
-  allDefinitions,
-  LAMBDA_TRANSIENT,
-  NAMED_ERRORS,
-  render,
-  THROTTLING,
-} from '../../../workflows/definitions/build.js';
+import { allDefinitions, render } from '../../../workflows/definitions/build.js';
+import { LAMBDA_TRANSIENT, NAMED_ERRORS, THROTTLING } from '../../../workflows/definitions/states.js';
 import {
   eachState,
   type NestingState,
@@ -104,4 +99,23 @@ describe('Workflow definitions', () => {
       }
     },
   );
+});
+
+describe('the error lists come from workflows/errors.ts', () => {
+  it('every error a step throws on purpose is caught by name, or named here as caught on its own path', async () => {
+    const errors = await import('../../../workflows/errors.js');
+    const { WorkflowError, THROTTLING_ERRORS } = errors;
+    // The approval's own errors arrive from SendTaskFailure and are matched by the gate; the examination's
+    // failure has its own catcher (ExaminationFailed*), so the case says the examination failed.
+    const caughtOnTheirOwnPath = ['ApprovalDenied', 'ApprovalExpired', 'ExaminationFailedError'];
+    const thrown = Object.values(errors)
+      .filter(
+        (v): v is typeof WorkflowError => typeof v === 'function' && v.prototype instanceof WorkflowError,
+      )
+      .map((c) => c.name);
+    expect(thrown.length).toBeGreaterThan(5);
+    for (const name of thrown)
+      expect(NAMED_ERRORS.includes(name) || caughtOnTheirOwnPath.includes(name), name).toBe(true);
+    expect(new Set(THROTTLING)).toEqual(THROTTLING_ERRORS);
+  });
 });
