@@ -1,6 +1,6 @@
 import { type Finding, findingTarget } from '../core/finding.js';
 import { InvalidInputError } from '../core/errors.js';
-import { parseFindingButtonValue } from '../blocks/finding-card.js';
+import { parseFindingButtonValue } from '../blocks/finding-buttons.js';
 import { getFingerprint } from '../intake/fingerprints.js';
 
 /**

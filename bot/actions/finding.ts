@@ -6,7 +6,7 @@ import type {
   SlackActionMiddlewareArgs,
 } from '@slack/bolt';
 import { authorize } from '../auth.js';
-import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX } from '../blocks/finding-card.js';
+import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX } from '../blocks/finding-buttons.js';
 import type { CaseAction } from '../core/case-model.js';
 import { startCase } from '../cases/service.js';
 import { audit } from '../core/case-store.js';

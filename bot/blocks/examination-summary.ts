@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { ExaminationFinding, ExaminationRecord } from '../core/case-model.js';
 import { escapeMrkdwn, LIMITS, truncate } from './common.js';
-import { FINDING_ACTIONS } from './finding-card.js';
+import { FINDING_ACTIONS } from './finding-buttons.js';
 
 /**
  * The examination's triage summary for the case thread (issue 12), a pure function of the examination

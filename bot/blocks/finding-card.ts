@@ -1,34 +1,22 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
-import { z } from 'zod';
-import { InvalidInputError } from '../core/errors.js';
-import { type Finding, findingTarget, fingerprintOf, SOURCE_NAMES } from '../core/finding.js';
-import { formatPath } from '../findings/normalize.js';
+import { type Finding, findingTarget, SOURCE_NAMES } from '../core/finding.js';
 import {
   escapeMrkdwn,
   field,
   formatTime,
   LIMITS,
   mrkdwnText,
-  NONE,
   plainText,
   safeText,
   severityMarker,
   truncate,
 } from './common.js';
+import { FINDING_ACTIONS, FINDING_LINK_ACTION_PREFIX, findingButtonValue } from './finding-buttons.js';
 
 /**
  * The finding card: a pure function of a Finding and the card's state. The slack helper rebuilds it with
  * a status line and the buttons disabled when a case takes over (see `findingCardBlocks`).
  */
-
-/** Action ids the Slack listeners register (exactly these). */
-export const FINDING_ACTIONS = {
-  analyze: 'case.analyze',
-  contain: 'case.contain',
-  dismiss: 'finding.dismiss',
-} as const;
-/** Link buttons still send a block_actions payload: listeners should acknowledge `/^finding\.link\./`. */
-export const FINDING_LINK_ACTION_PREFIX = 'finding.link.';
 
 /** Block ids of the card's parts, so an update can find or replace one part. */
 export const FINDING_CARD_BLOCKS = {
@@ -41,40 +29,6 @@ export const FINDING_CARD_BLOCKS = {
   actions: 'finding.actions',
   links: 'finding.links',
 } as const;
-
-/**
- * What a card button carries back: the finding's fingerprint, nothing else. The listener loads the finding
- * from the table, so nothing a client sends back (or edits) decides which instance a case acts on.
- */
-export const FindingButtonValueSchema = z.object({
-  f: z.string().regex(/^[0-9a-f]{32}$/, 'not a finding fingerprint'),
-});
-export type FindingButtonValue = z.infer<typeof FindingButtonValueSchema>;
-
-/** Parses and validates a button value; throws InvalidInputError naming the failing field. */
-export function parseFindingButtonValue(value: unknown): FindingButtonValue {
-  let json: unknown;
-  try {
-    json = typeof value === 'string' ? JSON.parse(value) : undefined;
-  } catch {
-    json = undefined;
-  }
-  if (json === undefined) throw new InvalidInputError('the button value is not JSON', 'value');
-  const parsed = FindingButtonValueSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InvalidInputError(
-      `the button value is invalid: ${issue.message}`,
-      formatPath('value', issue.path),
-    );
-  }
-  return parsed.data;
-}
-
-/** The compact JSON a button carries. */
-export function findingButtonValue(finding: Finding, fingerprint?: string): string {
-  return JSON.stringify({ f: fingerprint ?? fingerprintOf(finding) } satisfies FindingButtonValue);
-}
 
 export interface FindingCardState {
   /** Occurrences to show; the larger of this and the finding's own count is shown. */
@@ -263,70 +217,4 @@ function linkButtons(finding: Finding): ActionsBlock | undefined {
       url: l.url,
     }));
   return elements.length ? { type: 'actions', block_id: FINDING_CARD_BLOCKS.links, elements } : undefined;
-}
-
-export interface StormSummary {
-  type: string;
-  /** Distinct findings folded into the summary. */
-  findings: number;
-  /** Deliveries counted (findings plus their repeats). */
-  events: number;
-  /** Distinct resources; `allInstances` when every one is an EC2 instance. */
-  resources: number;
-  allInstances: boolean;
-  highest: Finding['severity']['label'];
-  firstSeen?: string;
-  lastSeen?: string;
-}
-
-/** Header text of a storm summary: "37 more findings of type X on 12 instances". */
-export function stormSummaryText(s: StormSummary): string {
-  return escapeMrkdwn(stormSummaryWords(s));
-}
-
-/** The same words unescaped, for plain_text (which Slack does not parse). */
-function stormSummaryWords(s: StormSummary): string {
-  const noun = s.allInstances
-    ? s.resources === 1
-      ? 'instance'
-      : 'instances'
-    : s.resources === 1
-      ? 'resource'
-      : 'resources';
-  return `${s.findings} more finding${s.findings === 1 ? '' : 's'} of type ${safeText(s.type)} on ${s.resources} ${noun}`;
-}
-
-/** The summary card of a burst that exceeded the channel's posting rate. Pure. */
-export function stormSummaryBlocks(s: StormSummary): KnownBlock[] {
-  return [
-    {
-      type: 'header',
-      block_id: 'storm.header',
-      text: {
-        type: 'plain_text',
-        text: plainText(`${severityMarker(s.highest)} ${stormSummaryWords(s)}`, LIMITS.headerText),
-        emoji: true,
-      },
-    },
-    {
-      type: 'section',
-      block_id: 'storm.body',
-      text: {
-        type: 'mrkdwn',
-        text: mrkdwnText(
-          `A burst of findings went over this channel's posting rate, so they are counted here instead of one card each. Highest severity: ${s.highest}. Deliveries counted: ${s.events}.`,
-        ),
-      },
-    },
-    {
-      type: 'context',
-      block_id: 'storm.context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `First ${formatTime(s.firstSeen, NONE)} · last ${formatTime(s.lastSeen, NONE)} · type \`${mrkdwnText(s.type, 500)}\``,
-        },
-      ],
-    },
-  ];
 }

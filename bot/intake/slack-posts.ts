@@ -119,3 +119,9 @@ async function teamUrl(client: WebClient): Promise<string | undefined> {
 export function resetSlackPosts(): void {
   workspaceUrl = undefined;
 }
+
+/** True for a Slack rate-limit error that survived the client's retries. */
+export function isRateLimited(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined;
+  return e?.code === 'slack_webapi_rate_limited_error' || /rate limit/i.test(e?.message ?? '');
+}

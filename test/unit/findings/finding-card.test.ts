@@ -2,12 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   FINDING_ACTIONS,
   findingButtonValue,
-  findingCardBlocks,
-  findingCardText,
   parseFindingButtonValue,
-  stormSummaryBlocks,
-  stormSummaryText,
-} from '../../../bot/blocks/finding-card.js';
+} from '../../../bot/blocks/finding-buttons.js';
+import { findingCardBlocks, findingCardText } from '../../../bot/blocks/finding-card.js';
+import { stormSummaryBlocks, stormSummaryText } from '../../../bot/blocks/storm-card.js';
 import { hasLeakedValue, LIMITS } from '../../../bot/blocks/common.js';
 import { InvalidInputError } from '../../../bot/core/errors.js';
 import { type Finding, fingerprintOf } from '../../../bot/core/finding.js';
