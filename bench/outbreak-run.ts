@@ -13,15 +13,11 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { announceCase } from '../bot/cases/service.js';
 import type { CaseRecord } from '../bot/core/case-model.js';
 import { openCase } from '../bot/core/case-store.js';
-import { slackSettings, tableSettings, workspaceSettings } from '../bot/core/config.js';
-import { approvalSettings, workflowSettings } from '../bot/core/settings.js';
-import { resetDb } from '../bot/core/table.js';
+import { workspaceSettings } from '../bot/core/config.js';
 import { WebClientEvent } from '@slack/web-api';
-import { drainerSlack, resetDrainerSlack } from '../bot/outbox/slack-delivery.js';
+import { drainerSlack } from '../bot/outbox/slack-delivery.js';
 import { readOutbox } from '../bot/outbox/store.js';
-import { resetSlackWebClient } from '../bot/slack/client.js';
-import { resetSlackSecrets } from '../bot/slack/secrets.js';
-import { caseWorkflowInput, resetWorkflowClient } from '../bot/workflow-client.js';
+import { startWithoutDisks } from './support/containment-run.js';
 import { handler as outboxHandler } from '../handlers/outbox.js';
 import { handler as progressHandler } from '../handlers/progress.js';
 import { handler as stepsHandler } from '../handlers/steps.js';
@@ -31,9 +27,8 @@ import type { World } from '../sandbox/aws/world.js';
 import { workflowVariables } from '../sandbox/environment.js';
 import { LocalSlack } from '../sandbox/slack/local-slack.js';
 import { LocalStepFunctions } from '../sandbox/stepfunctions/local-sfn.js';
-import { resetMemberSessions } from '../workflows/aws/member.js';
-import { forensicsSettings } from '../workflows/settings.js';
 import { GROUP_NAMES } from '../workflows/steps/security-groups.js';
+import { resetColdStartState } from '../test/support/process-state.js';
 import { createCaseTable } from '../test/support/table.js';
 
 export const ACCOUNTS = ['333333333333', '444444444444'] as const;
@@ -148,21 +143,7 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
   );
   const org = new SimulatedOrganization({ clock: 'real' }).seedDefault().install();
   Object.assign(process.env, workflowVariables(org, apiUrl), { DISK_IMAGE: 'off' });
-  for (const s of [
-    forensicsSettings,
-    slackSettings,
-    workspaceSettings,
-    approvalSettings,
-    workflowSettings,
-    tableSettings,
-  ])
-    s.reset();
-  resetDb();
-  resetSlackWebClient();
-  resetDrainerSlack();
-  resetSlackSecrets();
-  resetWorkflowClient();
-  resetMemberSessions();
+  resetColdStartState();
 
   const half = Math.ceil(options.instances / 2);
   const targets = [
@@ -237,13 +218,7 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
     const ends: number[] = [];
     const executions = await Promise.all(
       records.map(async (record) => {
-        const input = caseWorkflowInput(record, 'not-required');
-        input.Actions.acquireDisk = false;
-        const { executionArn } = sfn.startExecution({
-          stateMachineArn: sfn.stateMachineArn('case'),
-          name: record.id,
-          input: JSON.stringify(input),
-        });
+        const { executionArn } = startWithoutDisks(sfn, record, 'not-required');
         const execution = await sfn.waitFor(executionArn);
         ends.push(performance.now() - started);
         return execution;

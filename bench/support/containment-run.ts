@@ -7,22 +7,18 @@
  * contained, and fully isolated.
  */
 import { decideApproval } from '../../bot/cases/approval.js';
+import type { CaseRecord } from '../../bot/core/case-model.js';
 import { openCase } from '../../bot/core/case-store.js';
-import { approvalSettings, workflowSettings } from '../../bot/core/settings.js';
-import { slackSettings, tableSettings, workspaceSettings } from '../../bot/core/config.js';
-import { resetDb } from '../../bot/core/table.js';
-import { resetSlackWebClient } from '../../bot/slack/client.js';
-import { resetSlackSecrets } from '../../bot/slack/secrets.js';
-import { caseWorkflowInput, resetWorkflowClient } from '../../bot/workflow-client.js';
+import { caseWorkflowInput } from '../../bot/workflow-client.js';
 import { handler as stepsHandler } from '../../handlers/steps.js';
 import { SimulatedOrganization } from '../../sandbox/aws/index.js';
 import { workflowVariables } from '../../sandbox/environment.js';
 import type { CallRecord } from '../../sandbox/aws/index.js';
 import { LocalStepFunctions } from '../../sandbox/stepfunctions/local-sfn.js';
-import { resetMemberSessions } from '../../workflows/aws/member.js';
 import { forensicsSettings } from '../../workflows/settings.js';
 import { REVOKE_POLICY_NAME } from '../../workflows/steps/restrict-iam.js';
 import { GROUP_NAMES } from '../../workflows/steps/security-groups.js';
+import { resetColdStartState } from '../../test/support/process-state.js';
 import { createCaseTable } from '../../test/support/table.js';
 
 export const MEMBER = '333333333333';
@@ -94,20 +90,7 @@ export async function runApprovedCase(slackApiUrl: string, options: RunOptions):
   const org = new SimulatedOrganization().seedDefault().install();
   org.setFaults({ latencyMs: options.latencyMs });
   Object.assign(process.env, workflowVariables(org, slackApiUrl));
-  for (const s of [
-    forensicsSettings,
-    slackSettings,
-    workspaceSettings,
-    approvalSettings,
-    workflowSettings,
-    tableSettings,
-  ])
-    s.reset();
-  resetDb();
-  resetSlackWebClient();
-  resetSlackSecrets();
-  resetWorkflowClient();
-  resetMemberSessions();
+  resetColdStartState();
 
   const region = org.world.region(MEMBER, REGION);
   const instance = region.instances.get(options.instanceId);
@@ -170,15 +153,7 @@ export async function runApprovedCase(slackApiUrl: string, options: RunOptions):
       trigger: 'slack-button',
       requester: { userId: 'U0ALICE', name: 'alice' },
     });
-    const input = caseWorkflowInput(record, 'required');
-    // Disk snapshots off: the orchestrator acquires disks in a state machine isolation does not wait for,
-    // and the contain-first order snapshots after containment; either way not on the path measured.
-    input.Actions.acquireDisk = false;
-    const { executionArn } = sfn.startExecution({
-      stateMachineArn: sfn.stateMachineArn('case'),
-      name: record.id,
-      input: JSON.stringify(input),
-    });
+    const { executionArn } = startWithoutDisks(sfn, record, 'required');
     await sfn.waitForTask(executionArn, 60_000);
     const before = org.calls.length;
     origin = { ms: org.clock.simulatedMs, depth: org.serialCalls, calls: before };
@@ -263,4 +238,23 @@ function countByCommand(calls: CallRecord[]): Record<string, number> {
     out[name] = (out[name] ?? 0) + 1;
   }
   return out;
+}
+
+/**
+ * Starts a case's workflow with disk snapshots off: the orchestrator acquires disks in a state machine
+ * isolation does not wait for, and the contain-first order snapshots after containment; either way they are
+ * not on the path the benchmarks measure.
+ */
+export function startWithoutDisks(
+  sfn: LocalStepFunctions,
+  record: CaseRecord,
+  approval: 'required' | 'not-required',
+): { executionArn: string } {
+  const input = caseWorkflowInput(record, approval);
+  input.Actions.acquireDisk = false;
+  return sfn.startExecution({
+    stateMachineArn: sfn.stateMachineArn('case'),
+    name: record.id,
+    input: JSON.stringify(input),
+  });
 }

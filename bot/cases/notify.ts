@@ -67,18 +67,23 @@ export async function refreshCard(record: CaseRecord, client?: WebClient): Promi
   }
 }
 
-/**
- * A workflow step reports: appended to the timeline, one concise line in the thread (not for
- * `started`, which only moves the card), and the root card's status line moves.
- */
-export async function postCaseLine(caseId: string, line: CaseLine): Promise<CaseRecord> {
-  const record = await appendStep(caseId, {
+/** A step's line as the case timeline keeps it (both ways of posting a line record it the same). */
+export function timelineEntry(line: CaseLine): Parameters<typeof appendStep>[1] {
+  return {
     step: line.step,
     outcome: line.outcome,
     at: new Date().toISOString(),
     ...(line.durationMs !== undefined ? { durationMs: Math.max(0, line.durationMs) } : {}),
     ...(line.detail ? { detail: line.detail } : {}),
-  });
+  };
+}
+
+/**
+ * A workflow step reports: appended to the timeline, one concise line in the thread (not for
+ * `started`, which only moves the card), and the root card's status line moves.
+ */
+export async function postCaseLine(caseId: string, line: CaseLine): Promise<CaseRecord> {
+  const record = await appendStep(caseId, timelineEntry(line));
   await Promise.all([
     line.outcome === 'started' ? Promise.resolve(undefined) : postInThread(record, stepLine(line)),
     refreshCard(record),

@@ -5,6 +5,7 @@ import { usageBlocks } from '../blocks/case-usage.js';
 import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/status.js';
 import { closeCase, releaseCase, retryCase, startCase } from '../cases/service.js';
 import { commandSettings } from '../core/settings.js';
+import type { CaseRecord } from '../core/case-model.js';
 import { audit, getCase, listAudit, listOpenCases } from '../core/case-store.js';
 import { auditBlocks } from '../blocks/audit.js';
 import { rulesBlocks, rulesText } from '../blocks/auto-response-rules.js';
@@ -98,41 +99,17 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
       return { text: rulesText(view), blocks: rulesBlocks(view) };
     }
     case 'status': {
-      const record = await getCase(cmd.caseId);
-      await audit({
-        caseId: record ? cmd.caseId : undefined,
-        actor: userId,
-        action: 'command.status',
-        outcome: record ? 'ok' : 'failed',
-      });
-      if (!record) return { text: `No case ${cmd.caseId}.` };
-      const { channel, threadTs } = record.slack;
-      const link =
-        channel && threadTs
-          ? await client.chat
-              .getPermalink({ channel, message_ts: threadTs })
-              .then((o) => o.permalink)
-              .catch((error) => {
-                // the status answers without its thread link rather than not at all
-                logger.warn('No permalink for the status', {
-                  caseId: cmd.caseId,
-                  error: describeError(error),
-                });
-                return undefined;
-              })
-          : undefined;
-      return { text: caseStatusText(record), blocks: caseStatusBlocks(record, link) };
+      const record = await lookedUp(cmd.caseId, userId, cmd.kind);
+      if (!record) return noCase(cmd.caseId);
+      return {
+        text: caseStatusText(record),
+        blocks: caseStatusBlocks(record, await threadLink(client, record)),
+      };
     }
     case 'report': {
       // The examination summary (issue 12), from the case record; the report file is in the evidence bucket.
-      const record = await getCase(cmd.caseId);
-      await audit({
-        caseId: record ? cmd.caseId : undefined,
-        actor: userId,
-        action: 'command.report',
-        outcome: record ? 'ok' : 'failed',
-      });
-      if (!record) return { text: `No case ${cmd.caseId}.` };
+      const record = await lookedUp(cmd.caseId, userId, cmd.kind);
+      if (!record) return noCase(cmd.caseId);
       const e = record.examination;
       if (!e) return { text: `${record.id} has no examination yet (${record.status}).` };
       if (e.status !== 'completed')
@@ -143,10 +120,9 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
       };
     }
     case 'audit': {
-      const record = await getCase(cmd.caseId);
-      if (!record) return { text: `No case ${cmd.caseId}.` };
+      // Read before this query is audited: the trail shows what came before it.
       const trail = await listAudit(cmd.caseId);
-      await audit({ caseId: cmd.caseId, actor: userId, action: 'command.audit', outcome: 'ok' });
+      if (!(await lookedUp(cmd.caseId, userId, cmd.kind))) return noCase(cmd.caseId);
       return { text: `Audit trail of ${cmd.caseId}`, blocks: auditBlocks(cmd.caseId, trail) };
     }
     case 'analyze':
@@ -207,6 +183,36 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
         return { text: `:warning: ${describeError(error)}.` };
       }
     }
+  }
+}
+
+/** The case a command names; the lookup is audited whether the case exists or not. */
+async function lookedUp(
+  caseId: string,
+  userId: string,
+  kind: ForensicsCommand['kind'],
+): Promise<CaseRecord | undefined> {
+  const record = await getCase(caseId);
+  await audit({
+    caseId: record ? caseId : undefined,
+    actor: userId,
+    action: `command.${kind}`,
+    outcome: record ? 'ok' : 'failed',
+  });
+  return record;
+}
+
+const noCase = (caseId: string): Answer => ({ text: `No case ${caseId}.` });
+
+/** The case thread's permalink: the status answers without it rather than not at all. */
+async function threadLink(client: CommandArgs['client'], record: CaseRecord): Promise<string | undefined> {
+  const { channel, threadTs } = record.slack;
+  if (!channel || !threadTs) return undefined;
+  try {
+    return (await client.chat.getPermalink({ channel, message_ts: threadTs })).permalink;
+  } catch (error) {
+    logger.warn('No permalink for the status', { caseId: record.id, error: describeError(error) });
+    return undefined;
   }
 }
 

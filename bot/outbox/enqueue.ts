@@ -2,7 +2,7 @@ import { stepLine } from '../blocks/case-text.js';
 import type { CaseRecord } from '../core/case-model.js';
 import { appendStep } from '../core/case-store.js';
 import { logger } from '../core/logger.js';
-import type { CaseLine } from '../cases/notify.js';
+import { type CaseLine, timelineEntry } from '../cases/notify.js';
 import { ringOutbox } from './queue.js';
 import { appendLine, type OutboxLine } from './store.js';
 
@@ -36,13 +36,7 @@ export async function sayLater(
  * outbox; `started` lines only move the card, as they do when posted at once.
  */
 export async function postCaseLineLater(caseId: string, line: CaseLine): Promise<CaseRecord> {
-  const record = await appendStep(caseId, {
-    step: line.step,
-    outcome: line.outcome,
-    at: new Date().toISOString(),
-    ...(line.durationMs !== undefined ? { durationMs: Math.max(0, line.durationMs) } : {}),
-    ...(line.detail ? { detail: line.detail } : {}),
-  });
+  const record = await appendStep(caseId, timelineEntry(line));
   await sayLater(record, { ...(line.outcome === 'started' ? {} : { text: stepLine(line) }), card: true });
   return record;
 }

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
-import { approvalSettings, workflowSettings as caseWorkflowSettings } from '../../../bot/core/settings.js';
 import { openCase } from '../../../bot/core/case-store.js';
 import type { CaseAction, CaseRecord } from '../../../bot/core/case-model.js';
-import { slackSettings, workspaceSettings } from '../../../bot/core/config.js';
-import { resetSlackWebClient } from '../../../bot/slack/client.js';
-import { resetSlackSecrets } from '../../../bot/slack/secrets.js';
-import { resetWorkflowClient } from '../../../bot/workflow-client.js';
 import { handler } from '../../../handlers/steps.js';
 import { type OrganizationOptions, SEEDED, SimulatedOrganization } from '../../../sandbox/aws/index.js';
 import { workflowVariables } from '../../../sandbox/environment.js';
@@ -15,8 +10,7 @@ import {
   LocalStepFunctions,
   type LocalStepFunctionsOptions,
 } from '../../../sandbox/stepfunctions/local-sfn.js';
-import { resetMemberSessions } from '../../../workflows/aws/member.js';
-import { forensicsSettings } from '../../../workflows/settings.js';
+import { resetColdStartState } from '../../support/process-state.js';
 import { useCaseTable } from '../../support/table.js';
 
 export { SEEDED };
@@ -55,18 +49,7 @@ export function useWorkflowWorld(
       DISK_IMAGE: 'off',
       ...env,
     });
-    for (const s of [
-      forensicsSettings,
-      slackSettings,
-      workspaceSettings,
-      approvalSettings,
-      caseWorkflowSettings,
-    ])
-      s.reset();
-    resetSlackWebClient();
-    resetSlackSecrets();
-    resetWorkflowClient();
-    resetMemberSessions();
+    resetColdStartState();
     world.sfn = new LocalStepFunctions({
       stepHandler: handler,
       waitSeconds: 0,
