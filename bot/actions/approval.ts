@@ -7,7 +7,7 @@ import { audit } from '../core/case-store.js';
 import { ApprovalAlreadyDecidedError, describeError, FourEyesError } from '../core/errors.js';
 import { isCaseId } from '../core/ids.js';
 import { logger } from '../core/logger.js';
-import { denyModal } from '../blocks/deny-modal.js';
+import { denyModal } from '../blocks/reason-modals.js';
 import { type ButtonArgs, clickPlace, ephemeral } from './finding.js';
 
 /**

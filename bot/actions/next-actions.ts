@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { authorize } from '../auth.js';
-import { closeFalsePositiveModal } from '../blocks/close-modal.js';
+import { closeFalsePositiveModal } from '../blocks/reason-modals.js';
 import { NEXT_ACTIONS } from '../blocks/examination-summary.js';
 import { audit, getCase } from '../core/case-store.js';
 import { describeError } from '../core/errors.js';

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { authorize } from '../auth.js';
-import { CLOSE_REASON_ACTION, CLOSE_REASON_BLOCK } from '../blocks/close-modal.js';
+import { CLOSE_REASON_ACTION, CLOSE_REASON_BLOCK } from '../blocks/reason-modals.js';
 import { closeCase } from '../cases/service.js';
 import { audit } from '../core/case-store.js';
 import { CaseConflictError, describeError } from '../core/errors.js';

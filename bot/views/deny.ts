@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { decideApprovalAs } from '../actions/approval.js';
 import { isCaseId } from '../core/ids.js';
 import { logger } from '../core/logger.js';
-import { DENY_REASON_ACTION, DENY_REASON_BLOCK } from '../blocks/deny-modal.js';
+import { DENY_REASON_ACTION, DENY_REASON_BLOCK } from '../blocks/reason-modals.js';
 import { inputValue } from './dismiss.js';
 
 /** The deny modal's submission: the commander's denial, with the reason they gave (optional). */

@@ -1,6 +1,5 @@
 import type { App } from '@slack/bolt';
-import { CLOSE_FALSE_POSITIVE_CALLBACK_ID } from '../blocks/close-modal.js';
-import { DENY_CALLBACK_ID } from '../blocks/deny-modal.js';
+import { CLOSE_FALSE_POSITIVE_CALLBACK_ID, DENY_CALLBACK_ID } from '../blocks/reason-modals.js';
 import { onCloseFalsePositiveSubmit } from './close.js';
 import { onDenySubmit } from './deny.js';
 import { DISMISS_CALLBACK_ID, onDismissSubmit } from './dismiss.js';
