@@ -83,6 +83,22 @@ function rejectionsOf(error: z.ZodError, prefix: string, extra: Partial<Rejectio
   }));
 }
 
+type Reader = (
+  e: Envelope,
+  out: NormalizedEvent,
+  base: Partial<Rejection>,
+  options: NormalizeOptions,
+) => void;
+
+/** The reader of each detail-type the intake handles (a Map: the detail-type is the sender's text). */
+const READERS = new Map<string, Reader>([
+  [DETAIL_TYPES.guardDuty, guardDuty],
+  [DETAIL_TYPES.securityHubImported, (e, out, base) => securityHub(e, out, base, undefined)],
+  [DETAIL_TYPES.securityHubImportedV2, securityHubV2],
+  [DETAIL_TYPES.securityHubCustomAction, customAction],
+  [DETAIL_TYPES.tagChange, tagChange],
+]);
+
 /**
  * One EventBridge event as findings, case requests, rejections and ignored items. Never throws: every
  * problem becomes a rejection with its reason and path, and one bad finding in a Security Hub batch does
@@ -101,25 +117,9 @@ export function normalizeEvent(
   const e = envelope.data;
   const base = { detailType: e['detail-type'], eventId: typeof e.id === 'string' ? e.id : undefined };
   if (base.eventId) out.eventId = base.eventId;
-  switch (e['detail-type']) {
-    case DETAIL_TYPES.guardDuty:
-      guardDuty(e, out, base);
-      break;
-    case DETAIL_TYPES.securityHubImported:
-      securityHub(e, out, base, undefined);
-      break;
-    case DETAIL_TYPES.securityHubImportedV2:
-      securityHubV2(e, out, base);
-      break;
-    case DETAIL_TYPES.securityHubCustomAction:
-      customAction(e, out, base, options);
-      break;
-    case DETAIL_TYPES.tagChange:
-      tagChange(e, out, base);
-      break;
-    default:
-      out.ignored.push({ ...base, reason: `not an event the intake handles ("${e['detail-type']}")` });
-  }
+  const read = READERS.get(e['detail-type']);
+  if (read) read(e, out, base, options);
+  else out.ignored.push({ ...base, reason: `not an event the intake handles ("${e['detail-type']}")` });
   return out;
 }
 

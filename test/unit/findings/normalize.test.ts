@@ -386,3 +386,16 @@ describe('Every fixture', () => {
     for (const f of out.findings) expect(FindingSchema.safeParse(f).success).toBe(true);
   });
 });
+
+describe('Function: normalizeEvent (detail-types it does not handle)', () => {
+  it.each(['__proto__', 'constructor', 'toString', 'Some Other Event'])(
+    'ignores a "%s" event with its reason instead of reading it as something else',
+    (detailType) => {
+      const event = guardDutyEvent({}, { 'detail-type': detailType });
+      const out = normalizeEvent(event);
+      expect(out.findings).toEqual([]);
+      expect(out.rejections).toEqual([]);
+      expect(out.ignored[0]!.reason).toContain('not an event the intake handles');
+    },
+  );
+});
