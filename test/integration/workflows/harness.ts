@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { openCase } from '../../../bot/core/case-store.js';
 import type { CaseAction, CaseRecord } from '../../../bot/core/case-model.js';
 import { handler } from '../../../handlers/steps.js';
@@ -10,6 +10,7 @@ import {
   LocalStepFunctions,
   type LocalStepFunctionsOptions,
 } from '../../../sandbox/stepfunctions/local-sfn.js';
+import { forensicsSettings } from '../../../workflows/settings.js';
 import { resetColdStartState } from '../../support/process-state.js';
 import { useCaseTable } from '../../support/table.js';
 
@@ -138,4 +139,39 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Changes a setting (an environment variable; `undefined` removes it) for one test: after it, every
+ * changed variable is put back, the workflow settings are read again and the organization's faults cleared.
+ */
+export function useTestSettings(world: WorkflowWorld): (name: string, value: string | undefined) => void {
+  const saved: Record<string, string | undefined> = {};
+  afterEach(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+      delete saved[name];
+    }
+    forensicsSettings.reset();
+    world.org.setFaults({});
+  });
+  return (name, value) => {
+    if (!(name in saved)) saved[name] = process.env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+    forensicsSettings.reset();
+  };
+}
+
+/** The stored versions of one key of the simulated S3. */
+export const objectsUnder = (world: WorkflowWorld, bucket: string, key: string) =>
+  world.org.world.buckets.get(bucket)?.objects.get(key) ?? [];
+
+/** Starts the memory capture and polls it to its end, as the acquire-memory workflow does (throws what the poll throws). */
+export async function captureMemory(target: object, polls = 20): Promise<any> {
+  let state = (await handler({ step: 'startMemoryCapture', ...target })) as any;
+  for (let i = 0; i < polls && !state.done; i++)
+    state = await handler({ step: 'pollMemoryCapture', ...target, memory: state });
+  return state;
 }

@@ -1,8 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepProgress } from '../../../bot/blocks/case-text.js';
 import { requireCase } from '../../../bot/core/case-store.js';
-import { forensicsSettings } from '../../../workflows/settings.js';
-import { inputOf, openTestCase, runCase, SEEDED, timeline, useWorkflowWorld } from './harness.js';
+import {
+  inputOf,
+  openTestCase,
+  runCase,
+  SEEDED,
+  timeline,
+  useTestSettings,
+  useWorkflowWorld,
+} from './harness.js';
 
 /**
  * Live triage in the real definitions (issue 12, item 2): in the acquire-memory workflow, after the image
@@ -11,20 +18,7 @@ import { inputOf, openTestCase, runCase, SEEDED, timeline, useWorkflowWorld } fr
  */
 const world = useWorkflowWorld();
 
-const saved: Record<string, string | undefined> = {};
-function setting(name: string, value: string) {
-  if (!(name in saved)) saved[name] = process.env[name];
-  process.env[name] = value;
-  forensicsSettings.reset();
-}
-afterEach(() => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-    delete saved[name];
-  }
-  forensicsSettings.reset();
-});
+const setting = useTestSettings(world);
 
 describe('Live triage in the case workflow', () => {
   it('a Contain case: memory verified, then the triage, then isolation tightened; the triage is an artifact of the case', async () => {

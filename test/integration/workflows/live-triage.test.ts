@@ -2,14 +2,22 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAwsClient } from '../../../bot/core/aws-clients.js';
 import { requireCase } from '../../../bot/core/case-store.js';
 import { handler } from '../../../handlers/steps.js';
 import { checkTriage, readTriage } from '../../../workflows/examine/triage.js';
 import { memberCredentials } from '../../../workflows/aws/member.js';
-import { forensicsSettings } from '../../../workflows/settings.js';
-import { MEMBER, openTestCase, REGION, SEEDED, useWorkflowWorld } from './harness.js';
+import {
+  captureMemory,
+  MEMBER,
+  objectsUnder as objectsInBucket,
+  openTestCase,
+  REGION,
+  SEEDED,
+  useTestSettings,
+  useWorkflowWorld,
+} from './harness.js';
 
 /**
  * Live triage over SSM (issue 12, item 2), step by step as the acquire-memory workflow runs it: after the
@@ -19,21 +27,7 @@ import { MEMBER, openTestCase, REGION, SEEDED, useWorkflowWorld } from './harnes
  */
 const world = useWorkflowWorld();
 
-const saved: Record<string, string | undefined> = {};
-function setting(name: string, value: string) {
-  if (!(name in saved)) saved[name] = process.env[name];
-  process.env[name] = value;
-  forensicsSettings.reset();
-}
-afterEach(() => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-    delete saved[name];
-  }
-  forensicsSettings.reset();
-  world.org.setFaults({});
-});
+const setting = useTestSettings(world);
 
 /** A case whose memory image is verified, the profile kept for the triage (as VerifyImage does). */
 async function capturedCase(instanceId: string, actions: ('contain' | 'analyze')[] = ['contain']) {
@@ -41,9 +35,7 @@ async function capturedCase(instanceId: string, actions: ('contain' | 'analyze')
   const target = { caseId: record.id, instanceId, account: MEMBER, region: REGION };
   await handler({ step: 'recordConfiguration', ...target, acquireMemory: true });
   if (actions.includes('contain')) await handler({ step: 'isolateNetwork', ...target, keepEndpoints: true });
-  let memory = (await handler({ step: 'startMemoryCapture', ...target })) as any;
-  for (let i = 0; i < 10 && !memory.done; i++)
-    memory = await handler({ step: 'pollMemoryCapture', ...target, memory });
+  const memory = await captureMemory(target, 10);
   await handler({ step: 'verifyEvidence', ...target, memory, keepProfile: true });
   return { target, memory };
 }
@@ -55,8 +47,7 @@ async function triage(target: object, memory: object) {
   return state;
 }
 
-const objectsUnder = (bucket: string, key: string) =>
-  world.org.world.buckets.get(bucket)?.objects.get(key) ?? [];
+const objectsUnder = (bucket: string, key: string) => objectsInBucket(world, bucket, key);
 
 describe('Live triage: collected, verified, recorded', () => {
   it('the compromised web server: the archive is verified in the forensics account and the engine finds the deleted miner from /tmp with its connection', async () => {

@@ -1,13 +1,12 @@
 import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClient } from '../../../bot/core/aws-clients.js';
 import { requireCase } from '../../../bot/core/case-store.js';
 import { handler } from '../../../handlers/steps.js';
 import { addEvidenceBucket } from '../../../sandbox/aws/seed.js';
 import { SANDBOX_AVML } from '../../../sandbox/aws/services/ssm.js';
 import { memberCredentials } from '../../../workflows/aws/member.js';
-import { forensicsSettings } from '../../../workflows/settings.js';
 import {
   inputOf,
   MEMBER,
@@ -16,6 +15,9 @@ import {
   runCase,
   SEEDED,
   timeline,
+  captureMemory,
+  objectsUnder as objectsInBucket,
+  useTestSettings,
   useWorkflowWorld,
 } from './harness.js';
 
@@ -24,23 +26,7 @@ const EU_BUCKET = 'forensics-evidence-222222222222-eu-west-1';
 const world = useWorkflowWorld({ EVIDENCE_BUCKETS: `${EU}=${EU_BUCKET}` });
 beforeAll(() => addEvidenceBucket(world.org.world, world.org.settings, EU, EU_BUCKET));
 
-/** Changes settings for one test (restored after it). */
-const saved: Record<string, string | undefined> = {};
-function setting(name: string, value: string | undefined) {
-  if (!(name in saved)) saved[name] = process.env[name];
-  if (value === undefined) delete process.env[name];
-  else process.env[name] = value;
-  forensicsSettings.reset();
-}
-afterEach(() => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-    delete saved[name];
-  }
-  forensicsSettings.reset();
-  world.org.setFaults({});
-});
+const setting = useTestSettings(world);
 
 async function caseOn(instanceId: string, region = REGION, actions: ('contain' | 'analyze')[] = ['contain']) {
   const record = await openTestCase(instanceId, actions, { region });
@@ -51,17 +37,9 @@ async function caseOn(instanceId: string, region = REGION, actions: ('contain' |
   return { target, plan };
 }
 
-/** Start, poll to the end (throws what the poll throws), as the acquire-memory workflow does. */
-async function capture(target: object) {
-  const started = (await handler({ step: 'startMemoryCapture', ...target })) as any;
-  let state = started;
-  for (let i = 0; i < 20 && !state.done; i++)
-    state = await handler({ step: 'pollMemoryCapture', ...target, memory: state });
-  return state;
-}
+const capture = (target: object) => captureMemory(target);
 
-const objectsUnder = (bucket: string, key: string) =>
-  world.org.world.buckets.get(bucket)?.objects.get(key) ?? [];
+const objectsUnder = (bucket: string, key: string) => objectsInBucket(world, bucket, key);
 const pendingUploads = (bucket: string) => [
   ...(world.org.world.buckets.get(bucket)?.uploads?.values() ?? []),
 ];
