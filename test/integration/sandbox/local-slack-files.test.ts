@@ -1,33 +1,22 @@
 import { createHash } from 'node:crypto';
-import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalSlack } from '../../support/local-slack.js';
 
 /**
  * The local Slack's upload flow (files.getUploadURLExternal → POST → files.completeUploadExternal), as
  * strictly as Slack: what @slack/web-api's files.uploadV2 sends passes, anything Slack refuses is refused.
  */
-const slack = new LocalSlack();
-let client: WebClient;
-
-beforeAll(async () => {
-  const { apiUrl } = await slack.start();
-  client = new WebClient('xoxb-sandbox-token', {
-    slackApiUrl: apiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-  });
-});
-afterAll(() => slack.stop());
+const world = useLocalSlack();
+const { slack } = world;
 
 const api = (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> =>
-  client
+  world.client
     .apiCall(method, args)
     .then((out) => out as unknown as Record<string, unknown>)
     .catch((error: { data?: Record<string, unknown> }) => error.data ?? {});
 
 async function root(text = 'case card') {
-  const out = await client.chat.postMessage({ channel: 'security-alerts', text });
+  const out = await world.client.chat.postMessage({ channel: 'security-alerts', text });
   return out.ts!;
 }
 
@@ -38,7 +27,7 @@ describe('Function: LocalSlack files', () => {
     const bytes = Buffer.from('# Report\n\nplanted: /etc/ld.so.preload — ünïcode\n');
 
     // Act
-    const out = await client.filesUploadV2({
+    const out = await world.client.filesUploadV2({
       channel_id: 'C0ALERTS',
       thread_ts: ts,
       file: bytes,

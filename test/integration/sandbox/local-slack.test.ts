@@ -1,20 +1,10 @@
 import { App, AwsLambdaReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalSlack } from '../../../sandbox/slack/local-slack.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalSlack } from '../../support/local-slack.js';
 
-const slack = new LocalSlack();
-let client: WebClient;
-
-beforeAll(async () => {
-  const { apiUrl } = await slack.start();
-  client = new WebClient('xoxb-sandbox-token', {
-    slackApiUrl: apiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-  });
-});
-afterAll(() => slack.stop());
+const world = useLocalSlack();
+const { slack } = world;
 
 const card = (value = 'CASE-20240101-ABCD') => [
   { type: 'header', text: { type: 'plain_text', text: 'SSH brute force' } },
@@ -43,7 +33,7 @@ const card = (value = 'CASE-20240101-ABCD') => [
 describe('Function: LocalSlack Web API', () => {
   it('posts a card by channel name and answers with the channel id and a Slack ts', async () => {
     // Act
-    const out = await client.chat.postMessage({
+    const out = await world.client.chat.postMessage({
       channel: 'security-alerts',
       text: 'finding',
       blocks: card(),
@@ -59,18 +49,18 @@ describe('Function: LocalSlack Web API', () => {
   });
 
   it('generates strictly increasing timestamps', async () => {
-    const a = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'a' });
-    const b = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'b' });
+    const a = await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'a' });
+    const b = await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'b' });
     expect(Number(b.ts)).toBeGreaterThan(Number(a.ts));
   });
 
   it('threads a reply under its root and counts it, and a broadcast reply also shows in the channel', async () => {
     // Prepare
-    const root = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    const root = await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
 
     // Act
-    await client.chat.postMessage({ channel: 'C0ALERTS', text: 'step 1', thread_ts: root.ts! });
-    await client.chat.postMessage({
+    await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'step 1', thread_ts: root.ts! });
+    await world.client.chat.postMessage({
       channel: 'C0ALERTS',
       text: 'done',
       thread_ts: root.ts!,
@@ -86,20 +76,20 @@ describe('Function: LocalSlack Web API', () => {
   });
 
   it('updates a message, keeping fields left out, and refuses an unknown ts with message_not_found', async () => {
-    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'v1', blocks: card() });
-    await client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'v2' });
+    const posted = await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'v1', blocks: card() });
+    await world.client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'v2' });
     const stored = slack.messages('C0ALERTS').find((m) => m.ts === posted.ts);
     expect(stored?.text).toBe('v2');
     expect(stored?.blocks).toHaveLength(2);
     await expect(
-      client.chat.update({ channel: 'C0ALERTS', ts: '1.000001', text: 'x' }),
+      world.client.chat.update({ channel: 'C0ALERTS', ts: '1.000001', text: 'x' }),
     ).rejects.toMatchObject({
       data: { ok: false, error: 'message_not_found' },
     });
   });
 
   it('keeps ephemeral messages for their user only', async () => {
-    const out = await client.chat.postEphemeral({
+    const out = await world.client.chat.postEphemeral({
       channel: 'C0ALERTS',
       user: 'U0MALLORY',
       text: 'not allowed',
@@ -110,27 +100,27 @@ describe('Function: LocalSlack Web API', () => {
   });
 
   it('answers permalinks, user groups, users, channels, auth.test and views.open with real shapes', async () => {
-    const posted = await client.chat.postMessage({ channel: 'C0COMMANDERS', text: 'approve?' });
-    const link = await client.chat.getPermalink({ channel: 'C0COMMANDERS', message_ts: posted.ts! });
+    const posted = await world.client.chat.postMessage({ channel: 'C0COMMANDERS', text: 'approve?' });
+    const link = await world.client.chat.getPermalink({ channel: 'C0COMMANDERS', message_ts: posted.ts! });
     expect(link.permalink).toBe(`${slack.url}/archives/C0COMMANDERS/p${posted.ts!.replace('.', '')}`);
-    expect((await client.usergroups.users.list({ usergroup: 'S0COMMANDERS' })).users).toEqual([
+    expect((await world.client.usergroups.users.list({ usergroup: 'S0COMMANDERS' })).users).toEqual([
       'U0CAROL',
       'U0DAVE',
     ]);
-    expect((await client.usergroups.users.list({ usergroup: 'S0RESPONDERS' })).users).toEqual([
+    expect((await world.client.usergroups.users.list({ usergroup: 'S0RESPONDERS' })).users).toEqual([
       'U0ALICE',
       'U0CAROL',
       'U0DAVE',
     ]);
-    expect((await client.users.info({ user: 'U0ALICE' })).user?.name).toBe('alice');
-    expect((await client.conversations.info({ channel: 'C0COMMANDERS' })).channel?.name).toBe(
+    expect((await world.client.users.info({ user: 'U0ALICE' })).user?.name).toBe('alice');
+    expect((await world.client.conversations.info({ channel: 'C0COMMANDERS' })).channel?.name).toBe(
       'ir-commanders',
     );
-    expect(await client.auth.test()).toMatchObject({ user_id: 'U0FORENSIC', bot_id: 'B0FORENSIC' });
+    expect(await world.client.auth.test()).toMatchObject({ user_id: 'U0FORENSIC', bot_id: 'B0FORENSIC' });
     const click = slack.buildBlockActionsPayload({
       user: 'alice',
       channel: 'C0COMMANDERS',
-      ts: (await client.chat.postMessage({ channel: 'C0COMMANDERS', text: 'x', blocks: card() })).ts!,
+      ts: (await world.client.chat.postMessage({ channel: 'C0COMMANDERS', text: 'x', blocks: card() })).ts!,
       actionId: 'analyze',
     });
     const modal = {
@@ -138,7 +128,7 @@ describe('Function: LocalSlack Web API', () => {
       title: { type: 'plain_text' as const, text: 'Case' },
       blocks: [],
     };
-    const view = await client.views.open({ trigger_id: String(click.trigger_id), view: modal });
+    const view = await world.client.views.open({ trigger_id: String(click.trigger_id), view: modal });
     expect(view.view?.id).toMatch(/^V0/);
     expect(view.view).toMatchObject({
       root_view_id: view.view?.id,
@@ -156,12 +146,12 @@ describe('Function: LocalSlack Web API', () => {
       title: { type: 'plain_text' as const, text: 'Case' },
       blocks: [],
     };
-    await expect(client.views.open({ trigger_id: '1.2.made-up', view: modal })).rejects.toMatchObject({
+    await expect(world.client.views.open({ trigger_id: '1.2.made-up', view: modal })).rejects.toMatchObject({
       data: { error: 'invalid_trigger_id' },
     });
     const { trigger_id } = slack.buildSlashCommand({ user: 'carol', channel: 'C0ALERTS', text: 'help' });
-    await client.views.open({ trigger_id: trigger_id!, view: modal });
-    await expect(client.views.open({ trigger_id: trigger_id!, view: modal })).rejects.toMatchObject({
+    await world.client.views.open({ trigger_id: trigger_id!, view: modal });
+    await expect(world.client.views.open({ trigger_id: trigger_id!, view: modal })).rejects.toMatchObject({
       data: { error: 'exchanged_trigger_id' },
     });
   });
@@ -169,7 +159,7 @@ describe('Function: LocalSlack Web API', () => {
   it('rejects a wrong bot token with invalid_auth and an unknown method with unknown_method', async () => {
     const wrong = new WebClient('xoxb-wrong', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
     await expect(wrong.auth.test()).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
-    await expect(client.apiCall('chat.explode', {})).rejects.toMatchObject({
+    await expect(world.client.apiCall('chat.explode', {})).rejects.toMatchObject({
       data: { error: 'unknown_method' },
     });
   });
@@ -186,64 +176,68 @@ describe('Function: LocalSlack Web API', () => {
   it('rejects Block Kit that Slack would reject', async () => {
     const tooMany = Array.from({ length: 51 }, () => ({ type: 'divider' }));
     await expect(
-      client.chat.postMessage({ channel: 'C0ALERTS', text: 'x', blocks: tooMany }),
+      world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'x', blocks: tooMany }),
     ).rejects.toMatchObject({
       data: { error: 'invalid_blocks' },
     });
     await expect(
-      client.chat.postMessage({ channel: 'C0ALERTS', text: 'x', blocks: card('v'.repeat(2001)) }),
+      world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'x', blocks: card('v'.repeat(2001)) }),
     ).rejects.toMatchObject({ data: { error: 'invalid_blocks' } });
     await expect(
-      client.chat.postMessage({ channel: 'C0ALERTS', text: 'x'.repeat(40_001) }),
+      world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'x'.repeat(40_001) }),
     ).rejects.toMatchObject({
       data: { error: 'msg_too_long' },
     });
-    await expect(client.chat.postMessage({ channel: 'C0NOPE', text: 'x' })).rejects.toMatchObject({
+    await expect(world.client.chat.postMessage({ channel: 'C0NOPE', text: 'x' })).rejects.toMatchObject({
       data: { error: 'channel_not_found' },
     });
   });
 
   it('answers 429 with Retry-After when told to rate-limit, then lets calls through', async () => {
     slack.rateLimit({ method: 'chat.postMessage', times: 1, retryAfterSeconds: 1 });
-    await expect(client.chat.postMessage({ channel: 'C0ALERTS', text: 'x' })).rejects.toMatchObject({
+    await expect(world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'x' })).rejects.toMatchObject({
       code: 'slack_webapi_rate_limited_error',
       retryAfter: 1,
     });
-    expect((await client.chat.postMessage({ channel: 'C0ALERTS', text: 'x' })).ok).toBe(true);
+    expect((await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'x' })).ok).toBe(true);
   });
 
   it('fails the next call of a method with the given error', async () => {
     slack.failNext('users.info', 'user_not_visible');
-    await expect(client.users.info({ user: 'U0ALICE' })).rejects.toMatchObject({
+    await expect(world.client.users.info({ user: 'U0ALICE' })).rejects.toMatchObject({
       data: { error: 'user_not_visible' },
     });
-    expect((await client.users.info({ user: 'U0ALICE' })).ok).toBe(true);
+    expect((await world.client.users.info({ user: 'U0ALICE' })).ok).toBe(true);
   });
 
   it('limits chat.postMessage bursts per channel in realistic mode', async () => {
     slack.setRealisticRateLimits({ burst: 2, perSecond: 1 });
     try {
-      await client.chat.postMessage({ channel: 'C0COMMANDERS', text: '1' });
-      await client.chat.postMessage({ channel: 'C0COMMANDERS', text: '2' });
-      await expect(client.chat.postMessage({ channel: 'C0COMMANDERS', text: '3' })).rejects.toMatchObject({
+      await world.client.chat.postMessage({ channel: 'C0COMMANDERS', text: '1' });
+      await world.client.chat.postMessage({ channel: 'C0COMMANDERS', text: '2' });
+      await expect(
+        world.client.chat.postMessage({ channel: 'C0COMMANDERS', text: '3' }),
+      ).rejects.toMatchObject({
         code: 'slack_webapi_rate_limited_error',
       });
-      expect((await client.chat.postMessage({ channel: 'C0ALERTS', text: 'other channel' })).ok).toBe(true);
+      expect((await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'other channel' })).ok).toBe(
+        true,
+      );
     } finally {
       slack.setRealisticRateLimits(false);
     }
   });
 
   it('limits chat.update for the workspace in realistic mode (Tier 3: a burst of 10, then ~50 a minute)', async () => {
-    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'card' });
+    const posted = await world.client.chat.postMessage({ channel: 'C0ALERTS', text: 'card' });
     slack.setRealisticRateLimits(true);
     try {
       for (let i = 0; i < 10; i++)
-        expect((await client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: `v${i}` })).ok).toBe(
-          true,
-        );
+        expect(
+          (await world.client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: `v${i}` })).ok,
+        ).toBe(true);
       await expect(
-        client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'v10' }),
+        world.client.chat.update({ channel: 'C0ALERTS', ts: posted.ts!, text: 'v10' }),
       ).rejects.toMatchObject({
         code: 'slack_webapi_rate_limited_error',
       });
@@ -262,7 +256,11 @@ describe('Function: LocalSlack Web API', () => {
 describe('Function: LocalSlack requests to the app', () => {
   it('builds the block_actions payload of the button actually in the message', async () => {
     // Prepare
-    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+    const posted = await world.client.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'finding',
+      blocks: card(),
+    });
 
     // Act
     const payload = slack.buildBlockActionsPayload({
@@ -323,7 +321,11 @@ describe('Function: LocalSlack requests to the app', () => {
       await respond({ text: `status of ${command.text}` });
     });
     const handler = await receiver.start();
-    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+    const posted = await world.client.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'finding',
+      blocks: card(),
+    });
 
     // Act
     const click = await slack.click(handler as never, {
@@ -361,7 +363,11 @@ describe('Function: LocalSlack requests to the app', () => {
   });
 
   it('replaces the original message through its response_url', async () => {
-    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+    const posted = await world.client.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'finding',
+      blocks: card(),
+    });
     const payload = slack.buildBlockActionsPayload({
       user: 'alice',
       channel: 'C0ALERTS',
@@ -421,7 +427,11 @@ describe('Function: LocalSlack requests to the app', () => {
       submitted.push({ user: body.user.id, metadata: view.private_metadata, note });
     });
     const handler = (await receiver.start()) as never;
-    const posted = await client.chat.postMessage({ channel: 'C0ALERTS', text: 'finding', blocks: card() });
+    const posted = await world.client.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'finding',
+      blocks: card(),
+    });
 
     // Act: carol clicks; the modal is hers
     await slack.click(handler, { user: 'carol', channel: 'C0ALERTS', ts: posted.ts!, actionId: 'analyze' });
@@ -478,7 +488,7 @@ describe('Function: LocalSlack requests to the app', () => {
     };
     const open = async (notify: boolean) => {
       const { trigger_id } = slack.buildSlashCommand({ user: 'alice', channel: 'C0ALERTS', text: '' });
-      const opened = await client.views.open({
+      const opened = await world.client.views.open({
         trigger_id: trigger_id!,
         view: {
           type: 'modal',
