@@ -11,7 +11,7 @@ import {
   type FunctionUrlEventLike,
   normalizeRequest,
   rememberSignature,
-} from './request-guard.js';
+} from './slack/request-guard.js';
 import { webClientOptions } from './slack/client.js';
 import { registerViews } from './views/index.js';
 

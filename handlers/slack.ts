@@ -1,5 +1,5 @@
 import { createSlackHandler, type FunctionUrlResponse } from '../bot/app.js';
-import type { FunctionUrlEventLike } from '../bot/request-guard.js';
+import type { FunctionUrlEventLike } from '../bot/slack/request-guard.js';
 import { slackSecrets } from '../bot/slack/secrets.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkSignature, normalizeRequest } from '../../../bot/request-guard.js';
+import { checkSignature, normalizeRequest } from '../../../bot/slack/request-guard.js';
 
 const secret = 'test-signing-secret';
 const sign = (body: string, ts: number) =>

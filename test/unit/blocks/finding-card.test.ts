@@ -11,7 +11,7 @@ import { InvalidInputError } from '../../../bot/core/errors.js';
 import { type Finding, fingerprintOf } from '../../../bot/core/finding.js';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
 import { loadEvent } from '../../support/events.js';
-import { fixtureNames, guardDutyEvent, securityHubImported } from './fixtures.js';
+import { fixtureNames, guardDutyEvent, securityHubImported } from '../findings/fixtures.js';
 
 const FP = '0123456789abcdef0123456789abcdef';
 

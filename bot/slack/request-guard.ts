@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { db, isConditionFailed, tableName } from './core/table.js';
+import { db, isConditionFailed, tableName } from '../core/table.js';
 
 /**
  * What stands between the Function URL and Bolt (STACK.md traps, issue 3 "Security"):
