@@ -39,6 +39,11 @@ export interface Sandbox extends SandboxApp {
   readonly org: SimulatedOrganization;
   readonly stepFunctions: LocalStepFunctions;
   readonly components: Components;
+  /**
+   * Waits until every event the organization's services emitted (Security Hub's events for the findings
+   * the bot updated) has been routed and handled; then every such delivery so far, with its event.
+   */
+  emittedDeliveries(): Promise<(EventDelivery & { event?: unknown })[]>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +110,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     cleanup.push(() => stepFunctions.stop());
 
     const app = sandboxApp(slack, signingSecret, components, org, stepFunctions);
+    // What the organization's services emit (Security Hub's event for a finding the bot updated) goes
+    // through the sandbox's EventBridge like any other event, as it does in AWS.
+    const emitted: (EventDelivery & { event?: unknown })[] = [];
+    const emitting = new Set<Promise<void>>();
+    org.onEvent((event) => {
+      const delivery = app.deliverEvent(event).then(
+        (d) => {
+          emitted.push({ ...d, event });
+        },
+        (error: unknown) => {
+          console.error('[sandbox] delivering an event Security Hub emitted failed:', error);
+        },
+      );
+      emitting.add(delivery);
+      void delivery.finally(() => emitting.delete(delivery));
+    });
+    cleanup.push(() => org.onEvent(undefined));
+    const emittedDeliveries = async (): Promise<(EventDelivery & { event?: unknown })[]> => {
+      // an emitted event reaches the listener on the next turn (setImmediate), then it is in `emitting`
+      do {
+        await new Promise((resolve) => setImmediate(resolve));
+        await Promise.all([...emitting]);
+      } while (emitting.size);
+      return [...emitted];
+    };
     const server = await startHttpServer(app, options.port ?? 3000);
     cleanup.push(() => server.close());
     slack.setPermalinkBase(server.url);
@@ -115,6 +145,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       org,
       stepFunctions,
       components,
+      emittedDeliveries,
       stop: undo,
     });
   } catch (error) {
@@ -210,8 +241,10 @@ function sandboxApp(
     slack,
     signingSecret,
     async deliverEvent(event: unknown): Promise<EventDelivery> {
-      // The GuardDuty findings an event carries exist in GuardDuty (its detector holds them), rule or no rule.
+      // The GuardDuty findings an event carries exist in GuardDuty (its detector holds them), and Security
+      // Hub's imports in Security Hub, rule or no rule.
       org.recordGuardDutyFindingsOf(event);
+      org.recordSecurityHubFindingsOf(event);
       const routes = routesOf(rules, event);
       if (routes.dropped) return { rules: [], dropped: routes.dropped };
       const delivery: EventDelivery = { rules: routes.deliveries.map((d) => d.rule) };

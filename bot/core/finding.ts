@@ -60,6 +60,14 @@ export const FindingSchema = z.object({
   /** ISO 8601. */
   firstSeen: z.string().optional(),
   lastSeen: z.string().optional(),
+  /**
+   * ISO 8601: when the source last changed the finding (ASFF UpdatedAt, OCSF finding_info.modified_time_dt).
+   * A customer's BatchUpdateFindings(V2) leaves it as it was, so with lastSeen and count it tells a new
+   * observation from an update of the workflow or the note.
+   */
+  updatedAt: z.string().optional(),
+  /** The note on the finding as received (ASFF Note; OCSF comment): how the bot knows its own write-back. */
+  note: z.object({ text: z.string(), updatedBy: z.string().optional() }).optional(),
   /** Occurrences as the source counts them (GuardDuty `service.count`), at least 1. */
   count: z.number().int().min(1),
   links: z.array(z.object({ label: z.string(), url: z.string() })),

@@ -32,6 +32,10 @@ export function normalizeAsff(asff: AsffFinding, envelope: { region: string }): 
     resource: resource.resource,
     firstSeen: asff.FirstObservedAt ?? asff.CreatedAt,
     lastSeen: asff.LastObservedAt ?? asff.UpdatedAt,
+    ...(asff.UpdatedAt ? { updatedAt: asff.UpdatedAt } : {}),
+    ...(asff.Note?.Text
+      ? { note: { text: asff.Note.Text, ...(asff.Note.UpdatedBy ? { updatedBy: asff.Note.UpdatedBy } : {}) } }
+      : {}),
     count: Number.isFinite(countField) && countField >= 1 ? Math.floor(countField) : 1,
     links,
     productArn: asff.ProductArn,

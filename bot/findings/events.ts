@@ -147,6 +147,7 @@ export const AsffFindingSchema = z.looseObject({
   Resources: z.array(AsffResourceSchema).min(1, 'an ASFF finding names at least one resource'),
   Workflow: opt(z.looseObject({ Status: opt(z.string()) })),
   RecordState: opt(z.string()),
+  Note: opt(z.looseObject({ Text: opt(z.string()), UpdatedBy: opt(z.string()) })),
 });
 export type AsffFinding = z.infer<typeof AsffFindingSchema>;
 
@@ -247,6 +248,8 @@ export const OcsfFindingSchema = z.looseObject({
   severity_id: opt(z.number()),
   status: opt(z.string()),
   status_id: opt(z.number()),
+  /** The customer's comment (BatchUpdateFindingsV2 `Comment`). */
+  comment: opt(z.string()),
   count: opt(z.number()),
   resources: opt(z.array(OcsfResourceSchema)),
 });

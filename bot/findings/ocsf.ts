@@ -42,6 +42,8 @@ export function normalizeOcsf(ocsf: OcsfFinding, envelope: { region: string }): 
     resource: resource.resource,
     firstSeen: info.first_seen_time_dt ?? info.created_time_dt,
     lastSeen: info.last_seen_time_dt ?? info.modified_time_dt,
+    ...(info.modified_time_dt ? { updatedAt: info.modified_time_dt } : {}),
+    ...(ocsf.comment ? { note: { text: ocsf.comment } } : {}),
     count: typeof ocsf.count === 'number' && ocsf.count >= 1 ? Math.floor(ocsf.count) : 1,
     links,
     ocsf: {

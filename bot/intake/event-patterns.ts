@@ -9,7 +9,9 @@ import type { EventPattern } from './event-pattern-match.js';
  * (deploy/constructs/intake-rules.ts) and the sandbox routes every event it is given through them, so
  * both drop the same events.
  *
- * Findings pass when they are new and at or above the severity floor, or when they are closed at the
+ * Findings pass when they are new (Security Hub CSPM: NEW, or NOTIFIED, which the bot's write-back sets, so
+ * that the repeats of a carded finding still reach its card) and at or above the severity floor, or when
+ * they are closed at the
  * source (GuardDuty archived; Security Hub CSPM resolved, suppressed or archived; OCSF suppressed,
  * resolved, archived or a Close activity) whatever their severity: a closed finding only ever updates the
  * card it already has (bot/intake/policy.ts decides `update-only` before the floor; the handler never
@@ -99,10 +101,13 @@ export function intakePatterns(o: IntakePatternOptions): Record<IntakeRuleName, 
           $or: [
             {
               Severity: { Label: labelsAtOrAbove(o.minSeverity) },
-              Workflow: { Status: ['NEW'] },
+              // NOTIFIED is what the bot's own write-back sets (bot/intake/securityhub.ts): the finding's later
+              // repeats must still reach its card. The intake never cards a NOTIFIED finding it has no card
+              // for (bot/intake/policy.ts `repeat-only`): one that another tool notified stays without one.
+              Workflow: { Status: ['NEW', 'NOTIFIED'] },
               RecordState: ['ACTIVE'],
             },
-            // closed (bot/findings/asff.ts): NOTIFIED, which the bot sets itself, stays dropped
+            // closed (bot/findings/asff.ts)
             { Workflow: { Status: ['RESOLVED', 'SUPPRESSED'] } },
             { RecordState: ['ARCHIVED'] },
           ],

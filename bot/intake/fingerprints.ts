@@ -36,6 +36,27 @@ const key = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: 'FP' });
 
 export { fingerprintOf } from '../core/finding.js';
 
+/**
+ * What a delivery saw of the finding at its source: the source's own last update, last seen and count. A
+ * customer's BatchUpdateFindings(V2) (workflow, note, comment) moves none of them; a new observation moves
+ * at least one.
+ */
+export function observationOf(finding: Finding): string {
+  return JSON.stringify([finding.updatedAt ?? null, finding.lastSeen ?? null, finding.count]);
+}
+
+/**
+ * The record keeps the last observation per source (`observed:<source>`: one attribute each, so the item
+ * stays small however many repeats there are), which is what an echo of the bot's write-back repeats.
+ */
+const observedAttribute = (finding: Finding) => `observed:${finding.source}`;
+
+/** The last observation recorded for this finding's source, if any. */
+export function lastObservation(record: FingerprintRecord, finding: Finding): string | undefined {
+  const value = (record as unknown as Record<string, unknown>)[observedAttribute(finding)];
+  return typeof value === 'string' ? value : undefined;
+}
+
 const ttl = (now: Date, days: number) => Math.floor(now.getTime() / 1000) + days * 86_400;
 
 /**
@@ -64,6 +85,9 @@ export async function claimEvent(fingerprint: string, eventId: string, now: Date
  * true for exactly one delivery of a fingerprint (until the claim is released). `counted` false (a
  * duplicate of an event already counted) leaves Count as it is (a record that does not exist yet starts at 0:
  * its claimer adds the event); the record returned counts at least 1, the event in hand.
+ *
+ * `repeatOnly` (a finding that may count on a card but never gets one, bot/intake/policy.ts): the update
+ * is conditional on the record existing, so it never starts one; undefined when there is none.
  */
 export async function recordDelivery(
   fingerprint: string,
@@ -71,35 +95,65 @@ export async function recordDelivery(
   deliveryId: string,
   now: Date,
   ttlDays: number,
+  counted?: boolean,
+): Promise<{ record: FingerprintRecord; first: boolean }>;
+export async function recordDelivery(
+  fingerprint: string,
+  finding: Finding,
+  deliveryId: string,
+  now: Date,
+  ttlDays: number,
+  counted: boolean,
+  repeatOnly: true,
+): Promise<{ record: FingerprintRecord; first: boolean } | undefined>;
+export async function recordDelivery(
+  fingerprint: string,
+  finding: Finding,
+  deliveryId: string,
+  now: Date,
+  ttlDays: number,
   counted = true,
-): Promise<{ record: FingerprintRecord; first: boolean }> {
+  repeatOnly = false,
+): Promise<{ record: FingerprintRecord; first: boolean } | undefined> {
   // Only the delivery that claimed the event adds to Count. A duplicate may get here first (concurrent
   // deliveries of one event id): it must not start Count at 1, or the claimer's ADD makes it 2.
   const count = counted ? 'ADD #count :one SET ' : 'SET #count = if_not_exists(#count, :zero), ';
-  const out = await db().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: key(fingerprint),
-      UpdateExpression:
-        `${count}#status = if_not_exists(#status, :claimed), claimedBy = if_not_exists(claimedBy, :me), ` +
-        'firstSeen = if_not_exists(firstSeen, :now), lastSeen = :now, finding = :finding, findingId = :id, ' +
-        'fingerprint = :fp, expiresAt = :ttl, archived = :archived',
-      ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
-      ExpressionAttributeValues: {
-        ...(counted ? { ':one': 1 } : { ':zero': 0 }),
-        ':claimed': 'claimed',
-        ':me': deliveryId,
-        ':now': now.toISOString(),
-        ':finding': finding,
-        ':id': finding.id,
-        ':fp': fingerprint,
-        ':ttl': ttl(now, ttlDays),
-        ':archived': finding.archived,
-      },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  const stored = out.Attributes as FingerprintRecord;
+  let out: { Attributes?: Record<string, unknown> };
+  try {
+    out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: key(fingerprint),
+        UpdateExpression:
+          `${count}#status = if_not_exists(#status, :claimed), claimedBy = if_not_exists(claimedBy, :me), ` +
+          'firstSeen = if_not_exists(firstSeen, :now), lastSeen = :now, finding = :finding, findingId = :id, ' +
+          'fingerprint = :fp, expiresAt = :ttl, archived = :archived, #observed = :observed',
+        ...(repeatOnly ? { ConditionExpression: 'attribute_exists(pk)' } : {}),
+        ExpressionAttributeNames: {
+          '#count': 'count',
+          '#status': 'status',
+          '#observed': observedAttribute(finding),
+        },
+        ExpressionAttributeValues: {
+          ...(counted ? { ':one': 1 } : { ':zero': 0 }),
+          ':claimed': 'claimed',
+          ':me': deliveryId,
+          ':now': now.toISOString(),
+          ':finding': finding,
+          ':id': finding.id,
+          ':fp': fingerprint,
+          ':ttl': ttl(now, ttlDays),
+          ':archived': finding.archived,
+          ':observed': observationOf(finding),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+  } catch (error) {
+    if (repeatOnly && isConditionFailed(error)) return undefined;
+    throw error;
+  }
+  const stored = out.Attributes as unknown as FingerprintRecord;
   // A card stands for at least the event it was posted for, even before its claimer has counted it (or
   // when the claimer stopped between the claim and this update).
   const record = { ...stored, count: Math.max(1, stored.count ?? 0) };

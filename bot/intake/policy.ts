@@ -3,11 +3,13 @@ import { meetsThreshold } from '../core/severity.js';
 import type { IntakeSettings } from './settings.js';
 
 /**
- * The intake policy: a pure decision per finding — post it (in which channel), update its card only
- * (archived or resolved), or ignore it (and why). The caller logs every ignore with its reason.
+ * The intake policy: a pure decision per finding — post it (in which channel), count it on a card it
+ * already has without ever posting one (`repeat-only`), update its card only (archived or resolved), or
+ * ignore it (and why). The caller logs every ignore with its reason.
  */
 export type PolicyDecision =
   | { action: 'post'; channel: string }
+  | { action: 'repeat-only'; channel: string; reason: string }
   | { action: 'update-only'; channel: string; reason: string }
   | { action: 'ignore'; reason: string };
 
@@ -50,6 +52,14 @@ export function decide(finding: Finding, s: PolicySettings): PolicyDecision {
     return {
       action: 'ignore',
       reason: `severity ${finding.severity.label} (${finding.severity.score}) is below ${s.MIN_SEVERITY}`,
+    };
+  // The bot's own write-back moves a posted CSPM finding to NOTIFIED, and its repeats keep that status: they
+  // count on its card. A finding some other tool notified, which the bot never carded, gets no card now.
+  if (finding.source === 'securityhub' && finding.workflowStatus === 'NOTIFIED')
+    return {
+      action: 'repeat-only',
+      channel,
+      reason: 'NOTIFIED in Security Hub: counted on its card, never posted',
     };
   return { action: 'post', channel };
 }

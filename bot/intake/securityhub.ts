@@ -5,6 +5,7 @@ import {
   SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
 import { createAwsClient } from '../core/aws-clients.js';
+import type { Finding } from '../core/finding.js';
 import { describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 
@@ -14,7 +15,8 @@ import { logger } from '../core/logger.js';
  * OCSF has no "notified", and In Progress would claim someone is working on it). One request per region,
  * card and API (the note is per request), up to 100 findings each. A failure is logged and
  * counted, never thrown: the card is already in Slack and must not be lost or re-posted because of it.
- * (The update makes Security Hub emit the finding again; it arrives as a repeat and only counts.)
+ * The update makes Security Hub emit the finding again (a new event id, the source's times and count as
+ * they were, our note on it): the intake knows that echo by `isOwnWriteBack` and does not count it.
  */
 export type NotifyItem =
   | { findingId: string; productArn: string; region: string; permalink: string }
@@ -28,6 +30,19 @@ export interface NotifyResult {
 
 const BATCH = 100;
 const NOTE_MAX = 512;
+/** How the write-back's note (ASFF Note.Text, OCSF comment) begins, and who an ASFF note is by. */
+const NOTE_PREFIX = 'Posted to Slack by forensics-bot: ';
+const NOTE_BY = 'forensics-bot';
+
+/**
+ * True when the finding carries the note this module writes (on a CSPM finding, by forensics-bot). It stays
+ * on the finding's later repeats too: alone it does not make an event an echo (see service.ts).
+ */
+export function isOwnWriteBack(finding: Finding): boolean {
+  const note = finding.note;
+  if (!note?.text.startsWith(NOTE_PREFIX)) return false;
+  return finding.source === 'securityhub-ocsf' || note.updatedBy === NOTE_BY;
+}
 
 export async function markNotified(items: NotifyItem[]): Promise<NotifyResult> {
   const result: NotifyResult = { requests: 0, updated: 0, failed: 0 };
@@ -48,7 +63,7 @@ export async function markNotified(items: NotifyItem[]): Promise<NotifyResult> {
       const batch = group.slice(start, start + BATCH);
       result.requests++;
       try {
-        const note = `Posted to Slack by forensics-bot: ${permalink}`.slice(0, NOTE_MAX);
+        const note = `${NOTE_PREFIX}${permalink}`.slice(0, NOTE_MAX);
         const out = await sendNotify(client, batch, note);
         const unprocessed = out.unprocessed;
         result.updated += out.processed ?? batch.length - unprocessed.length;
@@ -104,7 +119,7 @@ async function sendNotify(
         'productArn' in i ? [{ Id: i.findingId, ProductArn: i.productArn }] : [],
       ),
       Workflow: { Status: 'NOTIFIED' },
-      Note: { Text: note, UpdatedBy: 'forensics-bot' },
+      Note: { Text: note, UpdatedBy: NOTE_BY },
     }),
   );
   return {

@@ -14,16 +14,18 @@ import {
   type FingerprintRecord,
   fingerprintOf,
   getFingerprint,
+  lastObservation,
   markFingerprint,
   markPosted,
   markRenderedArchived,
+  observationOf,
   recordDelivery,
   releaseClaim,
   waitForOutcome,
 } from './fingerprints.js';
 import { stormExists, stormKeyOf, takePostSlot } from './flood.js';
 import { decide, type PolicySettings, routeChannel } from './policy.js';
-import { markNotified, type NotifyItem } from './securityhub.js';
+import { isOwnWriteBack, markNotified, type NotifyItem } from './securityhub.js';
 import { autoResponseSettings, intakeSettings } from './settings.js';
 import { isRateLimited, permalinkOf, postMessage, updateMessage } from './slack-posts.js';
 import { aggregate } from './storm-summary.js';
@@ -48,6 +50,8 @@ export type FindingOutcome =
   | 'aggregated'
   | 'archived'
   | 'ignored'
+  /** Security Hub's echo of the bot's own write-back: nothing new was observed, nothing counted. */
+  | 'unchanged'
   | 'failed';
 
 export interface IntakeResult {
@@ -66,7 +70,16 @@ export interface IntakeDeps {
 }
 
 const emptyResult = (): IntakeResult => ({
-  outcomes: { posted: 0, updated: 0, counted: 0, aggregated: 0, archived: 0, ignored: 0, failed: 0 },
+  outcomes: {
+    posted: 0,
+    updated: 0,
+    counted: 0,
+    aggregated: 0,
+    archived: 0,
+    ignored: 0,
+    unchanged: 0,
+    failed: 0,
+  },
   rejected: 0,
   ignored: 0,
   requests: { started: 0, existing: 0, fallback: 0, failed: 0 },
@@ -119,7 +132,8 @@ export async function processEvent(event: unknown, deps: IntakeDeps = {}): Promi
     result.outcomes[outcome]++;
     // A finding that reached Slack (card, repeat or storm summary) meets the auto-response rules; each is
     // acted on once (claimed in the table), so a repeat only acts if its first delivery could not.
-    if (outcome === 'failed' || outcome === 'ignored' || outcome === 'archived') return;
+    if (outcome === 'failed' || outcome === 'ignored' || outcome === 'archived' || outcome === 'unchanged')
+      return;
     const auto = await autoRespond(finding, {
       channel: routeChannel(finding, policy),
       startCase: deps.startCase ?? defaultStartCase,
@@ -162,18 +176,38 @@ async function handleFinding(
   const fingerprint = fingerprintOf(finding);
   if (decision.action === 'update-only') return archive(finding, fingerprint);
 
+  // Our write-back (a CSPM note and NOTIFIED, or an OCSF comment) makes Security Hub emit the finding again
+  // under a new event id, its own update time, last seen and count as they were. That is no repeat: it is
+  // not counted and moves no "last seen". A later real repeat carries our note too, but a new observation.
+  if (isOwnWriteBack(finding)) {
+    const seen = await getFingerprint(fingerprint);
+    if (seen && lastObservation(seen, finding) === observationOf(finding)) {
+      logger.info('Security Hub echoed our own write-back; nothing new to count', {
+        findingId: finding.id,
+        fingerprint,
+        eventId,
+      });
+      return 'unchanged';
+    }
+  }
+
   const deliveryId = randomUUID();
   // Count counts distinct events: a duplicate delivery of one event (same id) still posts or updates the
   // card if the first could not, but does not count again. An event without an id always counts.
   const counted = eventId ? await claimEvent(fingerprint, eventId, now) : true;
-  const { record, first } = await recordDelivery(
-    fingerprint,
-    finding,
-    deliveryId,
-    now,
-    settings.FINGERPRINT_TTL_DAYS,
-    counted,
-  );
+  const ttlDays = settings.FINGERPRINT_TTL_DAYS;
+  const delivery =
+    decision.action === 'repeat-only'
+      ? await recordDelivery(fingerprint, finding, deliveryId, now, ttlDays, counted, true)
+      : await recordDelivery(fingerprint, finding, deliveryId, now, ttlDays, counted);
+  if (!delivery) {
+    logger.info('Finding has no card and gets none', {
+      findingId: finding.id,
+      reason: 'reason' in decision ? decision.reason : undefined,
+    });
+    return 'ignored';
+  }
+  const { record, first } = delivery;
   if (first) {
     // Once a type overflowed in this channel, the rest of the storm goes to its summary.
     const stormKey = stormKeyOf(decision.channel, finding.type, now, settings.STORM_SUMMARY_SECONDS);

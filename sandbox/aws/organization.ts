@@ -7,6 +7,7 @@
  * Clients of services not simulated here (DynamoDB, Step Functions) pass through untouched.
  */
 import { guardDutyFindingsOf, recordGuardDutyFinding } from './services/guardduty.js';
+import { recordSecurityHubFindingsOf } from './services/securityhub.js';
 import type { DeserializeHandlerOutput, MetadataBearer } from '@smithy/types';
 import { onAwsClientCreated, type HookableClient } from '../../bot/core/aws-clients.js';
 import { type Credentials, actionOf, resolveCaller, sessionAllows } from './access.js';
@@ -163,6 +164,24 @@ export class SimulatedOrganization {
   /** Records every GuardDuty finding an EventBridge event carries (GuardDuty's own, or through Security Hub). */
   recordGuardDutyFindingsOf(event: unknown): void {
     for (const detail of guardDutyFindingsOf(event)) recordGuardDutyFinding(this.world, detail);
+  }
+
+  /** Records the findings a Security Hub import event carries, as Security Hub holds them. */
+  recordSecurityHubFindingsOf(event: unknown): void {
+    recordSecurityHubFindingsOf(this.world, event);
+  }
+
+  /**
+   * Events the organization's services emit (Security Hub's event for a finding it updated) go to
+   * `listener` once the call that caused them has returned; undefined: they wait for `takeEvents`.
+   */
+  onEvent(listener: ((event: Record<string, unknown>) => void) | undefined): void {
+    this.world.listenForEvents(listener);
+  }
+
+  /** The emitted events nobody listened for, oldest first; they are delivered once. */
+  takeEvents(): Record<string, unknown>[] {
+    return this.world.pendingEvents.splice(0);
   }
 
   /** JSON snapshot of the organization (for assertions and `/api/cloud`). */

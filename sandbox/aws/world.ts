@@ -249,6 +249,15 @@ export interface SecurityHubUpdate {
   by: string;
 }
 
+/** A finding Security Hub holds (sandbox/aws/services/securityhub.ts). */
+export interface HeldSecurityHubFinding {
+  format: 'asff' | 'ocsf';
+  /** The finding's JSON as the last event carried it, with the updates applied since. */
+  finding: Record<string, unknown>;
+  /** The event that imported it: its account, region and resources are those of an echo. */
+  envelope: { account: string; region: string; resources: unknown[] };
+}
+
 /** A GuardDuty finding of this account and region, as its detector holds it. */
 export interface GuardDutyFinding {
   id: string;
@@ -281,6 +290,11 @@ export interface RegionState {
   loadBalancers: Map<string, ClassicLoadBalancer>;
   invocations: Map<string, CommandInvocation>; // key `${commandId}/${instanceId}`
   findingUpdates: SecurityHubUpdate[];
+  /**
+   * The findings Security Hub holds in this account and region, as it imported them (ASFF of CSPM, OCSF of
+   * the new Security Hub), with the envelope of their event: what an update changes and emits again.
+   */
+  securityHubFindings: Map<string, HeldSecurityHubFinding>;
   /** GuardDuty's findings in this account and region (its detector: guardDutyDetectorId). */
   guardDutyFindings: Map<string, GuardDutyFinding>;
   /** CloudTrail's event history of this account and region (management events the twin records). */
@@ -410,6 +424,7 @@ export function newRegionState(account: string, region: string): RegionState {
     loadBalancers: new Map(),
     invocations: new Map(),
     findingUpdates: [],
+    securityHubFindings: new Map(),
     trail: [],
     guardDutyFindings: new Map(),
   };
@@ -420,7 +435,26 @@ export class World {
   readonly accounts = new Map<string, AccountState>();
   readonly buckets = new Map<string, Bucket>();
   readonly sessions = new Map<string, Session>();
+  /** Events services put on the security account's bus while nobody listens (see `emitEvent`). */
+  readonly pendingEvents: Record<string, unknown>[] = [];
+  private eventListener?: (event: Record<string, unknown>) => void;
   private counter = 0;
+
+  /**
+   * An event a service emits (Security Hub's event for an updated finding). AWS delivers it some time after
+   * the call that caused it: the listener gets it once the call has returned, never inside it. Without a
+   * listener it waits in `pendingEvents` for a test to take it.
+   */
+  emitEvent(event: Record<string, unknown>): void {
+    const listener = this.eventListener;
+    if (listener) setImmediate(() => listener(event));
+    else this.pendingEvents.push(event);
+  }
+
+  /** Who receives emitted events from now on (the sandbox's EventBridge); undefined stops it. */
+  listenForEvents(listener: ((event: Record<string, unknown>) => void) | undefined): void {
+    this.eventListener = listener;
+  }
 
   account(id: string): AccountState {
     let account = this.accounts.get(id);

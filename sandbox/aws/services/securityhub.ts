@@ -6,14 +6,124 @@
  * BatchUpdateFindingsV2 (the new Security Hub, OCSF): MetadataUids or FindingIdentifiers (never both),
  * 1 to 100 of them, at least one of Comment (1–512), StatusId, SeverityId, each from its documented
  * value set; refused with ValidationException otherwise, as Security Hub does.
+ *
+ * Security Hub holds the findings its import events carried (`recordSecurityHubFindingsOf`, called for
+ * every event the sandbox's EventBridge is given). An update of a finding it holds changes it as AWS does
+ * and emits it again, as AWS does: BatchUpdateFindings generates a `Security Hub Findings - Imported` event,
+ * BatchUpdateFindingsV2 a `Findings Imported V2` event (Security Hub user guide, "BatchUpdateFindings for
+ * customers"; "Configuring rules for EventBridge"), under a new event id. The finding's own times are left
+ * as they were (ASFF UpdatedAt; OCSF finding_info.modified_time(_dt), time(_dt)), and so are its last seen
+ * and count. (A finding this twin never saw imported, e.g. GuardDuty's own findings that CSPM imports
+ * in AWS, is still accepted and recorded, but has no content to emit.)
  */
+import { randomUUID } from 'node:crypto';
 import type * as SecurityHub from '@aws-sdk/client-securityhub';
-import type { HandlerTable } from '../handler.js';
+import type { CallContext, HandlerTable } from '../handler.js';
 import { handler } from '../handler.js';
+import type { HeldSecurityHubFinding, World } from '../world.js';
 
 const WORKFLOW = new Set(['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED']);
 const STATUS_IDS = new Set([0, 1, 2, 3, 4, 5, 99]);
 const SEVERITY_IDS = new Set([0, 1, 2, 3, 4, 5, 6, 99]);
+/** OCSF's captions of status_id and severity_id: Security Hub sets the string sibling with the id. */
+const STATUS_NAMES: Record<number, string> = {
+  0: 'Unknown',
+  1: 'New',
+  2: 'In Progress',
+  3: 'Suppressed',
+  4: 'Resolved',
+  5: 'Archived',
+  99: 'Other',
+};
+const SEVERITY_NAMES: Record<number, string> = {
+  0: 'Unknown',
+  1: 'Informational',
+  2: 'Low',
+  3: 'Medium',
+  4: 'High',
+  5: 'Critical',
+  6: 'Fatal',
+  99: 'Other',
+};
+
+const DETAIL_ASFF = 'Security Hub Findings - Imported';
+const DETAIL_OCSF = 'Findings Imported V2';
+
+const asffKey = (id: string, productArn: string) => `asff ${id} ${productArn}`;
+const ocsfKey = (account: string, findingInfoUid: string, productUid: string) =>
+  `ocsf ${account} ${findingInfoUid} ${productUid}`;
+const ocsfUidKey = (metadataUid: string) => `ocsf-uid ${metadataUid}`;
+
+// biome-ignore lint/suspicious/noExplicitAny: findings of two formats (ASFF, OCSF), read field by field
+type Json = Record<string, any>;
+
+/**
+ * Keeps every finding a Security Hub import event carries, in its account and region, as Security Hub
+ * holds it (the newest import replaces the one before). Other events are not Security Hub's imports.
+ */
+export function recordSecurityHubFindingsOf(world: World, event: unknown): void {
+  const e = event as Json | null;
+  if (e?.source !== 'aws.securityhub' || !Array.isArray(e.detail?.findings)) return;
+  const format =
+    e['detail-type'] === DETAIL_ASFF ? 'asff' : e['detail-type'] === DETAIL_OCSF ? 'ocsf' : undefined;
+  if (!format) return;
+  const envelope = {
+    account: String(e.account ?? ''),
+    region: String(e.region ?? ''),
+    resources: Array.isArray(e.resources) ? structuredClone(e.resources) : [],
+  };
+  for (const f of e.detail.findings as Json[]) {
+    if (!f || typeof f !== 'object') continue;
+    const held: HeldSecurityHubFinding = { format, finding: structuredClone(f), envelope };
+    if (format === 'asff') {
+      if (typeof f.Id !== 'string' || typeof f.ProductArn !== 'string' || !/^\d{12}$/.test(f.AwsAccountId))
+        continue;
+      world
+        .region(f.AwsAccountId, typeof f.Region === 'string' ? f.Region : envelope.region)
+        .securityHubFindings.set(asffKey(f.Id, f.ProductArn), held);
+      continue;
+    }
+    const account = f.cloud?.account?.uid;
+    const uid = f.finding_info?.uid;
+    const product = f.metadata?.product?.uid;
+    if (typeof account !== 'string' || !/^\d{12}$/.test(account) || typeof uid !== 'string') continue;
+    if (typeof product !== 'string') continue;
+    const state = world.region(
+      account,
+      typeof f.cloud?.region === 'string' ? f.cloud.region : envelope.region,
+    );
+    state.securityHubFindings.set(ocsfKey(account, uid, product), held);
+    if (typeof f.metadata?.uid === 'string') state.securityHubFindings.set(ocsfUidKey(f.metadata.uid), held);
+  }
+}
+
+/**
+ * The finding under `key` that the caller may update in its region: the security account (Security Hub's
+ * administrator) any account's, a member account its own.
+ */
+function heldFinding(ctx: CallContext, key: string): HeldSecurityHubFinding | undefined {
+  for (const account of ctx.world.accounts.values()) {
+    if (ctx.caller.account !== ctx.org.securityAccount && account.id !== ctx.caller.account) continue;
+    const found = account.regions.get(ctx.caller.region)?.securityHubFindings.get(key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Security Hub emits the updated finding as its import event, under a new event id. */
+function emitUpdated(ctx: CallContext, held: HeldSecurityHubFinding): void {
+  ctx.world.emitEvent({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': held.format === 'asff' ? DETAIL_ASFF : DETAIL_OCSF,
+    source: 'aws.securityhub',
+    account: held.envelope.account,
+    time: `${ctx.now().toISOString().slice(0, 19)}Z`,
+    region: held.envelope.region,
+    resources: structuredClone(held.envelope.resources),
+    detail: { findings: [structuredClone(held.finding)] },
+  });
+}
 
 export const securityHubHandlers: HandlerTable = {
   BatchUpdateFindingsCommand: handler<
@@ -50,6 +160,19 @@ export const securityHubHandlers: HandlerTable = {
         by: ctx.caller.arn,
       });
       processed.push(id);
+      const held = heldFinding(ctx, asffKey(id.Id, id.ProductArn));
+      if (!held) continue;
+      // UpdatedAt stays: "your updates don't affect existing values for the UpdatedAt field"
+      const f = held.finding as Json;
+      if (input.Workflow?.Status) f.Workflow = { ...f.Workflow, Status: input.Workflow.Status };
+      if (input.Note)
+        f.Note = {
+          Text: input.Note.Text,
+          UpdatedBy: input.Note.UpdatedBy,
+          UpdatedAt: ctx.now().toISOString(),
+        };
+      if (input.Severity?.Label) f.Severity = { ...f.Severity, Label: input.Severity.Label };
+      emitUpdated(ctx, held);
     }
     return { ProcessedFindings: processed, UnprocessedFindings: unprocessed };
   }),
@@ -74,7 +197,7 @@ export const securityHubHandlers: HandlerTable = {
       ctx.fail('ValidationException', `Invalid SeverityId ${input.SeverityId}`);
     const processed: SecurityHub.BatchUpdateFindingsV2ProcessedFinding[] = [];
     const unprocessed: SecurityHub.BatchUpdateFindingsV2UnprocessedFinding[] = [];
-    const record = (findingId: string, productArn: string) =>
+    const record = (findingId: string, productArn: string, held: HeldSecurityHubFinding | undefined) => {
       ctx.here.findingUpdates.push({
         findingId,
         productArn,
@@ -85,8 +208,18 @@ export const securityHubHandlers: HandlerTable = {
         at: ctx.now().toISOString(),
         by: ctx.caller.arn,
       });
+      if (!held) return;
+      // finding_info.modified_time(_dt) and time(_dt) stay, as the API reference says
+      const f = held.finding as Json;
+      if (input.Comment) f.comment = input.Comment;
+      if (input.StatusId !== undefined)
+        Object.assign(f, { status_id: input.StatusId, status: STATUS_NAMES[input.StatusId] });
+      if (input.SeverityId !== undefined)
+        Object.assign(f, { severity_id: input.SeverityId, severity: SEVERITY_NAMES[input.SeverityId] });
+      emitUpdated(ctx, held);
+    };
     for (const uid of uids) {
-      record(uid, '');
+      record(uid, '', heldFinding(ctx, ocsfUidKey(uid)));
       processed.push({ MetadataUid: uid });
     }
     for (const id of ids) {
@@ -103,7 +236,11 @@ export const securityHubHandlers: HandlerTable = {
         });
         continue;
       }
-      record(id.FindingInfoUid, id.MetadataProductUid);
+      record(
+        id.FindingInfoUid,
+        id.MetadataProductUid,
+        heldFinding(ctx, ocsfKey(id.CloudAccountUid, id.FindingInfoUid, id.MetadataProductUid)),
+      );
       processed.push({ FindingIdentifier: id });
     }
     return { ProcessedFindings: processed, UnprocessedFindings: unprocessed };

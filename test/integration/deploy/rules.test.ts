@@ -157,13 +157,15 @@ describe('Function: the intake rules against sample events', () => {
     expect(routed(imported('securityhub-afsbp-ec2.7'), input)).toEqual([]); // INFORMATIONAL
   });
 
-  it('sends NEW, active Security Hub findings at or above HIGH, and resolved, suppressed or archived ones at any severity', () => {
+  it('sends NEW or NOTIFIED, active Security Hub findings at or above HIGH, and resolved, suppressed or archived ones at any severity', () => {
     // Prepare
     const event = imported('guardduty-ec2-sshbruteforce.composed');
     const high = structuredClone(event);
     (high.detail.findings[0]!.Severity as Json).Label = 'HIGH';
     const notified = structuredClone(high);
     (notified.detail.findings[0]!.Workflow as Json).Status = 'NOTIFIED';
+    const notifiedMedium = structuredClone(event);
+    (notifiedMedium.detail.findings[0]!.Workflow as Json).Status = 'NOTIFIED';
     const archived = structuredClone(event);
     archived.detail.findings[0]!.RecordState = 'ARCHIVED';
     const resolved = structuredClone(event);
@@ -173,7 +175,10 @@ describe('Function: the intake rules against sample events', () => {
     // Act / Assess
     expect(routed(event)).toEqual([]); // MEDIUM
     expect(routed(high)).toEqual(['BotFindings']);
-    expect(routed(notified)).toEqual([]); // already on a card: the bot set NOTIFIED itself
+    // the bot's write-back sets NOTIFIED: the finding's repeats must still reach its card (issue 14); the
+    // intake posts no card for a NOTIFIED finding it has none for
+    expect(routed(notified)).toEqual(['BotFindings']);
+    expect(routed(notifiedMedium)).toEqual([]); // the floor holds for NOTIFIED as for NEW
     expect(routed(archived)).toEqual(['BotFindings']); // updates the card it has, if any
     expect(routed(resolved)).toEqual(['BotFindings']);
   });

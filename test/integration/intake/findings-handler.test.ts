@@ -266,6 +266,78 @@ describe('Handler: findings (Security Hub)', () => {
     );
   });
 
+  it("does not count Security Hub CSPM's echo of its own NOTIFIED and note, and counts the next real repeat (issue 14)", async () => {
+    // Prepare: a finding Security Hub holds, so that our BatchUpdateFindings makes it emit it again
+    setIntakeEnv({ CARD_UPDATE_SECONDS: '0' });
+    const asff = loadEvent('securityhub', 'securityhub-asff-finding-guardduty-ec2-sshbruteforce.awsdocs');
+    asff.Id = `${asff.Id}-echo-${Date.now()}`;
+    asff.ProductArn = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
+    // the card shows the larger of the bot's count and GuardDuty's own (74 in the sample): the bot's here
+    delete asff.ProductFields['aws/guardduty/service/count'];
+    const first = securityHub.imported(securityHubImported([asff]));
+    await handler(first);
+    const fingerprint = fingerprintOf(normalizeEvent(first).findings[0]!);
+    const posted = await getFingerprint(fingerprint);
+    const echoes = securityHub.echoes().filter((e) => e.detail.findings[0].Id === asff.Id);
+    // what AWS emits: a new event, NOTIFIED and our note, UpdatedAt as it was
+    expect(echoes).toHaveLength(1);
+    const echo = echoes[0]!;
+    expect(echo).toMatchObject({
+      'detail-type': 'Security Hub Findings - Imported',
+      source: 'aws.securityhub',
+    });
+    expect(echo.detail.findings[0]).toMatchObject({
+      Workflow: { Status: 'NOTIFIED' },
+      Note: { UpdatedBy: 'forensics-bot', Text: expect.stringMatching(/archives\/C0ALERTS\/p\d+/) },
+      UpdatedAt: asff.UpdatedAt,
+    });
+
+    // Act: the echo, then a real repeat (new observation, still NOTIFIED with our note)
+    await handler(echo);
+    const afterEcho = await getFingerprint(fingerprint);
+    const repeat = structuredClone(echo.detail.findings[0]);
+    repeat.LastObservedAt = new Date(Date.now() + 60_000).toISOString();
+    repeat.UpdatedAt = repeat.LastObservedAt;
+    await handler(securityHub.imported(securityHubImported([repeat])));
+
+    // Assess
+    expect(afterEcho).toMatchObject({ count: 1, lastSeen: posted!.lastSeen });
+    expect(await getFingerprint(fingerprint)).toMatchObject({ count: 2 });
+    const cards = alerts().filter((m) => JSON.stringify(m.blocks).includes(asff.Id.slice(-20)));
+    expect(cards).toHaveLength(1);
+    expect(cardField(cards[0]!.blocks, 'Count')).toBe('2');
+  });
+
+  it('counts a NOTIFIED repeat on the card the bot posted, and never posts one for a finding another tool notified (issue 14)', async () => {
+    // Prepare: one finding the bot carded (then NOTIFIED by the bot), one that another tool NOTIFIED
+    setIntakeEnv({ CARD_UPDATE_SECONDS: '0' });
+    const asff = loadEvent('securityhub', 'securityhub-asff-finding-guardduty-ec2-sshbruteforce.awsdocs');
+    asff.Id = `${asff.Id}-notified-${Date.now()}`;
+    asff.ProductArn = 'arn:aws:securityhub:us-east-1::product/aws/guardduty';
+    delete asff.ProductFields['aws/guardduty/service/count'];
+    await handler(securityHubImported([asff]));
+    const other = { ...structuredClone(asff), Id: `${asff.Id}-other`, Workflow: { Status: 'NOTIFIED' } };
+    const before = alerts().length;
+    // Act
+    await handler(
+      securityHubImported([
+        {
+          ...structuredClone(asff),
+          Workflow: { Status: 'NOTIFIED' },
+          LastObservedAt: new Date().toISOString(),
+        },
+      ]),
+    );
+    await handler(securityHubImported([other]));
+    // Assess
+    expect(alerts().length).toBe(before);
+    const card = alerts().find((m) => JSON.stringify(m.blocks).includes(asff.Id.slice(-20)))!;
+    expect(cardField(card.blocks, 'Count')).toBe('2');
+    expect(
+      await getFingerprint(fingerprintOf(normalizeEvent(securityHubImported([other])).findings[0]!)),
+    ).toBeUndefined();
+  });
+
   it('closes the card of a finding resolved in Security Hub', async () => {
     const asff = loadEvent('securityhub', 'securityhub-asff-finding-guardduty-ec2-sshbruteforce.awsdocs');
     asff.Id = `${asff.Id}-resolve-${Date.now()}`;

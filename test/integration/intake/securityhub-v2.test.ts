@@ -98,6 +98,44 @@ describe('Handler: findings (Security Hub, OCSF)', () => {
       expect(fingerprintOf(normalizeEvent(event).findings[0]!)).toBe(fingerprint);
   });
 
+  it("does not count Security Hub's echo of its own comment, and counts the next real repeat (issue 14)", async () => {
+    // Prepare: the finding as Security Hub holds it, so that our BatchUpdateFindingsV2 makes it emit it again
+    setIntakeEnv({ CARD_UPDATE_SECONDS: '0' });
+    const { raw, instanceId } = ocsfGuardDuty();
+    const first = securityHub.imported(findingsImportedV2(raw));
+    await handler(first);
+    const fingerprint = fingerprintOf(normalizeEvent(first).findings[0]!);
+    const posted = await getFingerprint(fingerprint);
+    const echoes = securityHub
+      .echoes()
+      .filter((e) => e.detail.findings[0].finding_info.uid === raw.finding_info.uid);
+    // the twin emitted what AWS emits: a new event, our comment on it, the finding's own times as they were
+    expect(echoes).toHaveLength(1);
+    const echo = echoes[0]!;
+    expect(echo).toMatchObject({ 'detail-type': 'Findings Imported V2', source: 'aws.securityhub' });
+    expect(echo.id).not.toBe(first.id);
+    expect(echo.detail.findings[0].comment).toMatch(
+      /^Posted to Slack by forensics-bot: .*archives\/C0ALERTS\/p\d+/,
+    );
+    expect(echo.detail.findings[0].finding_info.modified_time_dt).toBe(raw.finding_info.modified_time_dt);
+
+    // Act: the echo arrives, then a real repeat (a new observation; our comment stays on the finding)
+    await handler(echo);
+    const afterEcho = await getFingerprint(fingerprint);
+    const repeat = structuredClone(echo.detail.findings[0]);
+    repeat.finding_info.last_seen_time_dt = new Date(Date.now() + 60_000).toISOString();
+    repeat.finding_info.modified_time_dt = repeat.finding_info.last_seen_time_dt;
+    repeat.count = 2;
+    await handler(securityHub.imported(findingsImportedV2(repeat)));
+
+    // Assess: the echo counted nothing and moved no last seen; the repeat counted
+    expect(afterEcho).toMatchObject({ count: 1, lastSeen: posted!.lastSeen });
+    expect(await getFingerprint(fingerprint)).toMatchObject({ count: 2 });
+    const cards = cardOf(instanceId);
+    expect(cards).toHaveLength(1);
+    expect(cardField(cards[0]!.blocks, 'Count')).toBe('2');
+  });
+
   it('counts ten concurrent duplicate deliveries of one event once, posting one card', async () => {
     const { raw, instanceId } = ocsfGuardDuty();
     const event = findingsImportedV2(raw);

@@ -76,15 +76,31 @@ export interface SecurityHubUpdate {
   api?: 'BatchUpdateFindings' | 'BatchUpdateFindingsV2';
 }
 
+export interface SecurityHubTwin {
+  updates(): SecurityHubUpdate[];
+  fail?: Error;
+  org: SimulatedOrganization;
+  /** The event, its findings now held by the twin's Security Hub (as if it imported them): updates echo. */
+  imported<T>(event: T): T;
+  /** The events Security Hub emitted for the findings it updated since the last call, oldest first. */
+  echoes(): Record<string, any>[];
+}
+
 /**
  * Security Hub as the simulated organization answers it (BatchUpdateFindings recorded per account and
  * region), plus one switch for the failure test: `fail` makes the call throw before it reaches the
  * simulation (a tiny middleware on SecurityHubClient only). Nothing reaches AWS.
  */
-export function useSecurityHub(): { updates(): SecurityHubUpdate[]; fail?: Error } {
+export function useSecurityHub(): SecurityHubTwin {
   const org = new SimulatedOrganization().seedDefault();
-  const state: { updates(): SecurityHubUpdate[]; fail?: Error } = {
+  const state: SecurityHubTwin = {
     updates: () => collect(org.state(), 'securityHubUpdates') as SecurityHubUpdate[],
+    org,
+    imported(event) {
+      org.recordSecurityHubFindingsOf(event);
+      return event;
+    },
+    echoes: () => org.takeEvents() as ReturnType<SecurityHubTwin['echoes']>,
   };
   let remove: (() => void) | undefined;
   beforeAll(() => {

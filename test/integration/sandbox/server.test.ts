@@ -175,15 +175,12 @@ describe('Function: sandbox HTTP API', () => {
   });
 
   it('drops what the deployed rules drop, and says which rule came closest and why', async () => {
-    // Prepare: a MEDIUM GuardDuty finding (the deploy's floor is HIGH), a CSPM finding the bot set NOTIFIED
-    const cspm = (await call('/api/samples/securityhub-guardduty-ssh', {})).json.event; // HIGH: posted
-    cspm.id = 'b3b0d2c2-0000-4000-8000-000000000002';
+    // Prepare: a MEDIUM GuardDuty finding and a MEDIUM CSPM control (the deploy's floor is HIGH)
     const before = (await call('/api/channels/security-alerts/messages')).json.messages.length;
     const canary = await call('/api/samples/guardduty-canary', {});
-    cspm.detail.findings[0].Workflow.Status = 'NOTIFIED';
 
     // Act
-    const notified = await call('/api/events', cspm);
+    const control = await call('/api/samples/securityhub-ec2-7', {});
 
     // Assess
     expect(canary.status).toBe(200);
@@ -194,10 +191,78 @@ describe('Function: sandbox HTTP API', () => {
         /^dropped by the rules: no rule matched \(closest: guardDuty: .*detail\.severity is 5, not >= 7/,
       ),
     });
-    expect(notified.json.dropped.message).toMatch(
-      /closest: securityHubImported: .*detail\.findings\.Workflow\.Status is "NOTIFIED", not "NEW"/,
+    expect(control.json.dropped.message).toMatch(
+      /closest: securityHubImported: .*detail\.findings\.Severity\.Label is "MEDIUM", not one of "HIGH", "CRITICAL"/,
     );
     expect((await call('/api/channels/security-alerts/messages')).json.messages).toHaveLength(before);
+  });
+
+  it("routes Security Hub's echo of the bot's write-back and counts nothing; a NOTIFIED repeat counts on its card; a finding another tool NOTIFIED gets none (issue 14)", async () => {
+    // Prepare: a HIGH CSPM finding gets its card; the bot sets it NOTIFIED with a note; Security Hub emits it again
+    const { fingerprintOf, getFingerprint } = await import('../../../bot/intake/fingerprints.js');
+    const { normalizeEvent } = await import('../../../bot/findings/normalize.js');
+    const injected = (await call('/api/samples/securityhub-guardduty-ssh', {})).json.event;
+    const asff = injected.detail.findings[0];
+    const fingerprint = fingerprintOf(normalizeEvent(injected).findings[0]!);
+    const emitted = (await sandbox.emittedDeliveries()).filter(
+      (d: any) => d.event.detail.findings[0].Id === asff.Id,
+    );
+    const afterEcho = await getFingerprint(fingerprint);
+    const cards = async () =>
+      (await call('/api/channels/security-alerts/messages')).json.messages.filter((m: any) =>
+        JSON.stringify(m.blocks ?? []).includes(asff.Id.split('/').pop()),
+      );
+    const before = (await call('/api/channels/security-alerts/messages')).json.messages.length;
+
+    // Act: GuardDuty observes it again (Security Hub keeps the workflow and the note); another tool's finding
+    const repeat = structuredClone((emitted[0] as any).event);
+    repeat.id = 'b3b0d2c2-0000-4000-8000-000000000005';
+    repeat.detail.findings[0].LastObservedAt = new Date(Date.now() + 60_000).toISOString();
+    repeat.detail.findings[0].UpdatedAt = repeat.detail.findings[0].LastObservedAt;
+    const repeated = await call('/api/events', repeat);
+    const other = structuredClone(injected);
+    other.id = 'b3b0d2c2-0000-4000-8000-000000000006';
+    other.detail.findings[0].Id = `${asff.Id.replace(/finding\/.*$/, 'finding/')}${'ab'.repeat(16)}`;
+    other.detail.findings[0].Workflow = { Status: 'NOTIFIED' };
+    const notifiedElsewhere = await call('/api/events', other);
+
+    // Assess: the echo went through the CSPM rule (NOTIFIED passes) and changed nothing
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]).toMatchObject({ rules: ['securityHubImported'], handler: 'findings' });
+    expect((emitted[0] as any).event.detail.findings[0]).toMatchObject({
+      Workflow: { Status: 'NOTIFIED' },
+      Note: { UpdatedBy: 'forensics-bot' },
+      UpdatedAt: asff.UpdatedAt,
+    });
+    expect(afterEcho).toMatchObject({ status: 'posted', count: 1 });
+    // the repeat reached the card and counted; the other tool's NOTIFIED finding passed the rule, got no card
+    expect(repeated.json).toMatchObject({ rules: ['securityHubImported'], handler: 'findings' });
+    expect(await getFingerprint(fingerprint)).toMatchObject({ count: 2 });
+    expect(await cards()).toHaveLength(1);
+    expect(notifiedElsewhere.json).toMatchObject({ rules: ['securityHubImported'], handler: 'findings' });
+    expect(await getFingerprint(fingerprintOf(normalizeEvent(other).findings[0]!))).toBeUndefined();
+    expect((await call('/api/channels/security-alerts/messages')).json.messages).toHaveLength(before);
+  });
+
+  it("routes the new Security Hub's echo of the bot's comment and counts nothing (issue 14)", async () => {
+    const { fingerprintOf, getFingerprint } = await import('../../../bot/intake/fingerprints.js');
+    const { normalizeEvent } = await import('../../../bot/findings/normalize.js');
+    // Act: a critical OCSF control posts; the bot comments the card link; Security Hub emits it again
+    const injected = (await call('/api/samples/securityhub-v2-config-control', {})).json.event;
+    const uid = injected.detail.findings[0].finding_info.uid;
+    const emitted = (await sandbox.emittedDeliveries()).filter(
+      (d: any) => d.event.detail.findings[0].finding_info?.uid === uid,
+    );
+    // Assess
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]).toMatchObject({ rules: ['securityHubImportedV2'], handler: 'findings' });
+    expect((emitted[0] as any).event.detail.findings[0].comment).toMatch(
+      /^Posted to Slack by forensics-bot: /,
+    );
+    expect(await getFingerprint(fingerprintOf(normalizeEvent(injected).findings[0]!))).toMatchObject({
+      status: 'posted',
+      count: 1,
+    });
   });
 
   it('delivers an archived update of a finding at any severity: its card says so, and none is posted for a finding without one', async () => {

@@ -117,12 +117,14 @@ describe('Function: the intake rules against the real sample events', () => {
     expect(route(archived).matched).toEqual(['guardDuty']);
   });
 
-  it('passes a NEW, active CSPM finding at or above HIGH; drops MEDIUM, NOTIFIED; passes closed ones', () => {
+  it('passes a NEW or NOTIFIED, active CSPM finding at or above HIGH; drops MEDIUM, NOTIFIED MEDIUM; passes closed ones', () => {
     const medium = asff('guardduty-ec2-sshbruteforce.composed');
     const high = structuredClone(medium);
     high.detail.findings[0].Severity.Label = 'HIGH';
     const notified = structuredClone(high);
     notified.detail.findings[0].Workflow.Status = 'NOTIFIED';
+    const notifiedMedium = structuredClone(medium);
+    notifiedMedium.detail.findings[0].Workflow.Status = 'NOTIFIED';
     const archived = structuredClone(medium);
     archived.detail.findings[0].RecordState = 'ARCHIVED';
     const suppressed = structuredClone(medium);
@@ -133,8 +135,9 @@ describe('Function: the intake rules against the real sample events', () => {
     expect(route(medium).closest?.reason).toMatch(
       /Severity\.Label is "MEDIUM", not one of "HIGH", "CRITICAL"/,
     );
-    expect(route(notified).matched).toEqual([]);
-    expect(route(notified).closest?.reason).toMatch(/Workflow\.Status is "NOTIFIED", not "NEW"/);
+    // NOTIFIED is what the bot's write-back sets: repeats of a carded finding reach its card (issue 14)
+    expect(route(notified).matched).toEqual(['securityHubImported']);
+    expect(route(notifiedMedium).matched).toEqual([]);
     expect(route(archived).matched).toEqual(['securityHubImported']);
     expect(route(suppressed).matched).toEqual(['securityHubImported']);
     expect(route(asff('securityhub-afsbp-ec2.7')).matched).toEqual([]); // INFORMATIONAL
@@ -206,6 +209,13 @@ describe('Function: the rules and the handler agree', () => {
     ['v2 envelope', loadEvent<Json>('securityhub-v2', V2_ENVELOPE)],
     ...ocsfBodies().map((f, i) => [`v2 body ${i}`, ocsf(f)] as [string, Json]),
   ];
+  // what the bot's own write-back makes of a CSPM finding (a card and its repeats)
+  const notified = (e: Json): Json | undefined => {
+    if (e['detail-type'] !== 'Security Hub Findings - Imported') return undefined;
+    const n = structuredClone(e);
+    n.detail.findings[0].Workflow = { Status: 'NOTIFIED' };
+    return n;
+  };
   const closed = (e: Json): Json => {
     const c = structuredClone(e);
     if (c.source === 'aws.guardduty') c.detail.service.archived = true;
@@ -223,6 +233,10 @@ describe('Function: the rules and the handler agree', () => {
     for (const [name, event] of [
       ...samples,
       ...samples.map(([n, e]) => [`${n} closed`, closed(e)] as const),
+      ...samples.flatMap(([n, e]) => {
+        const n2 = notified(e);
+        return n2 ? [[`${n} notified`, n2] as const] : [];
+      }),
     ]) {
       // Act
       const passed = route(event).matched.length > 0;
@@ -230,8 +244,9 @@ describe('Function: the rules and the handler agree', () => {
       expect(finding, name).toBeDefined();
       const decision = decide(finding!, policy).action;
 
-      // Assess: a dropped event is one the handler would ignore; a passed one it posts or only updates
-      expect(passed ? ['post', 'update-only'] : ['ignore'], name).toContain(decision);
+      // Assess: a dropped event is one the handler would ignore; a passed one it posts, counts on its card
+      // (repeat-only) or only updates
+      expect(passed ? ['post', 'repeat-only', 'update-only'] : ['ignore'], name).toContain(decision);
     }
   });
 });

@@ -54,6 +54,14 @@ describe('Function: decide', () => {
     expect(decide(f, settings({ IGNORE_TAG: 'team:skip' })).action).toBe('ignore');
   });
 
+  it('counts a NOTIFIED Security Hub CSPM finding on the card it has, never posting one (issue 14)', () => {
+    const f = { ...finding(), source: 'securityhub' as const, workflowStatus: 'NOTIFIED' };
+    expect(decide(f, settings({}))).toMatchObject({ action: 'repeat-only', channel: 'C0ALERTS' });
+    // the floor still holds, and a NEW one is posted as before
+    expect(decide(f, settings({ MIN_SEVERITY: 'HIGH' })).action).toBe('ignore');
+    expect(decide({ ...f, workflowStatus: 'NEW' }, settings({})).action).toBe('post');
+  });
+
   it('only updates the card of an archived finding, even below the minimum severity', () => {
     const f = { ...finding(), archived: true };
     expect(decide(f, settings({ MIN_SEVERITY: 'CRITICAL' }))).toMatchObject({
