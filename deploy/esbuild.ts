@@ -74,7 +74,11 @@ export const zodEnglishOnly: Plugin = {
 export function handlerBuildOptions(root: string, handler: HandlerName, outdir: string): BuildOptions {
   return {
     absWorkingDir: root,
-    entryPoints: { index: join(root, 'handlers', `${handler}.ts`) },
+    entryPoints: {
+      index: join(root, 'handlers', `${handler}.ts`),
+      // the disk imager's hash thread is a file of its own, beside index.mjs (workflows/imager/hash-thread.ts)
+      ...(handler === 'steps' ? { 'hash-worker': join(root, 'workflows', 'imager', 'hash-worker.mjs') } : {}),
+    },
     outdir,
     outExtension: { '.js': '.mjs' },
     // lazy import()s (Step Functions, Security Hub, Secrets Manager clients) stay lazy: loaded when used

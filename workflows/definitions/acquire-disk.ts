@@ -75,6 +75,7 @@ export function acquireDiskDefinition() {
             ErrorEquals: [
               'BlockReadFailedError',
               'BlockChecksumMismatchError',
+              'HashThreadFailedError',
               'S3ServiceException',
               'InternalError',
             ],

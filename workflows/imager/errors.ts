@@ -23,3 +23,11 @@ export class BlockReadFailedError extends ImagerError {
 export class ImageStateInvalidError extends ImagerError {
   override readonly code = 'IMAGE_STATE_INVALID';
 }
+
+/**
+ * The thread hashing the image died or failed (out of memory, a crash, a state it could not load): the
+ * chunk fails with no hash, and is run again from the state it started with.
+ */
+export class HashThreadFailedError extends ImagerError {
+  override readonly code = 'HASH_THREAD_FAILED';
+}

@@ -5,8 +5,9 @@ import { writtenBlocks } from './block-lister.js';
 import type { ImagerClock } from './clock.js';
 import { ImageStateInvalidError } from './errors.js';
 import { type FetchContext, fetchBlock } from './fetch-block.js';
-import { ResumableSha256 } from './hasher.js';
+import { HashThread } from './hash-thread.js';
 import { completeUpload, type LockSettings, startUpload, uploadPart } from './multipart.js';
+import { PartPool } from './part-pool.js';
 import { RateLimiter, Semaphore } from './rate-limiter.js';
 
 /**
@@ -14,13 +15,19 @@ import { RateLimiter, Semaphore } from './rate-limiter.js';
  * is in the returned job (JSON, well under Step Functions' 256 KiB): the upload id, the next part, the
  * hash state, the counters. A call that fails is simply made again with the job it was given: its parts
  * are uploaded again under the same numbers and the hash resumes from the state before them, so nothing
- * of earlier chunks is read again. Memory is bounded by the parts in flight (see `bufferedParts`), not
- * by the volume's size.
+ * of earlier chunks is read again. Memory is bounded by the chunk's part buffers (`PartPool`, at most
+ * 192 MiB or three parts), not by the volume's size. The hash runs on a thread of its own
+ * (`hash-thread.ts`) beside the reads and uploads, so a chunk takes as long as the slowest of the three,
+ * not their sum; its state is saved only once every part of the chunk is both hashed and uploaded.
  */
 
 export const EBS_BLOCK_BYTES = 512 * 1024;
 const MIB = 1024 * 1024;
 const MAX_PARTS = 10_000;
+/** Parts uploading at once: one S3 stream is slower than the API's 500 MiB/s. */
+const UPLOADS_IN_FLIGHT = 4;
+/** Part buffers of a chunk, at most (at least three parts, however large: reading, hashing, uploading). */
+const PART_MEMORY_BYTES = 192 * MIB;
 /** EBS direct API price: $0.003 per 1,000 GetSnapshotBlock requests (us-east-1, 2026). */
 export const USD_PER_1000_GET_BLOCK = 0.003;
 
@@ -119,6 +126,8 @@ export interface ChunkOptions {
   concurrency?: number;
   /** Bytes of the image one call covers at most (default 8 GiB). */
   chunkBytes?: number;
+  /** Sees the chunk's hash thread once it runs (tests end it, to show that its death fails the chunk). */
+  onHashThread?: (thread: HashThread) => void;
 }
 
 const defaultListLimiters = new WeakMap<ImagerClock, RateLimiter>();
@@ -156,7 +165,6 @@ export async function imageChunk(input: ImageJob, options: ChunkOptions): Promis
     accountLimiter: options.accountLimiter,
     stats,
   };
-  const hasher = await ResumableSha256.resume(job.hashState);
   let listRequests = 0;
   const refs = writtenBlocks(
     options.ebs,
@@ -198,12 +206,12 @@ export async function imageChunk(input: ImageJob, options: ChunkOptions): Promis
   const index: string[] = [];
   let written = 0;
   let listing = Promise.resolve();
-  /** Part `p`'s bytes: zeros, with each written block read, verified and put at its offset. */
-  const readPart = (p: number): Promise<Buffer> => {
+  /** Part `p`'s bytes into `part` (zeros): each written block read, verified and put at its offset. */
+  const readPart = (p: number, part: Buffer): Promise<{ part: Buffer; lines: string[] }> => {
     const got = listing.then(() => refsOf(p));
     listing = got.then(() => undefined);
+    listing.catch(fail); // a listing that failed fails the chunk (every later part's listing fails with it)
     return got.then(async (partRefs) => {
-      const part = Buffer.alloc(job.partBytes);
       const sums = new Array<string>(partRefs.length);
       await Promise.all(
         partRefs.map((ref, i) =>
@@ -215,41 +223,75 @@ export async function imageChunk(input: ImageJob, options: ChunkOptions): Promis
           }),
         ),
       );
-      partRefs.forEach((ref, i) => {
-        index.push(`${ref.index},${ref.index * EBS_BLOCK_BYTES},${sums[i]}`);
-      });
       written += partRefs.length;
-      return part;
+      return {
+        part,
+        lines: partRefs.map((ref, i) => `${ref.index},${ref.index * EBS_BLOCK_BYTES},${sums[i]}`),
+      };
     });
   };
 
-  // Enough parts read ahead to keep `concurrency` blocks in flight, and one part uploading behind them.
-  const bufferedParts = Math.max(
-    2,
-    Math.ceil(((options.concurrency ?? 64) * EBS_BLOCK_BYTES) / job.partBytes) + 1,
+  // Each part in memory holds one of `slots` buffers from being read until it is both hashed and
+  // uploaded: that is the memory bound, and the backpressure (a hash or an upload that falls behind keeps
+  // its buffers, so reading waits for them instead of running ahead).
+  const concurrency = options.concurrency ?? 64;
+  const readAhead = Math.ceil((concurrency * EBS_BLOCK_BYTES) / job.partBytes) + 1;
+  const slots = Math.min(
+    readAhead + UPLOADS_IN_FLIGHT + 1,
+    Math.max(3, Math.floor(PART_MEMORY_BYTES / job.partBytes)),
   );
-  const reading: Promise<Buffer>[] = [];
-  let uploading: Promise<unknown> = Promise.resolve();
+  const pool = new PartPool(slots, job.partBytes);
+  /** The chunk's first failure: every read, upload and wait for a buffer after it fails with it. */
+  function fail(error: unknown) {
+    failed ??= error as Error;
+    pool.abort(failed);
+  }
+  const uploads = new Semaphore(UPLOADS_IN_FLIGHT);
+  const hasher = await HashThread.start(job.hashState);
+  options.onHashThread?.(hasher);
+  const reading: Promise<{ part: Buffer; lines: string[] }>[] = [];
+  const settling: Promise<void>[] = [];
   const etags: [number, string][] = [];
   let nextToRead = first;
   const target = { bucket: job.bucket, key: job.key };
+  let hashState: string | undefined;
+  let sha256: string | undefined;
   try {
-    for (let p = first; p <= last; p++) {
-      while (nextToRead <= last && reading.length < bufferedParts) reading.push(readPart(nextToRead++));
-      const part = await reading.shift()!;
-      hasher.update(part);
-      await uploading; // at most one part uploads while the next are read
-      uploading = uploadPart(options.s3, target, job.uploadId, p, part).then((etag) => etags.push([p, etag]));
+    try {
+      for (let p = first; p <= last; p++) {
+        while (nextToRead <= last && reading.length < readAhead) {
+          const n = nextToRead++;
+          const read = pool.acquire().then((buffer) => readPart(n, buffer));
+          read.catch(fail); // a part that fails stops the others at once, not when its turn comes
+          reading.push(read);
+        }
+        const { part, lines } = await reading.shift()!;
+        if (failed) throw failed;
+        index.push(...lines);
+        // Hashed in block order on the hash thread while it uploads here; neither waits for the other.
+        const hashed = hasher.update(part);
+        const uploaded = uploads.run(() => {
+          if (failed) throw failed; // queued behind uploads of a chunk that has failed since
+          return uploadPart(options.s3, target, job.uploadId, p, part).then((etag) => {
+            etags.push([p, etag]);
+          });
+        });
+        settling.push(Promise.all([hashed, uploaded]).then(() => pool.release(part), fail));
+      }
+      await Promise.all(settling);
+      if (failed) throw failed;
+      // Only once every part of the chunk is hashed and uploaded: the state covers exactly parts ≤ last.
+      if (last < job.totalParts) hashState = await hasher.save();
+      else sha256 = await hasher.digest();
+    } catch (error) {
+      // The chunk fails as a whole (it is run again from its input, whose hash state is from before it):
+      // stop the reads still queued, and let the parts still uploading settle before the job is retried.
+      fail(error);
+      await Promise.allSettled(settling);
+      throw error;
     }
-    await uploading;
-  } catch (error) {
-    // The chunk fails as a whole (it is run again from its input): stop the reads still queued, and let
-    // the parts still in flight settle without an unhandled rejection.
-    failed = error as Error;
-    for (const r of reading) r.catch(() => {});
-    uploading.catch(() => {});
-    listing.catch(() => {});
-    throw error;
+  } finally {
+    await hasher.close();
   }
 
   const indexKey = `${job.key}.index/parts-${String(first).padStart(5, '0')}-${String(last).padStart(5, '0')}.csv`;
@@ -268,8 +310,7 @@ export async function imageChunk(input: ImageJob, options: ChunkOptions): Promis
     indexKeys: [...job.indexKeys, indexKey],
   };
   if (last < job.totalParts)
-    return { ...progressed, hashState: hasher.save(), elapsedMs: job.elapsedMs + (clock.now() - started) };
-  const sha256 = hasher.digest();
+    return { ...progressed, hashState, elapsedMs: job.elapsedMs + (clock.now() - started) };
   const parts = (await Promise.all(progressed.indexKeys.map((k) => readPartTags(options.s3, job, k)))).flat();
   const completed = await completeUpload(options.s3, target, job.uploadId, parts, job.totalParts);
   return {
