@@ -1,6 +1,7 @@
 import { App, AwsLambdaReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import { registerApprovalActions } from './actions/approval.js';
 import { registerFindingActions } from './actions/finding.js';
+import { registerIncidentActions } from './actions/incident.js';
 import { registerNextActions } from './actions/next-actions.js';
 import { registerForensicsCommand } from './commands/forensics.js';
 import { slackSettings } from './core/config.js';
@@ -65,6 +66,7 @@ export function createBoltApp(secrets: SlackAppSecrets): { app: App; receiver: A
   });
   registerFindingActions(app);
   registerApprovalActions(app);
+  registerIncidentActions(app);
   registerNextActions(app);
   registerViews(app);
   registerForensicsCommand(app);

@@ -5,14 +5,16 @@ import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../blocks/approval-card.js';
 import { decideApproval } from '../cases/approval.js';
 import { audit } from '../core/case-store.js';
 import { ApprovalAlreadyDecidedError, describeError, FourEyesError } from '../core/errors.js';
-import { isCaseId } from '../core/ids.js';
+import { isCaseId, isIncidentId } from '../core/ids.js';
+import { decideIncident } from '../incidents/approval.js';
 import { logger } from '../core/logger.js';
 import { denyModal } from '../blocks/reason-modals.js';
 import { type ButtonArgs, clickPlace, ephemeral } from './finding.js';
 
 /**
  * Approve / Deny on the approval card. Only commanders; the button value is the case id only (checked
- * with the one regex); Deny asks for an optional reason in a modal. A second press is harmless.
+ * with the one regex) — or an incident id on an incident's one approval card, decided on the same path
+ * (bot/incidents/approval.ts); Deny asks for an optional reason in a modal. A second press is harmless.
  */
 
 export interface DecisionInput {
@@ -40,12 +42,10 @@ export async function decideApprovalAs(input: DecisionInput): Promise<void> {
         );
   };
   try {
-    await decideApproval({
-      caseId,
-      actor: { userId, name: input.userName },
-      approve: input.approve,
-      reason: input.reason,
-    });
+    const actor = { userId, name: input.userName };
+    if (isIncidentId(caseId))
+      await decideIncident({ incidentId: caseId, actor, approve: input.approve, reason: input.reason });
+    else await decideApproval({ caseId, actor, approve: input.approve, reason: input.reason });
   } catch (error) {
     if (error instanceof FourEyesError)
       return refuse({ client, userId, channel, caseId, action, text: error.message });
@@ -61,7 +61,7 @@ export async function decideApprovalAs(input: DecisionInput): Promise<void> {
 
 async function caseIdOf(args: ButtonArgs): Promise<string | undefined> {
   const value = args.action.value;
-  if (isCaseId(value)) return value;
+  if (isCaseId(value) || isIncidentId(value)) return value;
   await audit({
     actor: args.body.user.id,
     action: args.action.action_id,

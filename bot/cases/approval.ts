@@ -25,6 +25,7 @@ import type { Actor, CaseRecord, Decision } from '../core/case-model.js';
 import { postInThread, refreshCard } from './notify.js';
 import { approvalSettings } from '../core/settings.js';
 import { audit, recordApprovalRequest, requireCase, setSlackRefs, transition } from '../core/case-store.js';
+import { expireIncident, memberAtGate, remindIncident } from '../incidents/approval.js';
 
 /**
  * The approval gate. The workflow's approval step (`.waitForTaskToken`) calls `requestApproval`; the
@@ -64,6 +65,11 @@ export async function requestApproval(input: {
   }
   await recordApprovalRequest(input.caseId, input.taskToken, fresh);
   let record = await transition(input.caseId, 'awaiting-approval');
+  // A member of an incident waits like any case, but its approval card is the incident's one.
+  if (record.incidentId) {
+    await memberAtGate(record);
+    return requireCase(record.id);
+  }
   const requestedAt = new Date(record.approvalRequestedAt ?? Date.now());
   const slack = await slackWebClient();
   const { APPROVAL_EXPIRE_MINUTES, FOUR_EYES } = approvalSettings();
@@ -132,6 +138,8 @@ export async function decideApproval(input: {
   actor: Actor;
   approve: boolean;
   reason?: string;
+  /** When it was decided, if earlier than now (an incident's decision taken by its member cases). */
+  at?: string;
 }): Promise<CaseRecord> {
   const { caseId, actor } = input;
   const current = await requireCase(caseId);
@@ -150,7 +158,7 @@ export async function decideApproval(input: {
   const decision: Decision = {
     outcome: input.approve ? 'approved' : 'denied',
     by: actor,
-    at: new Date().toISOString(),
+    at: input.at ?? new Date().toISOString(),
     ...(input.reason ? { reason: input.reason } : {}),
   };
   let record: CaseRecord;
@@ -228,6 +236,7 @@ async function updateApprovalCard(record: CaseRecord, decision: ApprovalDecision
 export async function remindApproval(caseId: string): Promise<boolean> {
   const record = await requireCase(caseId);
   if (record.status !== 'awaiting-approval') return false;
+  if (record.incidentId) return remindIncident(record);
   try {
     await db().send(
       new UpdateCommand({
@@ -258,6 +267,17 @@ export async function remindApproval(caseId: string): Promise<boolean> {
  * waiting workflow (if still waiting) is failed with ApprovalExpired. Idempotent.
  */
 export async function expireApproval(caseId: string): Promise<boolean> {
+  const current = await requireCase(caseId);
+  // A member's wait ran out: the incident's one request expires, and with it every member waiting.
+  if (current.incidentId && current.status === 'awaiting-approval') {
+    await expireIncident(current.incidentId);
+    return (await requireCase(caseId)).status === 'denied';
+  }
+  return expireCaseApproval(caseId);
+}
+
+/** Expires one case's pending approval (a case's own, or a member's when its incident expired). */
+export async function expireCaseApproval(caseId: string): Promise<boolean> {
   const current = await requireCase(caseId);
   if (current.status !== 'awaiting-approval') return false;
   let record: CaseRecord;

@@ -7,6 +7,7 @@ import { logger } from '../core/logger.js';
 import { slackWebClient } from '../slack/client.js';
 import type { CaseRecord, StepRecord } from '../core/case-model.js';
 import { appendStep } from '../core/case-store.js';
+import { redrawIncidentLater } from '../incidents/progress.js';
 
 /**
  * Everything the bot says about a case after it opened: one line per step in the case thread, and the
@@ -30,6 +31,10 @@ export async function postInThread(
   client?: WebClient,
 ): Promise<string | undefined> {
   const { channel, threadTs } = record.slack;
+  // A member of an incident has no thread: its progress is its line on the incident card, which the
+  // incident thread's own lines (opened, approval, decision, summary) accompany (bot/incidents/).
+  // (The card refresh that goes with a line redraws that card.)
+  if (record.incidentId) return undefined;
   if (!channel || !threadTs) {
     logger.warn('Case has no thread yet; line not posted', { caseId: record.id });
     return undefined;
@@ -52,6 +57,7 @@ export async function postInThread(
 
 /** Redraws the root card from the record (status line: stage, step n/m). */
 export async function refreshCard(record: CaseRecord, client?: WebClient): Promise<void> {
+  if (record.incidentId) return redrawIncidentLater(record.incidentId, record);
   const { channel, cardTs } = record.slack;
   if (!channel || !cardTs) return;
   try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FindingSchema, type Finding } from './finding.js';
-import { ACCOUNT_ID_RE, CASE_ID_RE, INSTANCE_ID_RE, REGION_RE } from './ids.js';
+import { ACCOUNT_ID_RE, CASE_ID_RE, INCIDENT_ID_RE, INSTANCE_ID_RE, REGION_RE } from './ids.js';
 
 /**
  * The case: one per incident on one instance. Statuses follow DESIGN.md:
@@ -291,6 +291,11 @@ export const CaseRecordSchema = z.looseObject({
   throttled: z.object({ step: z.string(), error: z.string(), at: z.string() }).optional(),
   /** Whether its containment waits for a commander (the workflow's `Approval`), as the case was opened. */
   approval: z.enum(['required', 'not-required']).optional(),
+  /**
+   * The incident the case belongs to (bot/incidents/): its approval is the incident's one decision, and
+   * it has no card or thread of its own — its line on the incident card shows its progress.
+   */
+  incidentId: z.string().regex(INCIDENT_ID_RE).optional(),
   /** The normalized finding the case grew from (the case card renders from it), and its intake fingerprint. */
   finding: FindingSchema.optional(),
   fingerprint: z.string().optional(),
@@ -368,6 +373,7 @@ export interface NewCase {
   approval?: 'required' | 'not-required';
   finding?: Finding;
   fingerprint?: string;
+  incidentId?: string;
 }
 
 /** An audit event: who did what, when, with what outcome. Written once, never updated or deleted. */

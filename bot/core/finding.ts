@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { AttackSequenceSchema } from './attack-sequence.js';
 import { SEVERITY_LABELS } from './severity.js';
 
 /**
@@ -95,6 +96,10 @@ export const FindingSchema = z.object({
   archived: z.boolean(),
   /** Set on tag and custom-action requests: what a human asked for. */
   requested: z.enum(['analyze', 'contain']).optional(),
+  /** An `AttackSequence:*` finding's sequence (GuardDuty `service.detection.sequence`): one card for all of it. */
+  sequence: AttackSequenceSchema.optional(),
+  /** A constituent of an attack sequence: GuardDuty's `associatedAttackSequenceArn` (its card folds into the sequence's). */
+  attackSequenceArn: z.string().optional(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
@@ -107,7 +112,12 @@ export type Finding = z.infer<typeof FindingSchema>;
  * card's buttons carry: a click loads the finding it names from the table.
  */
 export function fingerprintOf(finding: Finding): string {
-  return createHash('sha256').update(originOf(finding)).digest('hex').slice(0, 32);
+  return fingerprintOfOrigin(originOf(finding));
+}
+
+/** The fingerprint of an originating finding's identity (`originOf`): `aws/guardduty|<arn>` for a GuardDuty ARN. */
+export function fingerprintOfOrigin(origin: string): string {
+  return createHash('sha256').update(origin).digest('hex').slice(0, 32);
 }
 
 /** The originating finding's identity (see fingerprintOf). */

@@ -1,6 +1,7 @@
 import { INSTANCE_ID_RE } from '../core/ids.js';
 import type { GuardDutyDetail } from './events.js';
 import type { Finding, InstanceDetails } from '../core/finding.js';
+import { associatedSequenceArn, isAttackSequenceType, normalizeSequence } from './attack-sequence.js';
 import { ec2InstanceLink, guardDutyLink } from './links.js';
 import { guardDutySeverity } from '../core/severity.js';
 
@@ -19,6 +20,7 @@ export function normalizeGuardDuty(
   const resource = guardDutyResource(detail);
   if (resource.instance) links.push(ec2InstanceLink(region, resource.instance.instanceId));
   const service = detail.service;
+  const sequenceArn = associatedSequenceArn(detail);
   return {
     source: 'guardduty',
     id: detail.id,
@@ -35,6 +37,11 @@ export function normalizeGuardDuty(
     count: Math.max(1, Math.floor(service?.count ?? 1)),
     links,
     archived: service?.archived === true,
+    ...(isAttackSequenceType(detail.type)
+      ? { sequence: normalizeSequence(detail, { account, region }) }
+      : sequenceArn
+        ? { attackSequenceArn: sequenceArn }
+        : {}),
   };
 }
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { findingCardBlocks, findingCardText } from '../blocks/finding-card.js';
 import { workspaceSettings } from '../core/config.js';
 import { describeError, IntakeIncompleteError } from '../core/errors.js';
 import { type Finding, findingTarget, SOURCE_NAMES, securityHubV2Identity } from '../core/finding.js';
 import { openCaseOf } from '../core/case-store.js';
+import { redrawIncidentLater } from '../incidents/progress.js';
+import { cardFor, foldIntoSequence } from '../incidents/sequences.js';
 import { normalizeEvent } from '../findings/normalize.js';
 import { logger } from '../core/logger.js';
 import { type AutoResponseOutcome, autoRespond } from './auto-respond.js';
@@ -174,7 +175,10 @@ async function handleFinding(
     return 'ignored';
   }
   const fingerprint = fingerprintOf(finding);
-  if (decision.action === 'update-only') return archive(finding, fingerprint);
+  if (decision.action === 'update-only') return archive(finding, fingerprint, now);
+  // A constituent of an attack sequence already carded counts on the sequence's card (issue 13).
+  const folded = await foldIntoSequence(finding, now, redrawIncidentLater);
+  if (folded) return folded;
 
   // Our write-back (a CSPM note and NOTIFIED, or an OCSF comment) makes Security Hub emit the finding again
   // under a new event id, its own update time, last seen and count as they were. That is no repeat: it is
@@ -211,16 +215,15 @@ async function handleFinding(
   if (first) {
     // Once a type overflowed in this channel, the rest of the storm goes to its summary.
     const stormKey = stormKeyOf(decision.channel, finding.type, now, settings.STORM_SUMMARY_SECONDS);
+    // An attack sequence is one card for many resources: never folded into a storm summary.
     if (
-      !(await stormExists(stormKey)) &&
-      (await takePostSlot(decision.channel, now, settings.STORM_WINDOW_SECONDS, settings.STORM_MAX_POSTS))
+      finding.sequence ||
+      (!(await stormExists(stormKey)) &&
+        (await takePostSlot(decision.channel, now, settings.STORM_WINDOW_SECONDS, settings.STORM_MAX_POSTS)))
     ) {
       try {
-        const card = await postMessage(
-          decision.channel,
-          findingCardText(finding),
-          findingCardBlocks(finding, { count: record.count, fingerprint }),
-        );
+        const drawn = await cardFor(finding, fingerprint, { count: record.count, fingerprint }, now);
+        const card = await postMessage(decision.channel, drawn.text, drawn.blocks);
         await markPosted(fingerprint, { ...card, count: record.count }, now);
         await queueNotify(finding, card, notify);
         return 'posted';
@@ -276,17 +279,18 @@ async function handleFinding(
   const claim = await claimRender(fingerprint, now, waited ? 0 : settings.CARD_UPDATE_SECONDS * 1000);
   if (!claim?.ts || !claim.channel) return 'counted';
   if (await cardOwnedByCase(finding, fingerprint, claim.ts)) return 'counted';
-  await updateMessage(
-    claim.channel,
-    claim.ts,
-    findingCardText(finding),
-    findingCardBlocks(finding, { count: claim.count, lastSeen: claim.lastSeen, fingerprint }),
+  const drawn = await cardFor(
+    finding,
+    fingerprint,
+    { count: claim.count, lastSeen: claim.lastSeen, fingerprint },
+    now,
   );
+  await updateMessage(claim.channel, claim.ts, drawn.text, drawn.blocks);
   return 'updated';
 }
 
 /** An archived or resolved finding: its card (if any) shows so and loses its buttons; nothing is posted. */
-async function archive(finding: Finding, fingerprint: string): Promise<FindingOutcome> {
+async function archive(finding: Finding, fingerprint: string, now: Date): Promise<FindingOutcome> {
   const record = await getFingerprint(fingerprint);
   if (record?.status !== 'posted' || !record.ts || !record.channel) {
     logger.info('Archived finding has no card; nothing to post', { findingId: finding.id });
@@ -298,18 +302,19 @@ async function archive(finding: Finding, fingerprint: string): Promise<FindingOu
     finding.source === 'guardduty'
       ? 'archived in GuardDuty'
       : `${(finding.workflowStatus ?? 'archived').toLowerCase()} in ${SOURCE_NAMES[finding.source]}`;
-  await updateMessage(
-    record.channel,
-    record.ts,
-    findingCardText(finding),
-    findingCardBlocks(finding, {
+  const drawn = await cardFor(
+    finding,
+    fingerprint,
+    {
       count: record.count,
       lastSeen: record.lastSeen,
       fingerprint,
       statusLine: `:white_check_mark: This finding was ${where}.`,
       buttonsEnabled: false,
-    }),
+    },
+    now,
   );
+  await updateMessage(record.channel, record.ts, drawn.text, drawn.blocks);
   await markRenderedArchived(fingerprint, true);
   return 'archived';
 }

@@ -1,8 +1,10 @@
 import { getCase } from '../core/case-store.js';
+import { redrawIncidentCard } from '../incidents/progress.js';
 import { logger } from '../core/logger.js';
 import { WakeUpSchema } from './queue.js';
 import {
   classifySlackFailure,
+  drainerSlack,
   type LineRange,
   postLines,
   redrawCard,
@@ -82,9 +84,11 @@ export async function drainOutbox(messages: RingMessage[], hooks: DrainHooks = {
       cases.push(ring.data.caseId);
     }
   });
+  // Incident cards redrawn in this batch: one redraw shows every member's lines the batch rang for.
+  const incidents = new Set<string>();
   for (const caseId of cases) {
     try {
-      await deliverCase(caseId, result, hooks);
+      await deliverCase(caseId, result, hooks, incidents);
     } catch (error) {
       // Only Slack's failures are the batch's to defer; anything else fails the invocation (the queue
       // returns every ring of the batch after its visibility timeout; those already served find nothing).
@@ -112,7 +116,12 @@ export async function drainOutbox(messages: RingMessage[], hooks: DrainHooks = {
 }
 
 /** Posts everything pending of one case, in order, and redraws its card once. */
-async function deliverCase(caseId: string, result: DrainResult, hooks: DrainHooks): Promise<void> {
+async function deliverCase(
+  caseId: string,
+  result: DrainResult,
+  hooks: DrainHooks,
+  incidents: Set<string>,
+): Promise<void> {
   let outbox = await readOutbox(caseId);
   if (!outbox) return;
   let record = await getCase(caseId);
@@ -120,6 +129,7 @@ async function deliverCase(caseId: string, result: DrainResult, hooks: DrainHook
     logger.error('Outbox of an unknown case; its lines stay undelivered', { caseId });
     return;
   }
+  if (record.incidentId) return deliverToIncident(caseId, record.incidentId, outbox, result, incidents);
   // Lines said before the case had its thread wait for it (the next ring delivers them).
   if (!record.slack.channel || !record.slack.threadTs) return;
   if (outbox.posting) {
@@ -184,6 +194,41 @@ async function deliverCase(caseId: string, result: DrainResult, hooks: DrainHook
     }
     await cardRedrawn(caseId);
   }
+}
+
+/**
+ * A member of an incident: its lines are in its case record (`/forensics status`), and Slack shows them
+ * as its line on the incident card — so they are delivered by redrawing that card, once per batch
+ * whatever the number of members and lines, never by posting in a thread. The card stays stale (and the
+ * ring comes back) until a redraw reached Slack.
+ */
+async function deliverToIncident(
+  caseId: string,
+  incidentId: string,
+  outbox: NonNullable<Awaited<ReturnType<typeof readOutbox>>>,
+  result: DrainResult,
+  incidents: Set<string>,
+): Promise<void> {
+  // Nothing of a member is ever posted, so an interrupted range is complete as it stands.
+  if (outbox.posting) await completeRange(caseId, outbox.posting.to, true);
+  const current = outbox.posting ? (await readOutbox(caseId))! : outbox;
+  if (current.delivered < current.lines.length) {
+    await claimRange(caseId, current.delivered, current.lines.length);
+    await completeRange(caseId, current.lines.length, moveCard(current.lines.slice(current.delivered)));
+  }
+  if (!(await readOutbox(caseId))?.cardStale) return;
+  if (!incidents.has(incidentId)) {
+    try {
+      await slack(async () => redrawIncidentCard(incidentId, await drainerSlack()));
+      result.cards += 1;
+    } catch (error) {
+      // As for a case card: one Slack refuses keeps its last drawing; waiting cannot change that.
+      if (!(error instanceof SlackDeliveryError) || error.failure.kind !== 'refused') throw error;
+      logger.error('Slack refused the incident card; it keeps its last drawing', { incidentId, error });
+    }
+    incidents.add(incidentId);
+  }
+  await cardRedrawn(caseId);
 }
 
 /** A Slack call whose failure is classified for the batch. */

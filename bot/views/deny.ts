@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { decideApprovalAs } from '../actions/approval.js';
-import { isCaseId } from '../core/ids.js';
+import { isCaseId, isIncidentId } from '../core/ids.js';
 import { logger } from '../core/logger.js';
 import { DENY_REASON_ACTION, DENY_REASON_BLOCK } from '../blocks/reason-modals.js';
 import { inputValue } from './dismiss.js';
@@ -17,7 +17,7 @@ export async function onDenySubmit(
   } catch {
     logger.warn('Deny view with unreadable private_metadata; ignored', { callbackId: view.callback_id });
   }
-  if (!isCaseId(meta.caseId)) return;
+  if (!isCaseId(meta.caseId) && !isIncidentId(meta.caseId)) return;
   await decideApprovalAs({
     client,
     userId: body.user.id,
