@@ -151,6 +151,43 @@ export const deployConfigSchema = z
     avmlSha256Aarch64: sha256('avmlSha256Aarch64'),
     avmlSourceAarch64: toolSource('avmlSourceAarch64'),
     /**
+     * The forensic worker's AMI pipeline (issue 12, item 4; deploy/constructs/forensic-ami.ts): the Debian 12
+     * AMI the image is built from (required to deploy: the stack's rule names this key when it is unset),
+     * the pinned volatility3 (its wheel's SHA-256) and dwarf2json (its linux-amd64 binary's SHA-256) — a
+     * tool without both its version and hash is not installed, and the AMI says so — the build VPC's CIDR,
+     * and the worker's instance type, scratch volume and maximum lifetime.
+     */
+    workerParentImage: optionalText.pipe(
+      z
+        .string()
+        .regex(/^ami-[0-9a-f]{8,17}$/, 'workerParentImage must be an AMI id (ami-…) of Debian 12')
+        .optional(),
+    ),
+    workerVolatility3Version: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d+\.\d+\.\d+$/, 'workerVolatility3Version must be a version like 2.26.0')
+        .optional(),
+    ),
+    workerVolatility3Sha256: sha256('workerVolatility3Sha256'),
+    workerDwarf2jsonVersion: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\d+\.\d+\.\d+$/, 'workerDwarf2jsonVersion must be a version like 0.8.0')
+        .optional(),
+    ),
+    workerDwarf2jsonSha256: sha256('workerDwarf2jsonSha256'),
+    workerInstanceType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'workerInstanceType must be an instance type like m6i.xlarge')
+      .default('m6i.xlarge'),
+    workerVolumeGiB: int(200, 20, 16384),
+    workerMaxHours: int(6, 1, 24),
+    maintenanceVpcCidr: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'maintenanceVpcCidr must be a CIDR like 10.251.0.0/24')
+      .default('10.251.0.0/24'),
+    /**
      * Auto-response rules (bot/intake/auto-response.ts): `{ rules, dryRun, maxCasesPerHour }`, an object in
      * cdk.json or its JSON with `-c`. Given to the findings and Slack functions as `AUTO_RESPONSE`.
      */
@@ -212,6 +249,17 @@ export const deployConfigSchema = z
           code: 'custom',
           path: [hash],
           message: `${hash} is missing: ${source} is set, and an AVML without its pinned SHA-256 is never deployed`,
+        });
+    }
+    for (const [version, hash] of [
+      ['workerVolatility3Version', 'workerVolatility3Sha256'],
+      ['workerDwarf2jsonVersion', 'workerDwarf2jsonSha256'],
+    ] as const) {
+      if (!c[version] !== !c[hash])
+        ctx.addIssue({
+          code: 'custom',
+          path: [c[version] ? hash : version],
+          message: `${c[version] ? hash : version} is missing: ${c[version] ? version : hash} is set, and a tool is pinned by its version and its SHA-256 together`,
         });
     }
     if ((c.avmlSourceX86_64 || c.avmlSourceAarch64) && !c.avmlVersion)

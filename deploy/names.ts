@@ -1,3 +1,5 @@
+import { WORKER_NAMES } from '../workflows/worker-names.js';
+
 /**
  * Names fixed across the three stacks. Stacks in different accounts cannot reference each other's
  * resources, so each side derives the other's ARNs from these names and the account ids.
@@ -13,6 +15,11 @@ export const NAMES = {
   quarantineProfile: 'ForensicsBot-Quarantine',
   captureMemoryDocument: 'ForensicsBot-CaptureMemory',
   liveTriageDocument: 'ForensicsBot-LiveTriage',
+  /** The forensic worker (issue 12, item 4): its Command document, and where the AMI pipeline writes the newest AMI id. */
+  examineDocument: WORKER_NAMES.examineDocument,
+  workerAmiParameter: WORKER_NAMES.amiParameter,
+  /** Role the steps assume in the forensics account to start, drive and terminate forensic workers. */
+  examineLauncherRole: WORKER_NAMES.launcherRole,
   evidenceKeyAlias: 'alias/forensics-bot-evidence',
   snapshotKeyAlias: 'alias/forensics-bot-snapshots',
   /** Tag whose change to Analyze or Contain opens a case. */

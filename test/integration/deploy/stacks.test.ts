@@ -419,8 +419,11 @@ describe('Function: buildForensicsBot (forensics stack)', () => {
       .map(([, r]) => props(r))
       .filter((r) => typeof r.RoleName === 'string' && r.RoleName.startsWith('ForensicsBot-'));
 
-    // Assess: the memory upload role is gone (the quarantine profile uploads with its own credentials)
-    expect(roles.map((r) => r.RoleName)).toEqual([NAMES.snapshotReceiverRole]);
+    // Assess: the memory upload role is gone (the quarantine profile uploads with its own credentials);
+    // the steps assume the snapshot receiver and, for the forensic workers (issue 12, item 4), the launcher
+    expect(roles.map((r) => r.RoleName).sort()).toEqual(
+      [NAMES.examineLauncherRole, NAMES.snapshotReceiverRole].sort(),
+    );
     for (const role of roles) {
       const trust = (role.AssumeRolePolicyDocument as { Statement: Json[] }).Statement;
       expect(trust).toHaveLength(1);
@@ -440,17 +443,35 @@ describe('Function: buildForensicsBot (forensics stack)', () => {
       JSON.stringify(props(r).ServiceName),
     );
 
+    // The forensics stack has a second VPC since issue 12 (item 4): the AMI pipeline's maintenance VPC, whose
+    // builds need a way out. What is held is the analysis VPC's: no gateway of any kind, no route out.
+    const analysisVpc = resources(forensics, 'AWS::EC2::VPC').find(([id]) => id.startsWith('Analysis'))![0];
+    const inAnalysisVpc = (r: Json) =>
+      JSON.stringify(props(r).VpcId) === JSON.stringify({ Ref: analysisVpc });
+    const analysisTables = new Set(
+      resources(forensics, 'AWS::EC2::RouteTable')
+        .filter(([, r]) => inAnalysisVpc(r))
+        .map(([id]) => id),
+    );
+
     // Assess
-    forensics.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    expect(
+      resources(forensics, 'AWS::EC2::VPCGatewayAttachment').filter(([, r]) => inAnalysisVpc(r)),
+    ).toEqual([]);
     forensics.resourceCountIs('AWS::EC2::NatGateway', 0);
     forensics.resourceCountIs('AWS::EC2::EgressOnlyInternetGateway', 0);
+    expect(analysisTables.size).toBeGreaterThan(0);
     for (const [, route] of resources(forensics, 'AWS::EC2::Route')) {
+      if (!analysisTables.has((props(route).RouteTableId as { Ref: string }).Ref)) continue;
       expect(props(route).GatewayId ?? props(route).NatGatewayId).toBeUndefined();
     }
     for (const service of ['.ssm', '.ssmmessages', '.ec2messages', '.s3']) {
       expect(endpoints.some((e) => e.includes(service))).toBe(true);
     }
-    forensics.resourceCountIs('AWS::EC2::FlowLog', 1);
+    const flowLogged = resources(forensics, 'AWS::EC2::FlowLog').map(([, r]) =>
+      JSON.stringify(props(r).ResourceId),
+    );
+    expect(flowLogged).toContain(JSON.stringify({ Ref: analysisVpc }));
   });
 });
 
