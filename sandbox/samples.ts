@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardDutyFindingArn } from './aws/services/guardduty.js';
 import { SANDBOX } from './environment.js';
+import { attackSequenceEvent } from './outbreak.js';
 
 const EVENTS = join(import.meta.dirname, '..', 'test', 'events');
 
@@ -25,8 +26,16 @@ export interface Sample {
   source: 'guardduty' | 'securityhub' | 'tag';
   /** Whether the event names an EC2 instance (patched to the target). */
   aboutInstance: boolean;
+  /**
+   * An outbreak: the sandbox first adds this many instances to the member accounts, then delivers the
+   * attack sequence over them (sandbox/outbreak.ts); `build` alone makes a sequence over the target.
+   */
+  outbreak?: number;
   build(target: SampleTarget, now?: Date): Json;
 }
+
+/** How many instances the page's outbreak sample compromises (the issue's measurement took 8). */
+export const OUTBREAK_SIZE = 8;
 
 function load(source: string, file: string): Json {
   return JSON.parse(readFileSync(join(EVENTS, source, file), 'utf8')) as Json;
@@ -303,6 +312,15 @@ export const SAMPLES: Sample[] = [
     source: 'securityhub',
     aboutInstance: false,
     build: (t, now = new Date()) => securityHubV2(1, t, now),
+  },
+  {
+    name: 'outbreak-attack-sequence',
+    title: `Outbreak: attack sequence over ${OUTBREAK_SIZE} instances`,
+    source: 'guardduty',
+    aboutInstance: false,
+    outbreak: OUTBREAK_SIZE,
+    build: (t, now = new Date()) =>
+      attackSequenceEvent([{ ...t, name: t.instanceId }], SANDBOX.securityAccount, now),
   },
   {
     name: 'tag-analyze',

@@ -24,6 +24,7 @@ import { type FunctionUrlEvent, functionUrlEvent, readFunctionUrlResult } from '
 import { type ClickInput, type CommandInput, type DeliveryResult, LocalSlack } from './slack/local-slack.js';
 import { routesOf, sandboxRules } from './routing.js';
 import { pickTargets } from './targets.js';
+import { attackSequenceEvent, outbreakInstances } from './outbreak.js';
 
 export interface SandboxOptions {
   /** Port of the page and API on 127.0.0.1 (default 3000; 0 = a free port). */
@@ -294,6 +295,11 @@ function sandboxApp(
         instanceId: 'i-0123456789abcdef0',
       };
       const where = { ...fallback, ...target };
+      if (s.outbreak) {
+        // The instances exist before GuardDuty names them: the page shows them in Cloud, and each case contains a real one.
+        const event = attackSequenceEvent(outbreakInstances(org.world, s.outbreak), SANDBOX.securityAccount);
+        return { ...(await app.deliverEvent(event)), event };
+      }
       const event = s.build(where);
       if (s.aboutInstance) describeInstance(event, findCloudInstance(org.state(), where));
       // A tag sample is a person tagging the instance: the tag is really set, and CloudTrail knows who.
