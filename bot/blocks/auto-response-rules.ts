@@ -1,5 +1,10 @@
 import type { KnownBlock } from '@slack/types';
-import { ACTION_WORDS, type AutoResponseConfig, type AutoResponseRule } from '../intake/auto-response.js';
+import {
+  ACTION_WORDS,
+  type AutoResponseConfig,
+  type AutoResponseRule,
+  actionScope,
+} from '../intake/auto-response.js';
 import { cut, esc } from './case-text.js';
 
 /**
@@ -72,7 +77,7 @@ export function rulesBlocks(view: RulesView): KnownBlock[] {
       text: {
         type: 'mrkdwn',
         text: cut(
-          `*${i + 1}. ${esc(rule.name)}* → \`${rule.action}\`${rule.dryRun || config.dryRun ? ' (dry run)' : ''}: ${ACTION_WORDS[rule.action]}\nWhen ${ruleCriteria(rule)}`,
+          `*${i + 1}. ${esc(rule.name)}* → \`${rule.action}\`${rule.dryRun || config.dryRun ? ' (dry run)' : ''}: ${ACTION_WORDS[rule.action]}; acts on ${actionScope(rule.action)}\nWhen ${ruleCriteria(rule)}`,
           3000,
         ),
       },

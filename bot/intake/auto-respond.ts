@@ -1,12 +1,22 @@
 import { ruleCriteria } from '../blocks/auto-response-rules.js';
 import { escapeMrkdwn } from '../blocks/common.js';
 import type { CaseAction } from '../core/case-model.js';
-import { openCaseOf } from '../core/case-store.js';
+import { audit, openCaseOf } from '../core/case-store.js';
 import { describeError } from '../core/errors.js';
 import { type Finding, findingTarget, fingerprintOf } from '../core/finding.js';
 import { logger } from '../core/logger.js';
 import { slackWebClient } from '../slack/client.js';
-import { ACTION_WORDS, type AutoResponseAction, firstMatch, ruleRequester } from './auto-response.js';
+import {
+  ACTION_WORDS,
+  type AutoResponseAction,
+  type AutoResponseRule,
+  actionScope,
+  autoResponseWarnings,
+  canActOn,
+  firstMatch,
+  RESOURCE_WORDS,
+  ruleRequester,
+} from './auto-response.js';
 import {
   claimFinding,
   nextHour,
@@ -33,6 +43,8 @@ export type AutoResponseOutcome =
   | 'started'
   | 'existing'
   | 'failed'
+  /** The rule matched, but its action cannot act on the finding's resource (no EC2 instance): said once. */
+  | 'cannot-act'
   /** Thrown before the rule acted (set by the caller): the event is retried. */
   | 'error';
 
@@ -50,6 +62,7 @@ export async function autoRespond(
   opts: { channel: string; startCase: StartCaseFn; now: Date },
 ): Promise<AutoResponseOutcome> {
   const config = autoResponseSettings().AUTO_RESPONSE;
+  warnOnce(config);
   if (!config.rules.length || finding.archived) return 'none';
   const match = firstMatch(config.rules, finding);
   if (!match) return 'none';
@@ -59,15 +72,9 @@ export async function autoRespond(
     return 'notify';
   }
   const target = findingTarget(finding);
-  if (!target) {
-    logger.info('Auto-response rule matched a finding that names no EC2 instance: card only', {
-      rule: rule.name,
-      findingId: finding.id,
-      kind: finding.resource.kind,
-    });
-    return 'none';
-  }
   const fingerprint = fingerprintOf(finding);
+  if (!target || !canActOn(rule.action, finding.resource.kind))
+    return cannotAct(finding, fingerprint, rule, position, config.dryRun, opts);
   const card = await getFingerprint(fingerprint);
   // Another delivery is still posting the card: it acts once the card is there (one card, one case).
   if (card?.status === 'claimed') return 'already';
@@ -152,6 +159,64 @@ export async function autoRespond(
     );
     return 'failed';
   }
+}
+
+/** The configuration is parsed once per cold start: its warnings are logged once with it. */
+const warned = new WeakSet<object>();
+function warnOnce(config: ReturnType<typeof autoResponseSettings>['AUTO_RESPONSE']): void {
+  if (warned.has(config)) return;
+  warned.add(config);
+  for (const warning of autoResponseWarnings(config)) logger.warn(`AUTO_RESPONSE: ${warning}`);
+}
+
+/**
+ * A rule matched a finding its action cannot act on (an IAM access key, an S3 bucket, an account: nothing
+ * to isolate, capture or snapshot). Said plainly, once per finding (the same claim as an action, so a
+ * repeat says nothing more): in the card's thread and in the audit trail (the day's, as there is no case).
+ * Nothing is taken from the hour's budget: no case was opened.
+ */
+async function cannotAct(
+  finding: Finding,
+  fingerprint: string,
+  rule: AutoResponseRule,
+  position: number,
+  allDryRun: boolean,
+  opts: { channel: string; now: Date },
+): Promise<AutoResponseOutcome> {
+  const dryRun = rule.dryRun || allDryRun;
+  const claimed = await claimFinding(fingerprint, {
+    rule: rule.name,
+    action: rule.action,
+    dryRun,
+    now: opts.now,
+    ttlDays: intakeSettings().FINGERPRINT_TTL_DAYS,
+  });
+  if (!claimed) return 'already';
+  const kind = finding.resource.kind;
+  const what = `${RESOURCE_WORDS[kind].one} (${finding.resource.id})`;
+  const why = `${rule.action} acts on ${actionScope(rule.action)} only, and this finding is about ${what}`;
+  logger.warn('Auto-response rule matched a finding it cannot act on: card only', {
+    rule: rule.name,
+    action: rule.action,
+    findingId: finding.id,
+    kind,
+  });
+  await audit({
+    actor: ruleRequester(rule).userId,
+    action: `auto-response.${rule.action}`,
+    outcome: 'refused',
+    detail: `rule ${position} "${rule.name}" matched finding ${finding.id}${dryRun ? ' (dry run)' : ''}, but ${why}: nothing was done`,
+  });
+  const card = await getFingerprint(fingerprint);
+  const thread =
+    card?.status === 'posted' && card.channel && card.ts ? { channel: card.channel, ts: card.ts } : undefined;
+  const code = (text: string) => `\`${escapeMrkdwn(text.replaceAll('`', "'")).slice(0, 200)}\``;
+  await say(
+    thread?.channel ?? opts.channel,
+    `:information_source: ${dryRun ? '*Dry run*: ' : ''}auto-response rule ${position} "${escapeMrkdwn(rule.name)}" matched, but could not act: \`${rule.action}\` acts on ${actionScope(rule.action)} only, and this finding is about ${RESOURCE_WORDS[kind].one} ${code(finding.resource.id)}. No case was opened; the card stays for a responder.`,
+    thread?.ts,
+  );
+  return 'cannot-act';
 }
 
 async function postCapSummary(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Finding, RESOURCE_KINDS } from '../core/finding.js';
+import { type Finding, RESOURCE_KINDS, type ResourceKind } from '../core/finding.js';
 import { ACCOUNT_ID_RE } from '../core/ids.js';
 import { isSeverityLabel, meetsThreshold, SEVERITY_LABELS, type SeverityLabel } from '../core/severity.js';
 import { matchesPattern } from './policy.js';
@@ -18,6 +18,70 @@ import { matchesPattern } from './policy.js';
  */
 export const AUTO_RESPONSE_ACTIONS = ['notify', 'analyze', 'request-containment', 'contain'] as const;
 export type AutoResponseAction = (typeof AUTO_RESPONSE_ACTIONS)[number];
+
+/**
+ * The resources each action can act on. `notify` is the card, which every finding has; the others open a
+ * case about an EC2 instance (isolate it, capture its memory, snapshot its disks): for an IAM access key,
+ * an S3 bucket or an account there is nothing they can do, and the card says so when such a rule matches.
+ */
+export const ACTION_RESOURCES: Record<AutoResponseAction, readonly ResourceKind[]> = {
+  notify: RESOURCE_KINDS,
+  analyze: ['ec2-instance'],
+  'request-containment': ['ec2-instance'],
+  contain: ['ec2-instance'],
+};
+
+/** True when the action can act on a finding about this kind of resource. */
+export const canActOn = (action: AutoResponseAction, kind: ResourceKind): boolean =>
+  ACTION_RESOURCES[action].includes(kind);
+
+/** "EC2 instances", "any resource": what `/forensics rules` and the card say an action acts on. */
+export function actionScope(action: AutoResponseAction): string {
+  const kinds = ACTION_RESOURCES[action];
+  if (kinds.length === RESOURCE_KINDS.length) return 'any resource';
+  return kinds.map((k) => RESOURCE_WORDS[k].plural).join(', ');
+}
+
+/** A resource kind in words, for cards and logs. */
+export const RESOURCE_WORDS: Record<ResourceKind, { one: string; plural: string }> = {
+  'ec2-instance': { one: 'an EC2 instance', plural: 'EC2 instances' },
+  'iam-access-key': { one: 'an IAM access key', plural: 'IAM access keys' },
+  's3-bucket': { one: 'an S3 bucket', plural: 'S3 buckets' },
+  'aws-account': { one: 'an AWS account', plural: 'AWS accounts' },
+  other: { one: 'a resource that is not an EC2 instance', plural: 'other resources' },
+};
+
+/**
+ * GuardDuty names the resource a finding type is about (`ThreatPurpose:ResourceTypeAffected/…`): types
+ * about these can never name an EC2 instance (a pattern with `*` in that part may).
+ */
+const NON_EC2_TYPE_RESOURCES = new Set(['IAMUser', 'S3', 'Kubernetes', 'Lambda', 'RDS', 'EKS', 'ECS']);
+
+/**
+ * What the deployment should know but may keep: a rule whose action acts on EC2 instances only, yet whose
+ * criteria let it match findings about other resources (resourceTypes naming them too), or only ever
+ * about other resources (every type pattern names an IAM user, S3, …). Such a finding gets its card and a
+ * line saying the rule could not act. Logged at cold start, annotated at synth.
+ */
+export function autoResponseWarnings(config: AutoResponseConfig): string[] {
+  const warnings: string[] = [];
+  config.rules.forEach((rule, i) => {
+    const label = `rule ${i + 1} "${rule.name}"`;
+    const kinds = ACTION_RESOURCES[rule.action];
+    if (kinds.length === RESOURCE_KINDS.length) return;
+    const outside = (rule.resourceTypes ?? []).filter((k) => !kinds.includes(k));
+    if (outside.length && outside.length < (rule.resourceTypes?.length ?? 0))
+      warnings.push(
+        `${label}: ${rule.action} acts on ${actionScope(rule.action)} only; on findings about ${outside.join(', ')} it can only say it could not act`,
+      );
+    const affected = (rule.types ?? []).map((t) => /^[^:*]+:([^/*]+)\//.exec(t)?.[1]);
+    if (affected.length && affected.every((r) => r !== undefined && NON_EC2_TYPE_RESOURCES.has(r)))
+      warnings.push(
+        `${label}: ${rule.action} acts on ${actionScope(rule.action)} only, and every type it matches (${rule.types!.join(', ')}) is about another resource: it can never act`,
+      );
+  });
+  return warnings;
+}
 
 /** AWS Lambda allows 4 KB of environment in all; the rules get at most this much of it. */
 export const AUTO_RESPONSE_MAX_BYTES = 2048;
@@ -95,9 +159,9 @@ export function autoResponseProblems(
       problems.push(
         `${label}: ${rule.action} needs at least one of ${CRITERIA.join(', ')} (it would match every finding)`,
       );
-    if (rule.resourceTypes && !rule.resourceTypes.includes('ec2-instance'))
+    if (rule.resourceTypes && !rule.resourceTypes.some((k) => canActOn(rule.action, k)))
       problems.push(
-        `${label}: ${rule.action} acts on EC2 instances only, and resourceTypes excludes ec2-instance`,
+        `${label}: ${rule.action} acts on ${actionScope(rule.action)} only, and resourceTypes excludes ec2-instance`,
       );
     if (rule.action === 'contain' && !allowUnattendedContainment)
       problems.push(

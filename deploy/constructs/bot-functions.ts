@@ -1,10 +1,10 @@
 import { buildIdentity } from '../version.js';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { autoResponseEnvironment } from '../../bot/intake/auto-response.js';
+import { autoResponseEnvironment, autoResponseWarnings } from '../../bot/intake/auto-response.js';
 import type { DeployConfig } from '../config.js';
 import { AVML_PREFIX, NAMES, evidenceBucketName, roleArn, toolsBucketName } from '../names.js';
 import { acknowledge } from '../nag.js';
@@ -84,6 +84,9 @@ export class BotFunctions extends Construct {
       AUTO_RESPONSE: autoResponseEnvironment(config.autoResponse),
       ...(config.allowUnattendedContainment ? { ALLOW_UNATTENDED_CONTAINMENT: 'true' } : {}),
     };
+    // a rule that may match findings it can never act on is allowed, but the deployment should know
+    for (const warning of autoResponseWarnings(config.autoResponse))
+      Annotations.of(this).addWarningV2('forensics-bot:autoResponse', `autoResponse: ${warning}`);
     const alarms = props.alarms;
 
     this.slack = new BotFunction(this, 'Slack', {

@@ -2,6 +2,7 @@
  * The deploy's side of auto-response (issue 14, item 3): `autoResponse` from cdk.json reaches the two
  * functions that read it as one JSON variable, validated again there at cold start, and no other function.
  */
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseAutoResponse } from '../../../bot/intake/auto-response.js';
 import type { DeployConfigInput } from '../../../deploy/config.js';
@@ -60,6 +61,23 @@ describe('Function: the auto-response environment', () => {
       expect(vars.AUTO_RESPONSE, prefix).toBeUndefined();
       expect(vars.ALLOW_UNATTENDED_CONTAINMENT, prefix).toBeUndefined();
     }
+  });
+
+  it('warns at synth about a rule whose types are never about an instance, and still synthesizes (issue 14)', () => {
+    // Prepare: an analyze rule on IAM user findings only
+    const input = {
+      ...MULTI_ACCOUNT,
+      autoResponse: { rules: [{ name: 'keys', types: ['UnauthorizedAccess:IAMUser/*'], action: 'analyze' }] },
+    } as DeployConfigInput;
+    // Act
+    const { stacks } = synth(input);
+    // Assess
+    const warnings = Annotations.fromStack(stacks.security).findWarning('*', Match.anyValue());
+    expect(warnings.map((w) => w.entry.data)).toContainEqual(
+      expect.stringContaining(
+        'autoResponse: rule 1 "keys": analyze acts on EC2 instances only, and every type it matches (UnauthorizedAccess:IAMUser/*) is about another resource: it can never act',
+      ),
+    );
   });
 
   it('fails the synth on a contain rule the deployment did not allow, naming the rule', () => {

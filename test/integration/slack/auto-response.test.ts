@@ -4,15 +4,17 @@
  * `/forensics rules` as a real signed slash command into handlers/slack.ts. The real ASL run of an
  * analyze rule is test/integration/intake/auto-response-workflow.test.ts.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../../bot/core/errors.js';
-import { openCaseOf } from '../../../bot/core/case-store.js';
+import { listDayAudit, openCaseOf } from '../../../bot/core/case-store.js';
 import { hourCounts } from '../../../bot/intake/auto-response-store.js';
 import { processEvent } from '../../../bot/intake/service.js';
 import { autoResponseSettings } from '../../../bot/intake/settings.js';
 import { handler as findings } from '../../../handlers/findings.js';
 import { cryptoMiningEvent } from '../../support/crypto-mining.js';
+import { loadEvent } from '../../support/events.js';
+import { guardDutyEvent } from '../../unit/findings/fixtures.js';
 import { handler, useSlackSide } from './harness.js';
 
 const side = useSlackSide();
@@ -99,6 +101,62 @@ describe('Function: auto-response (Slack side)', () => {
       requester: { userId: 'U0ALICE' },
     });
     expect(await hourCounts(hour)).toEqual({ cases: 0, refused: 0 });
+  });
+
+  it('a rule matching a finding without an instance says in the card thread and the audit that it could not act, once; a notify rule still acts (issue 14)', async () => {
+    // Prepare: any HIGH finding is analyzed, S3 findings are only carded; an IAM and an S3 finding, HIGH
+    useRules({
+      maxCasesPerHour: 100,
+      rules: [
+        { name: 's3 cards', types: ['*:S3/*'], action: 'notify' },
+        { name: 'all high', minSeverity: 'HIGH', action: 'analyze' },
+      ],
+    });
+    const hour = new Date('2031-04-02T08:00:00.000Z');
+    const iam = loadEvent('guardduty', 'guardduty-finding-iam-recon-maliciousipcaller-custom.composed');
+    const iamId = randomBytes(16).toString('hex');
+    Object.assign(iam.detail, {
+      id: iamId,
+      accountId: MEMBER,
+      severity: 8,
+      arn: iam.detail.arn.replace(/finding\/.*$/, `finding/${iamId}`),
+    });
+    iam.detail.service.archived = false; // the sample is archived
+    const s3Detail = loadEvent('guardduty', 'guardduty-detailonly-s3-pentest-parrotlinux.sample');
+    Object.assign(s3Detail, { id: randomBytes(16).toString('hex'), accountId: MEMBER, severity: 8 });
+    s3Detail.service.archived = false; // the sample is archived
+    const before = starts().length;
+    const keyId = iam.detail.resource.accessKeyDetails.accessKeyId;
+
+    // Act: the IAM finding, a repeat of it (a new event), and the S3 finding
+    const first = await processEvent({ ...iam, id: randomUUID() }, { now: () => hour });
+    const repeat = await processEvent({ ...iam, id: randomUUID() }, { now: () => hour });
+    const s3 = await processEvent(guardDutyEvent(s3Detail), { now: () => hour });
+
+    // Assess: the rule matched and said why it could not act, once; nothing started, nothing taken
+    expect(first.autoResponse).toEqual({ 'cannot-act': 1 });
+    expect(repeat.autoResponse).toEqual({ already: 1 });
+    expect(s3.autoResponse).toEqual({ notify: 1 });
+    expect(starts()).toHaveLength(before);
+    expect(await hourCounts(hour)).toEqual({ cases: 0, refused: 0 });
+    const [card] = cardOf(keyId);
+    expect(card!.replies.map((r) => r.text)).toEqual([
+      expect.stringMatching(
+        /^:information_source: auto-response rule 2 "all high" matched, but could not act: `analyze` acts on EC2 instances only, and this finding is about an IAM access key `[^`]+`\. No case was opened/,
+      ),
+    ]);
+    const audited = (await listDayAudit(new Date().toISOString().slice(0, 10))).filter(
+      (e) => e.actor === 'auto-response:all high' && e.detail?.includes(iamId),
+    );
+    expect(audited).toEqual([
+      expect.objectContaining({
+        action: 'auto-response.analyze',
+        outcome: 'refused',
+        detail: expect.stringMatching(
+          /^rule 2 "all high" matched finding .*, but analyze acts on EC2 instances only, and this finding is about an IAM access key .*: nothing was done$/,
+        ),
+      }),
+    ]);
   });
 
   it('a dry-run rule says in the card thread what it would have done, and does nothing', async () => {
@@ -226,7 +284,7 @@ describe('Function: auto-response (Slack side)', () => {
     expect(body.text).toBe('3 auto-response rules, first match wins');
     const texts = (body.blocks as { text?: { text: string } }[]).map((b) => b.text?.text ?? '');
     expect(texts[1]).toMatch(
-      /^\*1\. lab\* → `notify`: post the card only\nWhen tags `env=&lt;!channel&gt;`$/,
+      /^\*1\. lab\* → `notify`: post the card only; acts on any resource\nWhen tags `env=&lt;!channel&gt;`$/,
     );
     expect(texts[2]).toContain('*2. crypto* → `analyze` (dry run)');
     expect(texts[2]).toContain('types `CryptoCurrency:EC2/*`, severity ≥ HIGH');

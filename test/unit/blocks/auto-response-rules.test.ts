@@ -24,6 +24,21 @@ describe('Function: rulesBlocks', () => {
     expect(rulesText(view({ rules }))).toBe('50 auto-response rules, first match wins');
   });
 
+  it('says which resources each action acts on: notify any, the others EC2 instances only (issue 14)', () => {
+    const text = JSON.stringify(
+      rulesBlocks(
+        view({
+          rules: [
+            { name: 'n', types: ['X'], action: 'notify' },
+            { name: 'a', types: ['Y'], action: 'analyze' },
+          ],
+        }),
+      ),
+    );
+    expect(text).toContain('post the card only; acts on any resource');
+    expect(text).toContain('no containment); acts on EC2 instances');
+  });
+
   it('says the global dry run, the cap and this hour, and whether unattended containment is allowed', () => {
     const text = JSON.stringify(
       rulesBlocks(
@@ -34,6 +49,7 @@ describe('Function: rulesBlocks', () => {
       ),
     );
     expect(text).toContain('`contain` (dry run)');
+    expect(text).toContain('acts on EC2 instances'); // which resources the action supports (issue 14)
     expect(text).toContain('At most 5 automatic cases an hour (this hour: 3, 1 refused)');
     expect(text).toContain('*dry run*: no rule acts');
     expect(text).toContain('unattended containment allowed');

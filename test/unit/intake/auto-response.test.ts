@@ -7,7 +7,10 @@ import type { Finding } from '../../../bot/core/finding.js';
 import { ConfigurationError } from '../../../bot/core/errors.js';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
 import {
+  ACTION_RESOURCES,
   autoResponseEnvironment,
+  autoResponseWarnings,
+  canActOn,
   firstMatch,
   parseAutoResponse,
   ruleMatches,
@@ -145,6 +148,35 @@ describe('Function: parseAutoResponse', () => {
     ).toThrow(
       /rule 2 "A": another rule has this name.*rule 3 "everything": analyze needs at least one.*rule 4 "keys": analyze acts on EC2 instances only/,
     );
+  });
+
+  it('warns, without refusing, about a rule that may or must match findings its action cannot act on (issue 14)', () => {
+    // Prepare
+    const config = parseAutoResponse(
+      {
+        rules: [
+          { name: 'mixed', resourceTypes: ['ec2-instance', 's3-bucket'], action: 'analyze' },
+          {
+            name: 'keys',
+            types: ['UnauthorizedAccess:IAMUser/*', 'Policy:S3/*'],
+            action: 'request-containment',
+          },
+          { name: 'miners', types: ['CryptoCurrency:EC2/*', 'CryptoCurrency:*'], action: 'analyze' },
+          { name: 'say', types: ['*:IAMUser/*'], action: 'notify' },
+        ],
+      },
+      false,
+    );
+    // Act
+    const warnings = autoResponseWarnings(config);
+    // Assess: the first two are named, with why; the EC2 rule and the notify rule are fine
+    expect(warnings).toEqual([
+      'rule 1 "mixed": analyze acts on EC2 instances only; on findings about s3-bucket it can only say it could not act',
+      'rule 2 "keys": request-containment acts on EC2 instances only, and every type it matches (UnauthorizedAccess:IAMUser/*, Policy:S3/*) is about another resource: it can never act',
+    ]);
+    expect(ACTION_RESOURCES.notify).toContain('iam-access-key');
+    expect(canActOn('contain', 'ec2-instance')).toBe(true);
+    expect(canActOn('analyze', 's3-bucket')).toBe(false);
   });
 
   it('reads JSON text, defaults the cap and the dry run, and round-trips through the environment form', () => {
