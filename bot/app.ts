@@ -1,9 +1,11 @@
 import { App, AwsLambdaReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import { registerApprovalActions } from './actions/approval.js';
+import { registerCaseListActions } from './actions/case-list.js';
 import { registerFindingActions } from './actions/finding.js';
 import { registerIncidentActions } from './actions/incident.js';
 import { registerNextActions } from './actions/next-actions.js';
 import { registerForensicsCommand } from './commands/forensics.js';
+import { registerHome } from './home.js';
 import { slackSettings } from './core/config.js';
 import { describeError } from './core/errors.js';
 import { logger } from './core/logger.js';
@@ -70,6 +72,8 @@ export function createBoltApp(secrets: SlackAppSecrets): { app: App; receiver: A
   registerNextActions(app);
   registerViews(app);
   registerForensicsCommand(app);
+  registerCaseListActions(app);
+  registerHome(app);
   app.error(async (error) => {
     logger.error('Listener failed', { error: describeError(error) });
   });

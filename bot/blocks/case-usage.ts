@@ -5,7 +5,7 @@ import { esc } from './case-text.js';
 export const FORENSICS_USAGE = [
   '`/forensics status CASE-ID` — the case: status, target, people, timeline, artifacts',
   '`/forensics audit CASE-ID` — who did what on the case, when, with what outcome',
-  '`/forensics list` — open cases',
+  '`/forensics list` — open cases, newest first, 15 a page (`list after CASE-ID` for the next)',
   '`/forensics rules` — the auto-response rules, in the order they are tried',
   '`/forensics analyze <instance-id> [account] [region]` — open a case and acquire evidence',
   '`/forensics contain <instance-id> [account] [region]` — open a case and contain (commander approval)',

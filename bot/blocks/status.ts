@@ -126,16 +126,51 @@ export function caseStatusText(record: CaseRecord): string {
 }
 
 /** Open cases, one line each. */
-export function caseListBlocks(records: CaseRecord[]): KnownBlock[] {
+/** Action id of the open-case list's "Next" button; its value is the last case shown. */
+export const CASE_LIST_NEXT_ACTION = 'cases.list.next';
+
+/** One open case as a line: stage, instance, account, title (escaped, cut), age. */
+export function caseListLine(r: CaseRecord, now: number): string {
+  return `${STATUS_EMOJI[r.status]} *${r.id}* ${STATUS_LABEL[r.status]} · \`${r.target.instanceId}\` (${r.target.account}) · ${esc(cut(r.title, 80))} · ${duration(Math.max(0, now - Date.parse(r.createdAt)))} ago`;
+}
+
+/**
+ * A page of open cases, newest first, with a "Next" button when more follow (`page.next`, the last case
+ * shown: the button carries only that id, which the listener validates and looks up again).
+ */
+export function caseListBlocks(
+  page: { records: CaseRecord[]; next?: string },
+  opts: { now?: number; first?: boolean } = {},
+): KnownBlock[] {
+  const { records, next } = page;
+  const first = opts.first ?? true;
   if (records.length === 0)
-    return [{ type: 'section', text: { type: 'mrkdwn', text: ':sunny: No open case.' } }];
-  const now = Date.now();
-  const items = records.map(
-    (r) =>
-      `${STATUS_EMOJI[r.status]} *${r.id}* ${STATUS_LABEL[r.status]} · \`${r.target.instanceId}\` (${r.target.account}) · ${esc(cut(r.title, 80))} · ${duration(Math.max(0, now - Date.parse(r.createdAt)))} ago`,
-  );
+    return [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: first ? ':sunny: No open case.' : 'No more open cases.' },
+      },
+    ];
+  const now = opts.now ?? Date.now();
+  const heading = first ? '*Open cases*, newest first' : '*Open cases* (continued)';
   return [
-    { type: 'section', text: { type: 'mrkdwn', text: `*Open cases (${records.length})*` } },
-    { type: 'section', text: { type: 'mrkdwn', text: lines(items) } },
+    { type: 'section', text: { type: 'mrkdwn', text: heading } },
+    { type: 'section', text: { type: 'mrkdwn', text: lines(records.map((r) => caseListLine(r, now))) } },
+    ...(next
+      ? [
+          {
+            type: 'actions',
+            block_id: 'cases.list.more',
+            elements: [
+              {
+                type: 'button',
+                text: { type: 'plain_text', text: `Next ${records.length} ›` },
+                action_id: CASE_LIST_NEXT_ACTION,
+                value: next,
+              },
+            ],
+          } satisfies KnownBlock,
+        ]
+      : []),
   ];
 }

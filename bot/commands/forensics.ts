@@ -6,7 +6,7 @@ import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/stat
 import { closeCase, releaseCase, retryCase, startCase } from '../cases/service.js';
 import { commandSettings } from '../core/settings.js';
 import type { CaseRecord } from '../core/case-model.js';
-import { audit, getCase, listAudit, listOpenCases } from '../core/case-store.js';
+import { audit, getCase, listAudit, openCasesPage } from '../core/case-store.js';
 import { auditBlocks } from '../blocks/audit.js';
 import { rulesBlocks, rulesText } from '../blocks/auto-response-rules.js';
 import { hourCounts } from '../intake/auto-response-store.js';
@@ -88,7 +88,10 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
     case 'usage':
       return { text: cmd.problem, blocks: usageBlocks(cmd.problem) };
     case 'list':
-      return { text: 'Open cases', blocks: caseListBlocks(await listOpenCases()) };
+      return {
+        text: 'Open cases',
+        blocks: caseListBlocks(await openCasesPage({ after: cmd.after }), { first: !cmd.after }),
+      };
     case 'rules': {
       const settings = autoResponseSettings();
       const view = {

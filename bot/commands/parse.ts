@@ -7,7 +7,7 @@ import { isAccountId, isCaseId, isInstanceId, isRegion } from '../core/ids.js';
  */
 export type ForensicsCommand =
   | { kind: 'help' }
-  | { kind: 'list' }
+  | { kind: 'list'; after?: string }
   | { kind: 'rules' }
   | { kind: 'status' | 'release' | 'close' | 'audit' | 'report'; caseId: string }
   | { kind: 'retry'; caseId: string; reason: string }
@@ -21,7 +21,13 @@ export function parseForensicsCommand(text: string, defaults: { region?: string 
   const verb = words[0]?.toLowerCase();
   const args = words.slice(1);
   if (!verb || verb === 'help') return args.length ? usage('`help` takes no arguments') : { kind: 'help' };
-  if (verb === 'list') return args.length ? usage('`list` takes no arguments') : { kind: 'list' };
+  if (verb === 'list') {
+    if (!args.length) return { kind: 'list' };
+    const after = args[1]?.toUpperCase() ?? '';
+    if (args.length !== 2 || args[0]!.toLowerCase() !== 'after' || !isCaseId(after))
+      return usage('`list` takes nothing, or `after CASE-ID` for the next page');
+    return { kind: 'list', after };
+  }
   if (verb === 'rules') return args.length ? usage('`rules` takes no arguments') : { kind: 'rules' };
   if (verb === 'retry') {
     const caseId = args[0]?.toUpperCase() ?? '';

@@ -446,6 +446,28 @@ export async function addArtifact(id: string, artifact: Artifact): Promise<CaseR
 
 /** Open cases, newest first (the sparse index holds only open ones). */
 export async function listOpenCases(limit = 50): Promise<CaseRecord[]> {
+  return (await openCasesPage({ limit })).records;
+}
+
+export interface OpenCasesPage {
+  records: CaseRecord[];
+  /** The last case shown when more open cases follow: the next page starts after it. */
+  next?: string;
+}
+
+/**
+ * One page of open cases, newest first: `after` is the last case of the previous page (its id, as the
+ * list's "Next" button and `/forensics list after CASE-ID` carry it). The page continues after that case's
+ * place in the index even when it has closed since; an unknown id starts from the top.
+ */
+export async function openCasesPage({
+  limit = 15,
+  after,
+}: {
+  limit?: number;
+  after?: string;
+}): Promise<OpenCasesPage> {
+  const from = after ? await getCase(after) : undefined;
   const out = await db().send(
     new QueryCommand({
       TableName: tableName(),
@@ -453,10 +475,14 @@ export async function listOpenCases(limit = 50): Promise<CaseRecord[]> {
       KeyConditionExpression: 'gsi1pk = :open',
       ExpressionAttributeValues: { ':open': 'OPEN' },
       ScanIndexForward: false,
-      Limit: limit,
+      // One more than shown: whether a next page exists is then known without a second query.
+      Limit: limit + 1,
+      ...(from ? { ExclusiveStartKey: { ...caseKey(from.id), gsi1pk: 'OPEN', gsi1sk: from.createdAt } } : {}),
     }),
   );
-  return (out.Items ?? []).map(fromItem);
+  const records = (out.Items ?? []).map(fromItem);
+  const shown = records.slice(0, limit);
+  return records.length > limit ? { records: shown, next: shown.at(-1)!.id } : { records: shown };
 }
 
 /** Writes an audit event. Audit events are only ever put (never updated or deleted). */

@@ -4,7 +4,7 @@
  * and the requests Slack sends to an app (signed `block_actions` and slash commands), built from the
  * messages the bot actually posted. Tests point `SLACK_API_URL` at `apiUrl`; the sandbox does too.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -37,7 +37,9 @@ import {
 } from './views.js';
 import { WEB_API_METHODS, withBlockIds } from './web-api.js';
 import {
+  BOT,
   TEAM,
+  VERIFICATION_TOKEN,
   DEFAULT_BOT_TOKEN,
   DEFAULT_SIGNING_SECRET,
   type EphemeralMessage,
@@ -631,6 +633,53 @@ export class LocalSlack {
     const result = await this.send(to, request);
     this.showCommandAnswer(fields.response_url!, result);
     return result;
+  }
+
+  /**
+   * A user opens the app's Home tab: Slack sends the signed Events API `app_home_opened` event (JSON), and
+   * shows whatever the app publishes for that user with views.publish (`homeOf`).
+   */
+  async openHome(to: string | FunctionUrlHandler, input: { user: string }): Promise<DeliveryResult> {
+    const user = this.state.user(input.user);
+    if (!user) throw new Error(`no user ${input.user}`);
+    const now = Math.floor((this.options.clock ?? Date.now)() / 1000);
+    const home = this.state.homes.get(user.id);
+    const body = JSON.stringify({
+      token: VERIFICATION_TOKEN,
+      team_id: TEAM.id,
+      api_app_id: BOT.appId,
+      event: {
+        type: 'app_home_opened',
+        user: user.id,
+        channel: `D${user.id.slice(1)}`,
+        tab: 'home',
+        event_ts: `${now}.000100`,
+        ...(home ? { view: structuredClone(home) } : {}),
+      },
+      type: 'event_callback',
+      event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+      event_time: now,
+      authorizations: [
+        {
+          enterprise_id: null,
+          team_id: TEAM.id,
+          user_id: BOT.userId,
+          is_bot: true,
+          is_enterprise_install: false,
+        },
+      ],
+      is_ext_shared_channel: false,
+    });
+    const request = this.request(body);
+    request.headers['content-type'] = 'application/json';
+    return this.send(to, request);
+  }
+
+  /** The Home view the app last published for a user (undefined: it never did). */
+  homeOf(user: string): Record<string, unknown> | undefined {
+    const id = this.state.user(user)?.id;
+    const home = id ? this.state.homes.get(id) : undefined;
+    return home ? structuredClone(home) : undefined;
   }
 
   private showCommandAnswer(responseUrl: string, result: DeliveryResult): void {

@@ -33,6 +33,8 @@ export class WorkspaceState {
   readonly views: OpenedView[] = [];
   /** trigger_ids handed out in interaction payloads, by id: whose they are. */
   readonly triggers = new Map<string, Trigger>();
+  /** Each user's App Home view, as the app last published it (views.publish), by user id. */
+  readonly homes = new Map<string, Record<string, unknown>>();
   /** Files from files.getUploadURLExternal on, by id. */
   readonly files = new Map<string, LocalFile>();
   private lastMicros = 0n;

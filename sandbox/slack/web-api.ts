@@ -250,6 +250,28 @@ const viewsOpen: Method = (ctx, args) => {
   return { ok: true, view: structuredClone(opened) };
 };
 
+/**
+ * views.publish: the App Home of one user. Slack takes only a `home` view for a user of the workspace, with
+ * the same block checks as a message; the published view replaces that user's previous one.
+ */
+const viewsPublish: Method = (ctx, args) => {
+  const user = typeof args.user_id === 'string' ? ctx.state.users.get(args.user_id) : undefined;
+  if (!user) return fail('user_not_found');
+  const view = args.view as Json | undefined;
+  if (!view || typeof view !== 'object' || view.type !== 'home') return fail('invalid_arguments');
+  const invalid = checkContent({ blocks: view.blocks }, false);
+  if (invalid) return invalid;
+  const previous = ctx.state.homes.get(user.id);
+  const published = {
+    ...storedView({ ...view, blocks: withBlockIds(view.blocks) ?? [] }),
+    ...(previous ? { id: previous.id } : {}),
+    type: 'home',
+  };
+  ctx.state.homes.set(user.id, published);
+  ctx.state.changed();
+  return { ok: true, view: structuredClone(published) };
+};
+
 const authTest: Method = (ctx) => ({
   ok: true,
   url: `${ctx.permalinkBase}/`,
@@ -273,6 +295,7 @@ export const WEB_API_METHODS: Record<string, Method> = {
   'conversations.info': conversationsInfo,
   'conversations.replies': conversationsReplies,
   'views.open': viewsOpen,
+  'views.publish': viewsPublish,
   'auth.test': authTest,
   'files.getUploadURLExternal': getUploadURLExternal,
   'files.completeUploadExternal': completeUploadExternal,

@@ -1,0 +1,51 @@
+import type { HomeView, KnownBlock } from '@slack/types';
+import type { OpenCasesPage } from '../core/case-store.js';
+import { caseListBlocks } from './status.js';
+
+/**
+ * The App Home tab, a pure function of what it shows: for responders the open cases with their stage
+ * (newest first, paged as `/forensics list` is), for anyone else what the bot is and who may see cases
+ * (the list names instances and findings, so it is not shown to every member of the workspace).
+ */
+export function homeView(
+  shown: { kind: 'cases'; page: OpenCasesPage; first: boolean } | { kind: 'no-role' },
+  now = Date.now(),
+): HomeView {
+  const intro: KnownBlock = {
+    type: 'section',
+    text: {
+      type: 'mrkdwn',
+      text: '*forensics-bot* turns GuardDuty and Security Hub findings into cases: Analyze acquires evidence, Contain isolates the instance once an incident commander approves. Type `/forensics help` for the commands.',
+    },
+  };
+  if (shown.kind === 'no-role')
+    return {
+      type: 'home',
+      blocks: [
+        intro,
+        {
+          type: 'context',
+          elements: [
+            { type: 'mrkdwn', text: 'Open cases are shown to responders and incident commanders only.' },
+          ],
+        },
+      ],
+    };
+  return {
+    type: 'home',
+    blocks: [
+      intro,
+      { type: 'divider' },
+      ...caseListBlocks(shown.page, { now, first: shown.first }),
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `As of <!date^${Math.floor(now / 1000)}^{date_short} {time}|${new Date(now).toISOString()}>; reopen the tab to refresh. \`/forensics status CASE-ID\` for one case.`,
+          },
+        ],
+      },
+    ],
+  };
+}
