@@ -244,6 +244,41 @@ describe('Function: sandbox HTTP API', () => {
     expect((await call('/api/channels/security-alerts/messages')).json.messages).toHaveLength(before);
   });
 
+  it("gives one GuardDuty finding one card through the sandbox's rules whether it comes through Security Hub, CSPM or directly, Security Hub's echo counting nothing (issue 14, done when)", async () => {
+    // Prepare: one GuardDuty finding (its ARN) as the new Security Hub, Security Hub CSPM and GuardDuty send it
+    const { fingerprintOf, getFingerprint } = await import('../../../bot/intake/fingerprints.js');
+    const { normalizeEvent } = await import('../../../bot/findings/normalize.js');
+    const { sample } = await import('../../../sandbox/samples.js');
+    const target = TARGETS.multiEni;
+    const direct = sample('guardduty-ssh-brute-force')!.build(target);
+    const arn: string = direct.detail.arn;
+    const cspm = sample('securityhub-guardduty-ssh')!.build(target);
+    cspm.detail.findings[0].Id = arn;
+    cspm.resources = [arn];
+    const ocsf = sample('securityhub-v2-guardduty-runtime')!.build(target);
+    Object.assign(ocsf.detail.findings[0].finding_info, { uid: arn, uid_alt: direct.detail.id });
+    Object.assign(ocsf.detail.findings[0], { severity_id: 4, severity: 'High' }); // GuardDuty rates it High
+    const fingerprint = fingerprintOf(normalizeEvent(direct).findings[0]!);
+    const before = (await call('/api/channels/security-alerts/messages')).json.messages.length;
+
+    // Act: through POST /api/events, as EventBridge delivers them, the new Security Hub's first
+    const routes = [];
+    for (const event of [ocsf, cspm, direct]) routes.push((await call('/api/events', event)).json.rules);
+    const echoes = (await sandbox.emittedDeliveries()).filter(
+      (d: any) => d.event.detail.findings[0].finding_info?.uid === arn,
+    );
+
+    // Assess: each through its own rule, one card, three events counted, the comment's echo not
+    expect(routes).toEqual([['securityHubImportedV2'], ['securityHubImported'], ['guardDuty']]);
+    for (const event of [ocsf, cspm])
+      expect(fingerprintOf(normalizeEvent(event).findings[0]!)).toBe(fingerprint);
+    expect((await call('/api/channels/security-alerts/messages')).json.messages).toHaveLength(before + 1);
+    expect(echoes).toEqual([
+      expect.objectContaining({ rules: ['securityHubImportedV2'], handler: 'findings' }),
+    ]);
+    expect(await getFingerprint(fingerprint)).toMatchObject({ status: 'posted', count: 3 });
+  });
+
   it("routes the new Security Hub's echo of the bot's comment and counts nothing (issue 14)", async () => {
     const { fingerprintOf, getFingerprint } = await import('../../../bot/intake/fingerprints.js');
     const { normalizeEvent } = await import('../../../bot/findings/normalize.js');
