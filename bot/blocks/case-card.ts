@@ -97,6 +97,35 @@ export function caseCardText(record: CaseRecord): string {
   return `${record.id} (${record.status}): ${esc(cut(record.title, 500))}`;
 }
 
+/** The event type of the message metadata every case card carries (other apps can follow cases by it). */
+export const CASE_CARD_EVENT_TYPE = 'forensics_case';
+
+/**
+ * The root card as one message: its text, blocks and message metadata (`forensics_case` with the case id,
+ * its status and target, all ours: ids checked by their regexes, never finding text), so that a post and
+ * every redraw send the same three.
+ */
+export function caseCardMessage(record: CaseRecord): {
+  text: string;
+  blocks: KnownBlock[];
+  metadata: { event_type: string; event_payload: Record<string, string> };
+} {
+  return {
+    text: caseCardText(record),
+    blocks: caseCardBlocks(record),
+    metadata: {
+      event_type: CASE_CARD_EVENT_TYPE,
+      event_payload: {
+        case_id: record.id,
+        status: record.status,
+        instance_id: record.target.instanceId,
+        account: record.target.account,
+        region: record.target.region,
+      },
+    },
+  };
+}
+
 /** The thread's first reply: what the case is and what will happen. */
 export function caseOpeningBlocks(record: CaseRecord, approval: boolean): KnownBlock[] {
   const plan = casePlan(record, approval)

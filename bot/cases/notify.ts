@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { caseCardBlocks, caseCardText } from '../blocks/case-card.js';
+import { caseCardMessage } from '../blocks/case-card.js';
 import { stepLine } from '../blocks/case-text.js';
 import { describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
@@ -65,8 +65,7 @@ export async function refreshCard(record: CaseRecord, client?: WebClient): Promi
     await slack.chat.update({
       channel,
       ts: cardTs,
-      text: caseCardText(record),
-      blocks: caseCardBlocks(record),
+      ...caseCardMessage(record),
     });
   } catch (error) {
     logger.error('Could not update the case card', { caseId: record.id, error: describeError(error) });

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { caseCardBlocks, caseCardText, caseOpeningBlocks } from '../blocks/case-card.js';
+import { caseCardMessage, caseOpeningBlocks } from '../blocks/case-card.js';
 import { actionWords, mention, verbatim } from '../blocks/case-text.js';
 import { workspaceSettings } from '../core/config.js';
 import { CaseConflictError, describeError } from '../core/errors.js';
@@ -145,11 +145,7 @@ async function ensureExecution(
 async function postCaseCard(record: CaseRecord, slack: WebClient): Promise<CaseRecord> {
   const channel = workspaceSettings().ALERTS_CHANNEL;
   try {
-    const out = await slack.chat.postMessage({
-      channel,
-      text: caseCardText(record),
-      blocks: caseCardBlocks(record),
-    });
+    const out = await slack.chat.postMessage({ channel, ...caseCardMessage(record) });
     if (!out.ts) return record;
     return await setSlackRefs(record.id, { channel, cardTs: out.ts, threadTs: out.ts });
   } catch (error) {

@@ -1,5 +1,5 @@
 import { ErrorCode, WebClient } from '@slack/web-api';
-import { caseCardBlocks, caseCardText } from '../blocks/case-card.js';
+import { caseCardMessage } from '../blocks/case-card.js';
 import type { CaseRecord } from '../core/case-model.js';
 import { webClientOptions } from '../slack/client.js';
 import { slackSecrets } from '../slack/secrets.js';
@@ -89,8 +89,7 @@ export async function redrawCard(record: CaseRecord): Promise<void> {
   await (await drainerSlack()).chat.update({
     channel,
     ts: cardTs,
-    text: caseCardText(record),
-    blocks: caseCardBlocks(record),
+    ...caseCardMessage(record),
   });
 }
 

@@ -138,7 +138,10 @@ const update: Method = (ctx, args) => {
   if (message.user !== BOT.userId) return fail('cant_update_message');
   const invalid = checkContent(args, false);
   if (invalid) return invalid;
+  const metadata = metadataOf(args);
+  if (metadata && 'ok' in metadata) return metadata;
   // Fields left out keep their value, as chat.update does.
+  if (metadata) message.metadata = metadata;
   if (typeof args.text === 'string') message.text = args.text;
   if (Array.isArray(args.blocks)) message.blocks = withBlockIds(args.blocks);
   if (Array.isArray(args.attachments)) message.attachments = structuredClone(args.attachments);

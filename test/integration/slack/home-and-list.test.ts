@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { CASE_CARD_EVENT_TYPE } from '../../../bot/blocks/case-card.js';
 import { CASE_LIST_NEXT_ACTION } from '../../../bot/blocks/status.js';
-import { openCase } from '../../../bot/core/case-store.js';
+import { postCaseLine } from '../../../bot/cases/notify.js';
+
+import { openCase, transition } from '../../../bot/core/case-store.js';
 import { handler, useSlackSide } from './harness.js';
 
 /**
@@ -102,5 +105,33 @@ describe('Open cases at a glance', () => {
     const outsider = slack.homeOf('mallory')!;
     expect(caseIdsIn(outsider.blocks)).toEqual([]);
     expect(text(outsider.blocks)).toContain('responders and incident commanders only');
+  });
+
+  it('every case card carries message metadata (forensics_case: case id, status, target) from its post through every redraw', async () => {
+    // Act: a case without a finding gets a card of its own
+    await slack.command(handler, { user: 'alice', channel: 'C0ALERTS', text: 'analyze i-0bb00000000000001' });
+    const card = slack.messages('C0ALERTS').at(-1)!;
+
+    // Assess
+    expect(card.metadata?.event_type).toBe(CASE_CARD_EVENT_TYPE);
+    const caseId = card.metadata!.event_payload.case_id as string;
+    expect(caseId).toMatch(/^CASE-\d{8}-[0-9A-Z]{4}$/);
+    expect(card.metadata!.event_payload).toMatchObject({
+      status: 'open',
+      instance_id: 'i-0bb00000000000001',
+      account: '333333333333',
+      region: 'us-east-1',
+    });
+
+    // Act: the case moves on and its card is redrawn
+    await transition(caseId, 'acquiring');
+    await postCaseLine(caseId, { step: 'acquire-memory', outcome: 'started' });
+
+    // Assess: the redraw carries the new status
+    const redrawn = slack.messages('C0ALERTS').find((m) => m.ts === card.ts)!;
+    expect(redrawn.metadata).toEqual({
+      ...card.metadata,
+      event_payload: { ...card.metadata!.event_payload, status: 'acquiring' },
+    });
   });
 });
