@@ -25,7 +25,7 @@ import type { Actor, CaseRecord, Decision } from '../core/case-model.js';
 import { postInThread, refreshCard } from './notify.js';
 import { approvalSettings } from '../core/settings.js';
 import { audit, recordApprovalRequest, requireCase, setSlackRefs, transition } from '../core/case-store.js';
-import { expireIncident, memberAtGate, remindIncident } from '../incidents/approval.js';
+import { expireMember, memberAtGate, remindIncident } from '../incidents/approval.js';
 
 /**
  * The approval gate. The workflow's approval step (`.waitForTaskToken`) calls `requestApproval`; the
@@ -269,10 +269,7 @@ export async function remindApproval(caseId: string): Promise<boolean> {
 export async function expireApproval(caseId: string): Promise<boolean> {
   const current = await requireCase(caseId);
   // A member's wait ran out: the incident's one request expires, and with it every member waiting.
-  if (current.incidentId && current.status === 'awaiting-approval') {
-    await expireIncident(current.incidentId);
-    return (await requireCase(caseId)).status === 'denied';
-  }
+  if (current.incidentId && current.status === 'awaiting-approval') return expireMember(current);
   return expireCaseApproval(caseId);
 }
 

@@ -173,6 +173,18 @@ export async function decideIncident(input: {
   return decided;
 }
 
+/**
+ * A member's wait ran out (its workflow's expiry check): the incident's one request expires, and with it
+ * every member waiting. A member still waiting while its incident was decided otherwise (its decision
+ * could not be applied when it was taken) takes that decision now, rather than expiring against it.
+ */
+export async function expireMember(member: CaseRecord): Promise<boolean> {
+  const incident = await requireIncident(member.incidentId!);
+  if (incident.status === 'awaiting-approval') await expireIncident(incident.id);
+  else if (incident.decision) await applyToMember(incident, member.id);
+  return (await requireCase(member.id)).status === 'denied';
+}
+
 /** Expires the incident's request (once) and every member waiting at its gate. */
 export async function expireIncident(incidentId: string): Promise<boolean> {
   const expired = await moveIncident(incidentId, 'awaiting-approval', 'expired', {

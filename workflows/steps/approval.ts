@@ -51,6 +51,11 @@ export const checkApprovalExpiry = defineStep({
     // Measured from the cycle's first request (reminder rounds keep that time), never from this round.
     if (approvalExpired(record)) {
       await notifier().expireApproval(input.caseId);
+      // A decision that landed first stands (an incident member takes its incident's decision here).
+      const after = await requireCase(input.caseId);
+      if (after.status === 'containing' || after.status === 'contained')
+        return { decision: 'approved', round };
+      if (after.status === 'denied' && after.failure !== 'expired') return { decision: 'denied', round };
       return { decision: 'expired', round };
     }
     return { decision: 'waiting', round };
