@@ -17,6 +17,7 @@ import { fileObject, receiveUpload } from './files.js';
 import { parseSlackArgs, readBody, readBytes, sendJson, tokenOf } from './http.js';
 import {
   blockActionsPayload,
+  homeActionsPayload,
   interactionBody,
   formEncode,
   signRequest,
@@ -673,6 +674,25 @@ export class LocalSlack {
     const request = this.request(body);
     request.headers['content-type'] = 'application/json';
     return this.send(to, request);
+  }
+
+  /** A user clicks a button of their Home view: the signed block_actions goes to the app. */
+  clickHome(
+    to: string | FunctionUrlHandler,
+    input: { user: string; actionId: string; value?: string },
+  ): Promise<DeliveryResult> {
+    const user = this.state.user(input.user);
+    const view = user && this.state.homes.get(user.id);
+    if (!user || !view) throw new Error(`no Home view for ${input.user}`);
+    const payload = homeActionsPayload({
+      user,
+      view,
+      actionId: input.actionId,
+      value: input.value,
+      triggerId: this.state.triggerId(user.id),
+      actionTs: this.state.nextTs(),
+    });
+    return this.send(to, this.request(interactionBody(payload)));
   }
 
   /** The Home view the app last published for a user (undefined: it never did). */

@@ -111,6 +111,48 @@ export function blockActionsPayload(input: BlockActionsInput): Json {
   return payload;
 }
 
+/**
+ * The `block_actions` payload of a click on a button of the user's App Home view: Slack's container is the
+ * view (`type: view`), the payload carries the view and no channel or response_url.
+ */
+export function homeActionsPayload(input: {
+  user: SlackUser;
+  view: Json;
+  actionId: string;
+  value?: string;
+  triggerId: string;
+  actionTs: string;
+}): Json {
+  const found = findButton(input.view.blocks as Json[] | undefined, input.actionId, input.value);
+  if (!found)
+    throw new ButtonNotFoundError(
+      `no button with action_id "${input.actionId}" in the Home view of ${input.user.name}`,
+    );
+  const { element, blockId } = found;
+  return {
+    type: 'block_actions',
+    user: { id: input.user.id, username: input.user.name, name: input.user.name, team_id: TEAM.id },
+    api_app_id: BOT.appId,
+    token: VERIFICATION_TOKEN,
+    container: { type: 'view', view_id: input.view.id },
+    trigger_id: input.triggerId,
+    team: { id: TEAM.id, domain: TEAM.domain },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: structuredClone(input.view),
+    actions: [
+      {
+        action_id: element.action_id,
+        block_id: blockId,
+        text: { emoji: true, ...(element.text as Json) },
+        ...(element.value === undefined ? {} : { value: element.value }),
+        type: element.type ?? 'button',
+        action_ts: input.actionTs,
+      },
+    ],
+  };
+}
+
 export interface SlashCommandInput {
   user: SlackUser;
   channel: SlackChannel;

@@ -105,6 +105,16 @@ describe('Open cases at a glance', () => {
     const outsider = slack.homeOf('mallory')!;
     expect(caseIdsIn(outsider.blocks)).toEqual([]);
     expect(text(outsider.blocks)).toContain('responders and incident commanders only');
+
+    // Act: alice pages in her Home tab (block_actions from the view: no channel, no response_url)
+    const next = await slack.clickHome(handler, { user: 'alice', actionId: CASE_LIST_NEXT_ACTION });
+
+    // Assess: her Home view is published again at the next page, the same view id
+    expect(next.status).toBe(200);
+    const paged = slack.homeOf('alice')!;
+    expect(paged.id).toBe(home.id);
+    expect(caseIdsIn(paged.blocks)).toHaveLength(2);
+    expect(text(paged.blocks)).toContain('(continued)');
   });
 
   it('every case card carries message metadata (forensics_case: case id, status, target) from its post through every redraw', async () => {
