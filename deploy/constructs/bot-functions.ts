@@ -306,9 +306,17 @@ export class BotFunctions extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'EvidenceObjects',
-        // PutObject: the case manifest; GetObject(Version): the memory image's exact version re-read and
-        // hashed (workflows/steps/verify-evidence.ts); GetObjectRetention: S3 shows its lock only with it
-        actions: ['s3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:GetObjectRetention'],
+        // PutObject: the case manifest, the raw disk images (multipart) and their indexes; PutObjectRetention:
+        // each is written with its Object Lock (S3 asks for it when a write carries lock headers);
+        // GetObject(Version): the memory image's exact version re-read and hashed
+        // (workflows/steps/verify-evidence.ts); GetObjectRetention: S3 shows its lock only with it
+        actions: [
+          's3:PutObject',
+          's3:PutObjectRetention',
+          's3:GetObject',
+          's3:GetObjectVersion',
+          's3:GetObjectRetention',
+        ],
         resources: [`${bucketArn}/CASE-*`],
       }),
     );

@@ -178,7 +178,8 @@ const UNDERNEATH: Record<string, string[]> = {
     'kms:GenerateDataKeyWithoutPlaintext',
     'kms:CreateGrant',
   ],
-  's3:PutObject': ['kms:GenerateDataKey'],
+  // the steps write every evidence object with its Object Lock, and lock headers need retention
+  's3:PutObject': ['kms:GenerateDataKey', 's3:PutObjectRetention'],
   // a read of an SSE-KMS object decrypts; of a given version, is GetObjectVersion; lock headers need retention
   's3:GetObject': ['s3:ListBucket', 'kms:Decrypt', 's3:GetObjectVersion', 's3:GetObjectRetention'],
 };
