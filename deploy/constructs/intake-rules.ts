@@ -25,7 +25,7 @@ export function cdkPattern(pattern: EventPattern): events.EventPattern {
 const DESCRIPTIONS: Record<IntakeRuleName, (minSeverity: SeverityLabel) => string> = {
   guardDuty: (min) => `forensics-bot: GuardDuty findings >= ${min}, and archived ones (card update)`,
   securityHubImported: (min) =>
-    `forensics-bot: new Security Hub CSPM findings >= ${min}, and resolved/suppressed/archived ones (card update)`,
+    `forensics-bot: new Security Hub CSPM findings >= ${min} (and NOTIFIED ones: repeats of carded findings), and resolved/suppressed/archived ones (card update)`,
   securityHubImportedV2: (min) =>
     `forensics-bot: new Security Hub (OCSF) findings >= ${min}, and closed ones (card update)`,
   securityHubCustomAction: () => 'forensics-bot: Security Hub custom actions Analyze/Contain',
@@ -53,8 +53,8 @@ export interface IntakeRulesProps {
 /**
  * The EventBridge side of intake, built from bot/intake/event-patterns.ts (the sandbox routes by the same
  * patterns): GuardDuty, Security Hub CSPM (ASFF) and Security Hub (OCSF) findings at or above the configured
- * severity (Security Hub: Workflow NEW and active, OCSF status New), and closed ones at any severity (they
- * only update an existing card),
+ * severity (Security Hub: Workflow NEW, or NOTIFIED as the bot's write-back leaves it, and active; OCSF status
+ * New), and closed ones at any severity (they only update an existing card),
  * the Security Hub custom actions Analyze and Contain, `SecurityIncidentStatus` tag changes to Analyze or
  * Contain on EC2 instances, and status changes of the bot's own state machines. Each target retries for
  * a day and then drops the event into a dead-letter queue that alarms.
