@@ -7,6 +7,7 @@ import { loadEvent } from '../../support/events.js';
 import { DEFAULT_MIN_SEVERITY, intakeRules } from '../../../bot/intake/event-patterns.js';
 import { parseDeployConfig } from '../../../deploy/config.js';
 import { matchesPattern } from './event-pattern.js';
+import { SANDBOX_ACTION_TARGET_ARNS, sandboxRules } from '../../../sandbox/routing.js';
 import { MULTI_ACCOUNT, resources, synth } from './synth.js';
 
 type Json = Record<string, unknown>;
@@ -109,6 +110,33 @@ describe('Function: the intake rules against sample events', () => {
         'BotFindings',
       ]);
     }
+  });
+
+  it('the sandbox routes by exactly the rules a deployment with the defaults synthesizes (issue 14, done when)', () => {
+    // Prepare: a deployment that sets neither the floor nor guardDutyDirect; the sandbox's own rules
+    const { alertsMinSeverity: _, ...defaults } = MULTI_ACCOUNT;
+    const synthesized = rules(defaults);
+    const sandbox = sandboxRules(['arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-case']);
+    // Only the ARNs of the account's own custom actions and state machines differ (their names and account)
+    const withoutOwnArns = (pattern: unknown): string => {
+      const p = structuredClone(pattern) as Json;
+      if (p.source && JSON.stringify(p.source) === '["aws.states"]')
+        (p.detail as Json).stateMachineArn = ['<own state machines>'];
+      if (JSON.stringify(p['detail-type']) === '["Security Hub Findings - Custom Action"]')
+        p.resources = ['<own custom actions>'];
+      return canonical(p);
+    };
+
+    // Assess: the same rules, pattern for pattern, with the same custom actions (Analyze and Contain)
+    expect(synthesized.map((r) => withoutOwnArns(r.pattern)).sort()).toEqual(
+      Object.values(sandbox).map(withoutOwnArns).sort(),
+    );
+    const actions = synthesized.find((r) =>
+      JSON.stringify(r.pattern['detail-type']).includes('Custom Action'),
+    )!;
+    expect((actions.pattern.resources as string[]).map((a) => a.split('/').pop())).toEqual(
+      SANDBOX_ACTION_TARGET_ARNS.map((a) => a.split('/').pop()),
+    );
   });
 
   it('sends a HIGH GuardDuty finding to the findings function, not a LOW or MEDIUM one; an archived one at any severity', () => {
