@@ -257,6 +257,8 @@ function sandboxApp(
     },
     click: (input: ClickInput) => slack.click(bot, input),
     command: (input: CommandInput) => slack.command(bot, input),
+    openHome: (input) => slack.openHome(bot, input),
+    clickHome: (input) => slack.clickHome(bot, input),
     submitView: (input) => slack.submitView(bot, input),
     closeView: (input) => slack.closeView(bot, input),
     slackRequest: (request) => toBot(functionUrlEvent(request)),

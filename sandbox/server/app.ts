@@ -55,6 +55,9 @@ export interface SandboxApp {
   closeView(input: ViewInput): Promise<{ outcome: 'closed'; delivery?: DeliveryResult }>;
   /** A user types `/forensics <text>`. */
   command(input: CommandInput): Promise<DeliveryResult>;
+  /** A user opens the bot's Home tab (the signed app_home_opened event), or clicks a button in it. */
+  openHome(input: { user: string }): Promise<DeliveryResult>;
+  clickHome(input: { user: string; actionId: string; value?: string }): Promise<DeliveryResult>;
   /** A raw HTTP request to the bot's Slack endpoint (`POST /slack/events`). */
   slackRequest(request: HttpRequestLike): Promise<DeliveryResult>;
   /** The simulated AWS state. */

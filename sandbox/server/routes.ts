@@ -27,6 +27,13 @@ const CommandSchema = z.looseObject({
   command: z.string().startsWith('/').optional(),
 });
 
+const HomeSchema = z.looseObject({ user: z.string().min(1) });
+const HomeClickSchema = z.looseObject({
+  user: z.string().min(1),
+  actionId: z.string().min(1).max(255),
+  value: z.string().max(2000).optional(),
+});
+
 const ViewSubmitSchema = z.looseObject({
   user: z.string().min(1),
   values: z.record(z.string(), z.record(z.string(), z.string().max(10_000))).default({}),
@@ -151,6 +158,41 @@ const routes: [method: string, pattern: RegExp, route: Route][] = [
       channelOf(app, input.channel);
       const result = await app.command(input);
       sendJson(res, result.status, { status: result.status, body: result.body });
+    },
+  ],
+  [
+    // The user opens the bot's Home tab: the bot draws it (views.publish); the answer is the view it drew.
+    'POST',
+    /^\/api\/home$/,
+    async (app, req, res) => {
+      const input = parse(HomeSchema, await jsonBody(req));
+      if (!app.slack.state.user(input.user)) throw new BadRequest(`no user "${input.user}"`, 404);
+      const result = await app.openHome(input);
+      sendJson(res, result.status, { status: result.status, view: app.slack.homeOf(input.user) ?? null });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/home$/,
+    async (app, _req, res, _match, url) => {
+      const user = url.searchParams.get('user') ?? '';
+      if (!app.slack.state.user(user)) throw new BadRequest(`no user "${user}"`, 404);
+      sendJson(res, 200, { view: app.slack.homeOf(user) ?? null });
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/home\/actions$/,
+    async (app, req, res) => {
+      const input = parse(HomeClickSchema, await jsonBody(req));
+      if (!app.slack.homeOf(input.user)) throw new BadRequest(`no Home view for "${input.user}"`, 404);
+      try {
+        const result = await app.clickHome(input);
+        sendJson(res, result.status, { status: result.status, view: app.slack.homeOf(input.user) ?? null });
+      } catch (error) {
+        if (error instanceof ButtonNotFoundError) throw new BadRequest(error.message, 404);
+        throw error;
+      }
     },
   ],
   [

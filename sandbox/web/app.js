@@ -24,6 +24,8 @@ const state = {
   cases: [], // open cases, newest first
   views: [], // the current user's open modals
   guide: localStorage.getItem('sandbox.guide') !== 'hidden',
+  home: false, // the bot's Home tab is shown instead of a channel
+  homeView: undefined, // what the bot published for the current user (views.publish)
 };
 
 const ROLE = { S0COMMANDERS: 'commander', S0RESPONDERS: 'responder' };
@@ -135,16 +137,61 @@ function messageHtml(m, channel, { ephemeral = false, inThread = false, compact 
   </div>`;
 }
 
+/** The bot's Home tab: the view it published for the current user when they opened it. */
+function renderHome() {
+  $('#channel-title').textContent = 'forensics-bot · Home';
+  $('#channel-topic').textContent = 'what the bot published for you (views.publish) when you opened it';
+  const view = state.homeView;
+  const html = view
+    ? `<div class="home message" data-home-view="${escapeHtml(view.id ?? '')}"><div class="message-body">${messageBodyHtml({ blocks: view.blocks }, names)}</div></div>`
+    : '<div class="empty">Opening the Home tab…</div>';
+  const box = $('#messages');
+  if (box.dataset.html === html) return;
+  box.innerHTML = html;
+  box.dataset.html = html;
+  box.dataset.channel = '';
+}
+
+/** Opens the Home tab as the current user: the bot hears app_home_opened and publishes the view. */
+async function openHome() {
+  state.home = true;
+  state.homeView = undefined;
+  render();
+  const { status, json } = await api('/api/home', { user: state.user });
+  if (status !== 200) toast(`The bot answered ${status}: ${json.error ?? ''}`, true);
+  state.homeView = json.view ?? undefined;
+  render();
+}
+
+async function clickHome(button) {
+  button.disabled = true;
+  try {
+    const body = { user: state.user, actionId: button.dataset.actionId };
+    if (!button.dataset.noValue) body.value = button.dataset.value;
+    const { status, json } = await api('/api/home/actions', body);
+    if (status !== 200) toast(`The bot answered ${status}: ${json.error ?? ''}`, true);
+    else state.homeView = json.view ?? undefined;
+  } finally {
+    button.disabled = false;
+    render();
+  }
+}
+
+function renderViewingAs() {
+  const me = current();
+  $('#viewing-as').innerHTML = me
+    ? `Viewing as ${avatar(me, false)} <strong>${escapeHtml(me.name)}</strong> · ${roleOf(me)}`
+    : '';
+}
+
 function renderChannel() {
+  renderViewingAs();
+  if (state.home) return renderHome();
   const data = state.data[state.channel];
   const channel = data?.channel ??
     state.channels.find((c) => c.name === state.channel) ?? { id: '', name: state.channel };
   $('#channel-title').textContent = `# ${channel.name}`;
   $('#channel-topic').textContent = channel.topic ?? '';
-  const me = current();
-  $('#viewing-as').innerHTML = me
-    ? `Viewing as ${avatar(me, false)} <strong>${escapeHtml(me.name)}</strong> · ${roleOf(me)}`
-    : '';
   $('#command').placeholder = `status CASE-… · list · help   (as ${state.user} in #${channel.name})`;
 
   const items = [
@@ -227,10 +274,11 @@ function renderSidebar() {
         0,
       );
       const unread = c.name !== state.channel ? Math.max(0, count - (state.seen[c.name] ?? 0)) : 0;
-      return `<li data-channel="${escapeHtml(c.name)}" class="${c.name === state.channel ? 'active' : ''} ${unread ? 'unread' : ''}">
+      return `<li data-channel="${escapeHtml(c.name)}" class="${c.name === state.channel && !state.home ? 'active' : ''} ${unread ? 'unread' : ''}">
         <span># ${escapeHtml(c.name)}</span>${unread ? `<span class="badge">${unread}</span>` : ''}</li>`;
     })
     .join('');
+  $('#apps li[data-home]').classList.toggle('active', state.home);
   $('#users').innerHTML = state.users
     .filter((u) => !u.isBot)
     .map(
@@ -472,7 +520,9 @@ function selectTab(tab) {
 
 document.addEventListener('click', (e) => {
   const button = e.target.closest('button.bk-button[data-action-id]');
+  if (button?.closest('[data-home-view]')) return void clickHome(button);
   if (button?.closest('.message')) return void click(button);
+  if (e.target.closest('li[data-home]')) return void openHome();
   const thread = e.target.closest('[data-thread]');
   if (thread) {
     state.thread = { channel: thread.closest('.message').dataset.channel, ts: thread.dataset.thread };
@@ -482,6 +532,7 @@ document.addEventListener('click', (e) => {
   }
   const channel = e.target.closest('li[data-channel]');
   if (channel) {
+    state.home = false;
     state.channel = channel.dataset.channel;
     state.highlight = undefined;
     return void render();
@@ -490,6 +541,7 @@ document.addEventListener('click', (e) => {
   if (user) {
     state.user = user.dataset.user;
     localStorage.setItem('sandbox.user', state.user);
+    if (state.home) void openHome();
     render();
     return void refresh();
   }
@@ -515,6 +567,7 @@ document.addEventListener('click', (e) => {
   const kase = e.target.closest('li[data-case]');
   if (kase) {
     const c = state.cases.find((x) => x.id === kase.dataset.case);
+    state.home = false;
     const channel = state.channels.find((x) => x.id === c?.slack?.channel);
     if (!channel) return;
     state.channel = channel.name;

@@ -161,6 +161,26 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
   );
 
   it(
+    "the bot's Home tab lists the open case for a responder, and no case for mallory",
+    async () => {
+      await asUser('alice');
+      await page.click('#apps li[data-home]');
+      await expect.poll(() => page.locator('#channel-title').innerText()).toBe('forensics-bot · Home');
+      const home = page.locator('#messages [data-home-view]');
+      await home.waitFor({ timeout: 20_000 });
+      expect(await home.innerText()).toContain(caseId);
+      await asUser('mallory');
+      await expect
+        .poll(() => home.innerText(), { timeout: 20_000 })
+        .toContain('responders and incident commanders only');
+      expect(await home.innerText()).not.toContain(caseId);
+      await asUser('alice');
+      await openChannel('security-alerts');
+    },
+    STEP,
+  );
+
+  it(
     'GET /api/cloud shows the instance isolated, its profile deny-all, its snapshots in the forensics account',
     async () => {
       const instance = await cloudInstance(api, target);
