@@ -1,30 +1,34 @@
 /**
  * One outbreak, end to end (issue 13 "Performance"): `instances` instances across the two member accounts,
- * each with its case announced in the alerts channel, contained at once by the real case workflow (ASL in
- * the local Step Functions, the real steps and progress handler), the case lines through the outbox (the
- * simulated SQS FIFO queue and the real drainer) into the local Slack, with or without Slack's rate
- * limits. The organization runs on the **real** clock: every AWS call sleeps `latencyMs`, because Slack's
- * limits are in wall time and only a real clock lets them delay (or not) the containment.
- *
- * One incident with one approval for many instances does not exist yet (issue 13, item 2): each case is
- * started without approval (`Approval: not-required`, as a Contain tag starts it), all in the same turn.
+ * named by one GuardDuty attack sequence (the composed CompromisedInstanceGroup event, sandbox/outbreak.ts)
+ * and contained as **one incident with one approval**: the sequence's card through handlers/findings.ts,
+ * alice's "Contain all" and carol's one Approve as signed requests through handlers/slack.ts (Bolt), each
+ * instance's case workflow (ASL in the local Step Functions, the real steps and progress handler), the
+ * members' lines through the outbox (the simulated SQS FIFO queue and the real drainer, which delivers
+ * them as redraws of the incident card) into the local Slack, with or without Slack's rate limits. The
+ * organization runs on the **real** clock: every AWS call sleeps `latencyMs`, because Slack's limits are
+ * in wall time and only a real clock lets them delay (or not) the containment.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { announceCase } from '../bot/cases/service.js';
-import type { CaseRecord } from '../bot/core/case-model.js';
-import { openCase } from '../bot/core/case-store.js';
+import { getCase } from '../bot/core/case-store.js';
 import { workspaceSettings } from '../bot/core/config.js';
 import { WebClientEvent } from '@slack/web-api';
+import type { IncidentRecord } from '../bot/incidents/model.js';
+import { getIncident } from '../bot/incidents/store.js';
 import { drainerSlack } from '../bot/outbox/slack-delivery.js';
 import { readOutbox } from '../bot/outbox/store.js';
-import { startWithoutDisks } from './support/containment-run.js';
+import { intakeSettings } from '../bot/intake/settings.js';
+import { resetSlackPosts } from '../bot/intake/slack-posts.js';
+import { handler as findingsHandler } from '../handlers/findings.js';
 import { handler as outboxHandler } from '../handlers/outbox.js';
 import { handler as progressHandler } from '../handlers/progress.js';
+import { resetSlackHandler, handler as slackHandler } from '../handlers/slack.js';
 import { handler as stepsHandler } from '../handlers/steps.js';
-import { SEEDED, SimulatedOrganization } from '../sandbox/aws/index.js';
+import { SimulatedOrganization } from '../sandbox/aws/index.js';
 import { startSandboxOutbox } from '../sandbox/aws/services/sqs-event-source.js';
 import type { World } from '../sandbox/aws/world.js';
-import { workflowVariables } from '../sandbox/environment.js';
+import { SANDBOX, workflowVariables } from '../sandbox/environment.js';
+import { attackSequenceEvent, cloneInstances, OUTBREAK_TEMPLATES } from '../sandbox/outbreak.js';
 import { LocalSlack } from '../sandbox/slack/local-slack.js';
 import { LocalStepFunctions } from '../sandbox/stepfunctions/local-sfn.js';
 import { GROUP_NAMES } from '../workflows/steps/security-groups.js';
@@ -60,62 +64,9 @@ export interface OutbreakResult {
   slackCalls: Record<string, number>;
   rateLimited: number;
   drainerBatches: number;
+  /** ms the approval click took to answer (the decision reaching every member). */
+  approvalAnsweredMs: number;
   wallMs: number;
-}
-
-/** Copies of a seeded instance (same subnet, groups, profile), so that many instances can be contained. */
-function cloneInstances(
-  world: World,
-  account: string,
-  templateId: string,
-  count: number,
-  base: number,
-): string[] {
-  const r = world.region(account, REGION);
-  const template = r.instances.get(templateId);
-  if (!template) throw new Error(`no seeded ${templateId} in ${account}`);
-  const association = [...r.associations.values()].find(
-    (a) => a.instanceId === templateId && a.state === 'associated',
-  );
-  const ids: string[] = [];
-  for (let n = 0; n < count; n++) {
-    const instanceId = `i-${(base + n).toString(16).padStart(17, '0')}`;
-    const eniIds = template.eniIds.map((id) => {
-      const eni = r.enis.get(id)!;
-      const eniId = world.id('eni');
-      r.enis.set(eniId, {
-        ...eni,
-        groupIds: [...eni.groupIds],
-        connections: { ...eni.connections },
-        tags: {},
-        eniId,
-        instanceId,
-        attachmentId: world.id('eni-attach'),
-        privateIp: eni.privateIp.replace(/\.\d+$/, `.${100 + n}`),
-        autoPublicIp: undefined,
-      });
-      return eniId;
-    });
-    const blockDevices = template.blockDevices.map((d) => {
-      const volume = r.volumes.get(d.volumeId)!;
-      const volumeId = world.id('vol');
-      // The content object is shared (read-only here: disk acquisition is off in this run).
-      r.volumes.set(volumeId, { ...volume, volumeId, instanceId, tags: { ...volume.tags } });
-      return { ...d, volumeId };
-    });
-    const tags: Record<string, string> = {
-      ...template.tags,
-      Name: `outbreak-${account.slice(0, 3)}-${n + 1}`,
-    };
-    delete tags['aws:autoscaling:groupName'];
-    r.instances.set(instanceId, { ...template, instanceId, eniIds, blockDevices, tags });
-    if (association) {
-      const associationId = world.id('iip-assoc');
-      r.associations.set(associationId, { ...association, associationId, instanceId });
-    }
-    ids.push(instanceId);
-  }
-  return ids;
 }
 
 /** Whether every ENI of the instance is in one of the bot's isolation groups. */
@@ -142,22 +93,23 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
     `outbreak-${options.rateLimits ? 'limits' : 'free'}-${Date.now()}`,
   );
   const org = new SimulatedOrganization({ clock: 'real' }).seedDefault().install();
-  Object.assign(process.env, workflowVariables(org, apiUrl), { DISK_IMAGE: 'off' });
+  Object.assign(process.env, workflowVariables(org, apiUrl), { DISK_IMAGE: 'off', FOUR_EYES: 'true' });
   resetColdStartState();
+  // Each run has its own local Slack (its own port): the Slack handler's and intake's clients start anew.
+  intakeSettings.reset();
+  resetSlackHandler();
+  resetSlackPosts();
 
   const half = Math.ceil(options.instances / 2);
   const targets = [
-    ...cloneInstances(org.world, ACCOUNTS[0], SEEDED.instances.autoScaledPeer, half, 0xbe0000).map((id) => ({
-      account: ACCOUNTS[0],
-      instanceId: id,
-    })),
+    ...cloneInstances(org.world, ACCOUNTS[0], OUTBREAK_TEMPLATES[0].instanceId, half, 0xbe0000),
     ...cloneInstances(
       org.world,
       ACCOUNTS[1],
-      SEEDED.instances.secondAccount,
+      OUTBREAK_TEMPLATES[1].instanceId,
       options.instances - half,
       0xbf0000,
-    ).map((id) => ({ account: ACCOUNTS[1], instanceId: id })),
+    ),
   ];
 
   let drainerBatches = 0;
@@ -178,22 +130,38 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
       await progressHandler(event);
     },
   });
+  const alertsChannel = workspaceSettings().ALERTS_CHANNEL;
+  const commandersChannel = workspaceSettings().COMMANDERS_CHANNEL;
   try {
-    // The cases are opened and announced before the clock starts, with Slack's limits off: one card
-    // and one opening line per case are the intake's cost, not containment's.
-    const records: CaseRecord[] = [];
-    for (const target of targets) {
-      const { record } = await openCase({
-        severity: { label: 'HIGH', score: 8 },
-        title: `Outbreak: ${target.instanceId}`,
-        findingIds: [`outbreak-${target.instanceId}`],
-        target: { account: target.account, region: REGION, instanceId: target.instanceId },
-        actions: ['contain'],
-        trigger: 'slack-button',
-        requester: { userId: 'U0ALICE', name: 'alice' },
-      });
-      records.push(await announceCase(record));
-    }
+    // Before the clock, with Slack's limits off: the sequence's card, alice's "Contain all" (the cases
+    // opened, their workflows started) and every member waiting at its approval gate under one approval
+    // card — the intake's and the request's cost, not containment's.
+    await findingsHandler(attackSequenceEvent(targets, SANDBOX.securityAccount) as never);
+    const card = slack.messages(alertsChannel).at(-1);
+    if (!card) throw new Error('the attack sequence got no card');
+    await slack.click(slackHandler, {
+      user: 'alice',
+      channel: alertsChannel,
+      ts: card.ts,
+      actionId: 'incident.contain_all',
+    });
+    const id = /INC-\d{8}-[0-9A-Z]{4}/.exec(
+      JSON.stringify(slack.messages(alertsChannel).at(-1)?.blocks),
+    )?.[0];
+    const incident: IncidentRecord | undefined = id ? await getIncident(id) : undefined;
+    if (!incident || incident.members.length !== targets.length)
+      throw new Error(`Contain all did not open one incident over ${targets.length} instances`);
+    const members = incident.members.map((m) => m.caseId);
+    await until(async () => {
+      const records = await Promise.all(members.map((c) => getCase(c)));
+      return records.every((r) => r?.status === 'awaiting-approval');
+    }, 300_000);
+    // The first member at its gate posts the card (the others wait for it): it may come a moment later.
+    await until(async () => !!(await getIncident(incident.id))?.slack.approvalTs, 60_000);
+    const approval = slack
+      .messages(commandersChannel)
+      .find((m) => JSON.stringify(m.blocks).includes(incident.id));
+    if (!approval) throw new Error('the incident has no approval card');
     await outbox.source.drained();
     slack.setRealisticRateLimits(options.rateLimits);
     org.setFaults({ latencyMs: options.latencyMs });
@@ -201,8 +169,8 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
     const callsBefore = slack.calls.length;
     const probes = targets.map((t) => isolatedProbe(org.world, t.account, t.instanceId));
     const isolatedAt: (number | undefined)[] = targets.map(() => undefined);
-    const started = performance.now();
     const handle = org.handle.bind(org);
+    let started = performance.now();
     org.handle = async (...args) => {
       try {
         return await handle(...args);
@@ -215,42 +183,47 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
     (await drainerSlack()).on(WebClientEvent.RATE_LIMITED, () => {
       rateLimited += 1;
     });
+    // The clock starts as carol presses Approve: one decision for every member.
+    started = performance.now();
+    await slack.click(slackHandler, {
+      user: 'carol',
+      channel: commandersChannel,
+      ts: approval.ts,
+      actionId: 'approval.approve',
+    });
+    const approvalAnsweredMs = performance.now() - started;
     const ends: number[] = [];
     const executions = await Promise.all(
-      records.map(async (record) => {
-        const { executionArn } = startWithoutDisks(sfn, record, 'not-required');
-        const execution = await sfn.waitFor(executionArn);
+      members.map(async (caseId) => {
+        const record = await getCase(caseId);
+        const execution = await sfn.waitFor(record!.executionArn!);
         ends.push(performance.now() - started);
         return execution;
       }),
     );
     await outbox.source.drained(600_000);
 
-    // Every line said is in its thread once, in order; a line missing or repeated is counted.
+    // Every line said of a member is delivered (its outbox cursor reached its end, its card redrawn since);
+    // the cursor moves only forward, once per line, so a line is never delivered twice.
     let said = 0;
     let delivered = 0;
-    let lost = 0;
-    let repeated = 0;
-    const alerts = slack.messages(workspaceSettings().ALERTS_CHANNEL);
-    for (const record of records) {
-      const expected = ((await readOutbox(record.id))?.lines ?? []).flatMap((l) => (l.text ? [l.text] : []));
-      const root = alerts.find((m) => m.ts === record.slack.threadTs);
-      const got = (root?.replies ?? []).slice(1).flatMap((m) => m.text.split('\n'));
-      said += expected.length;
-      delivered += got.length;
-      const seen = new Map<string, number>();
-      for (const line of got) seen.set(line, (seen.get(line) ?? 0) + 1);
-      for (const line of new Set(expected)) {
-        const want = expected.filter((l) => l === line).length;
-        const have = seen.get(line) ?? 0;
-        if (have < want) lost += want - have;
-        if (have > want) repeated += have - want;
-      }
-      if (lost === 0 && repeated === 0 && JSON.stringify(got) !== JSON.stringify(expected))
-        throw new Error(`${record.id}: its lines arrived out of order`);
+    let stale = 0;
+    for (const caseId of members) {
+      const box = await readOutbox(caseId);
+      said += box?.lines.length ?? 0;
+      delivered += box?.delivered ?? 0;
+      if (box?.cardStale || box?.posting) stale += 1;
     }
+    const finalCard = JSON.stringify(
+      slack.messages(alertsChannel).find((m) => m.ts === card.ts)?.blocks ?? [],
+    );
+    const shownEnded = (finalCard.match(/evidence secured|evidence incomplete|:x: failed/g) ?? []).length;
+    if (shownEnded < members.length)
+      throw new Error(`the incident card shows ${shownEnded} of ${members.length} instances ended`);
     const windowCalls = slack.calls.slice(callsBefore);
-    const lastPost = windowCalls.filter((c) => c.method === 'chat.postMessage').at(-1);
+    const lastWrite = windowCalls
+      .filter((c) => c.method === 'chat.postMessage' || c.method === 'chat.update')
+      .at(-1);
     const slackCalls: Record<string, number> = {};
     for (const c of windowCalls) slackCalls[c.method] = (slackCalls[c.method] ?? 0) + 1;
     const statuses: Record<string, number> = {};
@@ -268,14 +241,15 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
       lastIsolatedMs: isolated.at(-1)!,
       medianIsolatedMs: isolated[Math.floor(isolated.length / 2)]!,
       lastWorkflowEndMs: Math.max(...ends),
-      lastLineMs: lastPost ? lastPost.at - startedEpoch : 0,
+      lastLineMs: lastWrite ? lastWrite.at - startedEpoch : 0,
       linesSaid: said,
       linesDelivered: delivered,
-      linesLost: lost,
-      linesRepeated: repeated,
+      linesLost: said - delivered + stale,
+      linesRepeated: 0,
       slackCalls,
       rateLimited,
       drainerBatches,
+      approvalAnsweredMs,
       wallMs: performance.now() - wallStarted,
     };
   } finally {
@@ -283,5 +257,13 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
     await outbox.stop();
     org.uninstall();
     await slack.stop();
+  }
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('the outbreak did not reach its approval in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -314,6 +314,13 @@ export const SAMPLES: Sample[] = [
     build: (t, now = new Date()) => securityHubV2(1, t, now),
   },
   {
+    name: 'tag-analyze',
+    title: 'Tag SecurityIncidentStatus=Analyze on an instance',
+    source: 'tag',
+    aboutInstance: true,
+    build: (t, now = new Date()) => tagChange(t, now, 'Analyze'),
+  },
+  {
     name: 'outbreak-attack-sequence',
     title: `Outbreak: attack sequence over ${OUTBREAK_SIZE} instances`,
     source: 'guardduty',
@@ -321,13 +328,6 @@ export const SAMPLES: Sample[] = [
     outbreak: OUTBREAK_SIZE,
     build: (t, now = new Date()) =>
       attackSequenceEvent([{ ...t, name: t.instanceId }], SANDBOX.securityAccount, now),
-  },
-  {
-    name: 'tag-analyze',
-    title: 'Tag SecurityIncidentStatus=Analyze on an instance',
-    source: 'tag',
-    aboutInstance: true,
-    build: (t, now = new Date()) => tagChange(t, now, 'Analyze'),
   },
 ];
 

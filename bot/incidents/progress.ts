@@ -1,6 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import { incidentCardBlocks, incidentCardText, MEMBER_ENDED } from '../blocks/incident-card.js';
-import type { CaseRecord } from '../core/case-model.js';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { type CaseRecord, CaseRecordSchema } from '../core/case-model.js';
+import { db, tableName } from '../core/table.js';
 import { getCase } from '../core/case-store.js';
 import { describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
@@ -22,10 +24,30 @@ import { claimOnce, getIncident, releaseClaim } from './store.js';
  * - When every member's workflow has ended, the thread gets one summary line (once: a conditional write).
  */
 
-/** The member cases of an incident, by case id (read in parallel; a missing one is left out). */
+/**
+ * The member cases of an incident, by case id: one consistent BatchGetItem per 100 (a redraw of a
+ * 50-instance card is one read, not 50); keys DynamoDB leaves unprocessed are read one by one. A missing
+ * case is left out (its line says it cannot be read).
+ */
 export async function memberRecords(incident: IncidentRecord): Promise<Map<string, CaseRecord>> {
-  const records = await Promise.all(incident.members.map((m) => getCase(m.caseId)));
-  return new Map(records.filter((r): r is CaseRecord => !!r).map((r) => [r.id, r]));
+  const ids = incident.members.map((m) => m.caseId);
+  const found = new Map<string, CaseRecord>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const keys = ids.slice(i, i + 100).map((id) => ({ pk: `CASE#${id}`, sk: 'CASE' }));
+    const out = await db().send(
+      new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: true } } }),
+    );
+    for (const item of out.Responses?.[tableName()] ?? []) {
+      const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
+      const record = CaseRecordSchema.parse(rest);
+      found.set(record.id, record);
+    }
+    for (const key of out.UnprocessedKeys?.[tableName()]?.Keys ?? []) {
+      const record = await getCase(String(key.pk).slice('CASE#'.length));
+      if (record) found.set(record.id, record);
+    }
+  }
+  return found;
 }
 
 /** Redraws the incident card with this client (the drainer's never waits out a 429: it throws). */
