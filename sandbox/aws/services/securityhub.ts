@@ -13,8 +13,12 @@
  * BatchUpdateFindingsV2 a `Findings Imported V2` event (Security Hub user guide, "BatchUpdateFindings for
  * customers"; "Configuring rules for EventBridge"), under a new event id. The finding's own times are left
  * as they were (ASFF UpdatedAt; OCSF finding_info.modified_time(_dt), time(_dt)), and so are its last seen
- * and count. (A finding this twin never saw imported, e.g. GuardDuty's own findings that CSPM imports
- * in AWS, is still accepted and recorded, but has no content to emit.)
+ * and count. A finding Security Hub does not hold is unprocessed, as in AWS (CSPM `FindingNotFound`, V2
+ * `ResourceNotFoundException`), and so is a finding named twice in one request (CSPM
+ * `DuplicatedFindingIdentifier`). Both Security Hubs take in GuardDuty's findings by default: a finding the
+ * GuardDuty detector holds is held under GuardDuty's product too (`product/aws/guardduty`,
+ * `productv2/aws/guardduty`, by its ARN); the twin has no ASFF or OCSF of it until an import event
+ * carried one, so its update emits nothing until then.
  */
 import { randomUUID } from 'node:crypto';
 import type * as SecurityHub from '@aws-sdk/client-securityhub';
@@ -110,6 +114,25 @@ function heldFinding(ctx: CallContext, key: string): HeldSecurityHubFinding | un
   return undefined;
 }
 
+const GUARDDUTY_FINDING_ARN =
+  /^arn:aws[a-z-]*:guardduty:([a-z0-9-]+):(\d{12}):detector\/[^/]+\/finding\/([^/]+)$/;
+
+/**
+ * Whether Security Hub holds a GuardDuty finding the caller may update under GuardDuty's product in the
+ * caller's region: GuardDuty's detector holds it (Security Hub takes GuardDuty's findings in).
+ */
+function fromGuardDuty(ctx: CallContext, findingId: string, productArn: string): boolean {
+  const arn = GUARDDUTY_FINDING_ARN.exec(findingId);
+  if (!arn || arn[1] !== ctx.caller.region) return false;
+  const product = new RegExp(
+    `^arn:aws[a-z-]*:securityhub:${ctx.caller.region}::(?:product|productv2)/aws/guardduty$`,
+  );
+  if (!product.test(productArn)) return false;
+  const [, region, account, id] = arn as unknown as [string, string, string, string];
+  if (ctx.caller.account !== ctx.org.securityAccount && account !== ctx.caller.account) return false;
+  return ctx.world.accounts.get(account)?.regions.get(region)?.guardDutyFindings.has(id) === true;
+}
+
 /** Security Hub emits the updated finding as its import event, under a new event id. */
 function emitUpdated(ctx: CallContext, held: HeldSecurityHubFinding): void {
   ctx.world.emitEvent({
@@ -141,12 +164,27 @@ export const securityHubHandlers: HandlerTable = {
       ctx.fail('InvalidInputException', 'Note.Text is longer than 512 characters');
     const processed: SecurityHub.AwsSecurityFindingIdentifier[] = [];
     const unprocessed: SecurityHub.BatchUpdateFindingsUnprocessedFinding[] = [];
+    const named = new Map<string, number>();
     for (const id of ids) {
-      if (!id.Id || !id.ProductArn?.startsWith('arn:aws:securityhub:')) {
+      const key = asffKey(id.Id ?? '', id.ProductArn ?? '');
+      named.set(key, (named.get(key) ?? 0) + 1);
+    }
+    for (const id of ids) {
+      const key = asffKey(id.Id ?? '', id.ProductArn ?? '');
+      if ((named.get(key) ?? 0) > 1) {
+        unprocessed.push({
+          FindingIdentifier: id,
+          ErrorCode: 'DuplicatedFindingIdentifier',
+          ErrorMessage: 'Finding Identifier is duplicated',
+        });
+        continue;
+      }
+      const held = id.Id && id.ProductArn ? heldFinding(ctx, key) : undefined;
+      if (!id.Id || !id.ProductArn || (!held && !fromGuardDuty(ctx, id.Id, id.ProductArn))) {
         unprocessed.push({
           FindingIdentifier: id,
           ErrorCode: 'FindingNotFound',
-          ErrorMessage: 'Finding not found',
+          ErrorMessage: 'Finding Not Found',
         });
         continue;
       }
@@ -160,7 +198,6 @@ export const securityHubHandlers: HandlerTable = {
         by: ctx.caller.arn,
       });
       processed.push(id);
-      const held = heldFinding(ctx, asffKey(id.Id, id.ProductArn));
       if (!held) continue;
       // UpdatedAt stays: "your updates don't affect existing values for the UpdatedAt field"
       const f = held.finding as Json;
@@ -219,16 +256,30 @@ export const securityHubHandlers: HandlerTable = {
       emitUpdated(ctx, held);
     };
     for (const uid of uids) {
-      record(uid, '', heldFinding(ctx, ocsfUidKey(uid)));
+      const held = heldFinding(ctx, ocsfUidKey(uid));
+      if (!held) {
+        unprocessed.push({
+          MetadataUid: uid,
+          ErrorCode: 'ResourceNotFoundException',
+          ErrorMessage: 'Finding not found',
+        });
+        continue;
+      }
+      record(uid, String((held.finding as Json).metadata?.product?.uid ?? ''), held);
       processed.push({ MetadataUid: uid });
     }
     for (const id of ids) {
-      if (
-        !id.FindingInfoUid ||
-        !id.CloudAccountUid ||
-        !/^\d{12}$/.test(id.CloudAccountUid) ||
-        !id.MetadataProductUid?.startsWith('arn:aws:securityhub:')
-      ) {
+      const held =
+        id.FindingInfoUid && id.CloudAccountUid && id.MetadataProductUid
+          ? heldFinding(ctx, ocsfKey(id.CloudAccountUid, id.FindingInfoUid, id.MetadataProductUid))
+          : undefined;
+      const known =
+        held ||
+        (id.FindingInfoUid &&
+          id.MetadataProductUid &&
+          id.CloudAccountUid === GUARDDUTY_FINDING_ARN.exec(id.FindingInfoUid)?.[2] &&
+          fromGuardDuty(ctx, id.FindingInfoUid, id.MetadataProductUid));
+      if (!known || !id.FindingInfoUid || !id.MetadataProductUid) {
         unprocessed.push({
           FindingIdentifier: id,
           ErrorCode: 'ResourceNotFoundException',
@@ -236,11 +287,7 @@ export const securityHubHandlers: HandlerTable = {
         });
         continue;
       }
-      record(
-        id.FindingInfoUid,
-        id.MetadataProductUid,
-        heldFinding(ctx, ocsfKey(id.CloudAccountUid, id.FindingInfoUid, id.MetadataProductUid)),
-      );
+      record(id.FindingInfoUid, id.MetadataProductUid, held);
       processed.push({ FindingIdentifier: id });
     }
     return { ProcessedFindings: processed, UnprocessedFindings: unprocessed };

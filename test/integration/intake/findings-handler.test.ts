@@ -229,8 +229,8 @@ describe('Handler: findings (Security Hub)', () => {
     const warn = vi.spyOn(logger, 'warn');
     const before = alerts().length;
     const updatesBefore = securityHub.updates().length;
-    // Act
-    await handler(securityHubImported([asff, broken, inspector]));
+    // Act (Security Hub holds the findings it sends)
+    await handler(securityHub.imported(securityHubImported([asff, broken, inspector])));
     // Assess
     const posted = alerts().slice(before);
     expect(posted).toHaveLength(2);

@@ -46,8 +46,8 @@ describe('Handler: findings (Security Hub, OCSF)', () => {
     // Prepare
     const { raw, arn, instanceId } = ocsfGuardDuty();
     const updatesBefore = securityHub.updates().length;
-    // Act
-    await handler(findingsImportedV2(raw));
+    // Act (Security Hub holds the finding it sends)
+    await handler(securityHub.imported(findingsImportedV2(raw)));
     // Assess: one card on the instance, with the source's severity
     const cards = cardOf(instanceId);
     expect(cards).toHaveLength(1);
