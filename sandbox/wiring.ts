@@ -93,6 +93,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       forensicsAccount: SANDBOX.forensicsAccount,
       // CloudTrail shows an event minutes after the call in AWS; here seconds, like the sandbox's other waits.
       cloudTrailDelayMs: 5_000,
+      // EC2 throttles each action per account and region: an outbreak contained at once meets it here too.
+      ec2RequestLimits: true,
     });
     org.seedDefault();
     org.install();

@@ -13,6 +13,7 @@ import { onAwsClientCreated, type HookableClient } from '../../bot/core/aws-clie
 import { type Credentials, actionOf, resolveCaller, sessionAllows } from './access.js';
 import { type ClockMode, SimClock } from './clock.js';
 import { DENIED, THROTTLE, awsError, serviceOfClient } from './errors.js';
+import { EC2_REQUEST_LIMITS, type Ec2RequestLimits, Ec2RequestLimiter } from './ec2-request-limits.js';
 import { callFailure, type Faults, faultsSchema, isDenied } from './faults.js';
 import type { CallContext, OrgSettings } from './handler.js';
 import { type InstanceCredentials, instanceCredentials } from './imds.js';
@@ -40,6 +41,13 @@ export interface OrganizationOptions {
   randomSeed?: number;
   /** How long CloudTrail's event history takes to show an event (default 5 minutes, as AWS typically). */
   cloudTrailDelayMs?: number;
+  /**
+   * EC2's per-account, per-region, per-action request limits (ec2-request-limits.ts): `true` for the
+   * defaults, or figures of one's own. Off by default because most tests make their calls in no simulated
+   * time at all, where a rate means nothing; the sandbox, the outbreak benchmark and the limits' own tests
+   * turn it on.
+   */
+  ec2RequestLimits?: boolean | Ec2RequestLimits;
 }
 
 export interface CallRecord {
@@ -65,6 +73,7 @@ export class SimulatedOrganization {
   /** Calls each `fail` rule has matched since the faults were set. */
   private failCounts: number[] = [];
   private random: SeededRandom;
+  private readonly ec2Limiter?: Ec2RequestLimiter;
   private removeHook?: () => void;
   private depth = 0;
   private clientCount = 0;
@@ -83,6 +92,10 @@ export class SimulatedOrganization {
     };
     this.clock = new SimClock(options.clock ?? 'virtual');
     this.random = new SeededRandom(options.randomSeed);
+    if (options.ec2RequestLimits)
+      this.ec2Limiter = new Ec2RequestLimiter(
+        options.ec2RequestLimits === true ? EC2_REQUEST_LIMITS : options.ec2RequestLimits,
+      );
   }
 
   /** Seeds the sandbox's accounts (see `seed.ts` for the ids it exports). */
@@ -221,6 +234,12 @@ export class SimulatedOrganization {
         fail(code, 'Rate exceeded', status);
       }
       const command = commandName.replace(/Command$/, '');
+      if (
+        service === 'ec2' &&
+        this.ec2Limiter &&
+        !this.ec2Limiter.take(account, region, command, this.clock.now())
+      )
+        fail('RequestLimitExceeded', 'Request limit exceeded.', 503);
       const { action, resource } = actionOf(service, commandName, input);
       if (
         isDenied(this.faults, caller.account, command) ||
