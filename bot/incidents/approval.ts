@@ -17,7 +17,7 @@ import { logger } from '../core/logger.js';
 import { approvalSettings } from '../core/settings.js';
 import { slackWebClient } from '../slack/client.js';
 import type { IncidentRecord } from './model.js';
-import { redrawIncidentLater } from './progress.js';
+import { memberRecords, redrawIncidentLater } from './progress.js';
 import { claimOnce, moveIncident, patchIncident, releaseClaim, requireIncident } from './store.js';
 
 /**
@@ -205,21 +205,30 @@ export async function expireIncident(incidentId: string): Promise<boolean> {
   return true;
 }
 
-/** The decision reaches the approval card, the thread and every member waiting at its gate. */
+/** Members that take a decision at once: each is a conditional write and an answer to its workflow. */
+const FAN_OUT = 50;
+
+/**
+ * The decision reaches every member waiting at its gate first — all at once, up to FAN_OUT: each member's
+ * workflow resumes as soon as its own answer is sent, so none waits behind the others or behind Slack —
+ * then the approval card and the thread. The incident card is redrawn through the outbox (one member's
+ * ring; the drainer coalesces) when it is on, so this click never waits out Slack's card-update limit.
+ */
 async function announce(incident: IncidentRecord, line: string): Promise<void> {
   const slack = await slackWebClient();
-  const waiting = await Promise.all(
-    incident.members.filter((m) => m.joined === 'new').map((m) => requireCase(m.caseId)),
-  );
-  // A few at a time: each is a conditional write and an answer to its workflow.
-  const queue = waiting.filter((r) => r.status === 'awaiting-approval');
+  const members = await memberRecords(incident);
+  const queue = incident.members
+    .filter((m) => m.joined === 'new')
+    .map((m) => members.get(m.caseId))
+    .filter((r): r is CaseRecord => r?.status === 'awaiting-approval');
   await Promise.all(
-    Array.from({ length: Math.min(8, queue.length) }, async () => {
+    Array.from({ length: Math.min(FAN_OUT, queue.length) }, async () => {
       for (let r = queue.shift(); r; r = queue.shift()) await applyToMember(incident, r.id);
     }),
   );
   const threadLink = await permalink(slack, incident.slack.channel, incident.slack.threadTs);
   const { approvalChannel, approvalTs } = incident.slack;
+  const ringer = [...members.values()][0];
   await Promise.all([
     approvalChannel && approvalTs
       ? slack.chat
@@ -242,7 +251,7 @@ async function announce(incident: IncidentRecord, line: string): Promise<void> {
       text: line,
       unfurl_links: false,
     }),
-    redrawIncidentLater(incident.id),
+    redrawIncidentLater(incident.id, ringer),
   ]);
 }
 
