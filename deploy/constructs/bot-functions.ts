@@ -160,9 +160,10 @@ export class BotFunctions extends Construct {
         ...(config.avmlSha256X86_64 ? { AVML_SHA256_X86_64: config.avmlSha256X86_64 } : {}),
         ...(config.avmlSha256Aarch64 ? { AVML_SHA256_AARCH64: config.avmlSha256Aarch64 } : {}),
         // the manifest's tool identity: this package's version and the commit the stack was synthesized from
-        // No forensic worker is deployed yet (issue 12): the steps function never runs the examination
-        // itself; the case says the evidence is secured for a manual examination.
-        EXAMINE_WORKER: 'off',
+        // The examination runs on the case's forensic worker in the forensics account (issue 12, item 4),
+        // never in this function (neither the tools nor the time); the launcher role is assumed there.
+        EXAMINE_WORKER: 'ec2',
+        EXAMINE_ROLE_ARN: roleArn(forensicsAccount, NAMES.examineLauncherRole),
         FORENSICS_BOT_VERSION: identity.version,
         FORENSICS_BOT_COMMIT: identity.commit,
       },
@@ -300,6 +301,14 @@ export class BotFunctions extends Construct {
         sid: 'AssumeSnapshotReceiver',
         actions: ['sts:AssumeRole'],
         resources: [roleArn(forensics, NAMES.snapshotReceiverRole)],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeExamineLauncher',
+        // the forensic worker of a case (issue 12, item 4): started, driven and terminated through it
+        actions: ['sts:AssumeRole'],
+        resources: [roleArn(forensics, NAMES.examineLauncherRole)],
       }),
     );
     const bucketArn = `arn:aws:s3:::${evidenceBucketName(forensics, region)}`;

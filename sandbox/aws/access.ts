@@ -5,7 +5,8 @@
  */
 import type { ServiceKey } from './errors.js';
 import type { Caller, OrgSettings } from './handler.js';
-import { evaluate, parsePolicy, patternsAllow } from './policy.js';
+import { evaluate, parsePolicy } from './policy.js';
+import { roleAllows } from './services/forensic-worker.js';
 import type { World } from './world.js';
 
 export interface Credentials {
@@ -94,7 +95,7 @@ export function sessionAllows(world: World, caller: Caller, action: string, reso
   if (!caller.session) return true;
   if (action === 'sts:GetCallerIdentity') return true;
   const role = world.account(caller.account).roles.get(caller.session.roleName);
-  if (!role || !patternsAllow(role.allows, action, resource)) return false;
+  if (!role || !roleAllows(world, caller.account, role, action, resource)) return false;
   for (const text of Object.values(role.inlinePolicies)) {
     const policy = parsePolicy(text);
     if (typeof policy !== 'string' && evaluate(policy, action, resource) === 'Deny') return false;

@@ -4,6 +4,7 @@
  * endpoints and an S3 gateway endpoint, and a VPC without any endpoint. Instances cover the cases the
  * workflows must handle; their ids are exported in `SEEDED`.
  */
+import { seedForensicWorker } from './services/forensic-worker.js';
 import { createHash } from 'node:crypto';
 import { SECURITY_PRINCIPAL_ROLE } from './access.js';
 import { evidenceBucketPolicy } from './evidence-policy.js';
@@ -472,6 +473,8 @@ export function seedDefault(world: World, org: OrgSettings, nowMs: number): void
     addKey(f, 3, 'alias/forensics-snapshots', 'CUSTOMER', [...MEMBER_ACCOUNTS, org.securityAccount]);
   }
   addEvidenceBucket(world, org, 'us-east-1', org.evidenceBucket);
+  // The forensic worker's side of the forensics stack (issue 12, item 4), beside the evidence bucket.
+  seedForensicWorker(world, org, 'us-east-1', evidenceKeyArn(org.forensicsAccount, 'us-east-1'), now);
   addToolsBucket(world, org, 'us-east-1', toolsBucketName(org.forensicsAccount), nowMs);
   for (const [region, bucket] of Object.entries(org.regionalEvidenceBuckets))
     addEvidenceBucket(world, org, region, bucket);

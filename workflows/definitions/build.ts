@@ -15,6 +15,7 @@ import { acquireDiskDefinition } from './acquire-disk.js';
 import { acquireMemoryDefinition } from './acquire-memory.js';
 import { caseDefinition } from './case.js';
 import { containDefinition } from './contain.js';
+import { examineDefinition } from './examine.js';
 import { releaseDefinition } from './release.js';
 
 /** Every definition by file name. */
@@ -25,6 +26,7 @@ export function allDefinitions(): Record<string, object> {
     'acquire-memory': acquireMemoryDefinition(),
     'acquire-disk': acquireDiskDefinition(),
     release: releaseDefinition(),
+    examine: examineDefinition(),
   };
 }
 

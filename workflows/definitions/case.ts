@@ -2,6 +2,33 @@
 import type { States } from './states.js';
 import { STEPS_FUNCTION, RETRY, catchTo, step, child, CHILD_INPUT, fail, pass } from './states.js';
 
+/**
+ * With `EXAMINE_WORKER=ec2` the examination step hands the case to its forensic worker (`on-worker`): the
+ * examine child runs it there and always terminates the worker (workflows/definitions/examine.ts).
+ */
+function onWorker(suffix: string, next: string, onError: string): States {
+  return {
+    [`OnWorker${suffix}`]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.Examination.status', StringEquals: 'on-worker', Next: `ExamineOnWorker${suffix}` },
+      ],
+      Default: next,
+    },
+    [`ExamineOnWorker${suffix}`]: child('Examine', CHILD_INPUT, {
+      selector: {
+        'status.$': '$.Output.status',
+        'total.$': '$.Output.total',
+        'outputs.$': '$.Output.outputs',
+      },
+      resultPath: '$.Examination',
+      next,
+      onError,
+      catchers: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.ExaminationFailure', Next: onError }],
+    }),
+  };
+}
+
 /** One acquisition branch (memory or disk) of the Parallel: never fails, says how it ended. */
 function acquisitionBranch(kind: 'memory' | 'disk'): { StartAt: string; States: States } {
   const P = kind === 'memory' ? 'Memory' : 'Disk';
@@ -196,10 +223,11 @@ export function caseDefinition() {
     // and said, and the case goes on to finish (finishCase does not call it complete).
     ExamineBeforeDecision: step('examineEvidence', {
       resultPath: '$.Examination',
-      next: 'AnalyzeEnd',
+      next: 'OnWorkerBeforeDecision',
       onError: 'ExaminationFailedBeforeDecision',
       catchers: catchTo('ExaminationFailedBeforeDecision', '$.ExaminationFailure'),
     }),
+    ...onWorker('BeforeDecision', 'AnalyzeEnd', 'ExaminationFailedBeforeDecision'),
     ExaminationFailedBeforeDecision: pass({ status: 'failed' }, '$.Examination', 'AnalyzeEnd'),
     ExaminedYet: {
       Type: 'Choice',
@@ -209,10 +237,11 @@ export function caseDefinition() {
     },
     ExamineEvidence: step('examineEvidence', {
       resultPath: '$.Examination',
-      next: 'FinishCase',
+      next: 'OnWorker',
       onError: 'ExaminationFailed',
       catchers: catchTo('ExaminationFailed', '$.ExaminationFailure'),
     }),
+    ...onWorker('', 'FinishCase', 'ExaminationFailed'),
     ExaminationFailed: pass({ status: 'failed' }, '$.Examination', 'FinishCase'),
     AnalyzeEnd: {
       Type: 'Choice',

@@ -10,34 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ExaminationInputError, MissingToolError } from './errors.js';
-import { runWorker, workerParamsFromEnv } from './worker.js';
+import { runWorkerCommand } from './worker.js';
 
-async function main(): Promise<number> {
-  const dir = mkdtempSync(join(process.env.EXAMINE_WORK_DIR ?? tmpdir(), 'examine-'));
-  try {
-    const params = workerParamsFromEnv(process.env);
-    const s3 = new S3Client({ region: process.env.SSM_Region ?? process.env.AWS_REGION });
-    const result = await runWorker(s3, params, dir);
-    console.log(JSON.stringify({ ok: true, ...result }));
-    return 0;
-  } catch (error) {
-    const e = error as Error;
-    console.error(`examine-worker: ${e.message}`);
-    console.log(
-      JSON.stringify({
-        ok: false,
-        error: e.name,
-        message: e.message.slice(0, 2000),
-        ...(error instanceof MissingToolError ? { missing: error.missing } : {}),
-      }),
-    );
-    if (error instanceof MissingToolError) return 3;
-    if (error instanceof ExaminationInputError) return 4;
-    return 1;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+const dir = mkdtempSync(join(process.env.EXAMINE_WORK_DIR ?? tmpdir(), 'examine-'));
+try {
+  const s3 = new S3Client({ region: process.env.SSM_Region ?? process.env.AWS_REGION });
+  const { code, stdout, stderr } = await runWorkerCommand(process.env, s3, dir);
+  process.stderr.write(stderr);
+  process.stdout.write(stdout);
+  process.exitCode = code;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
-
-process.exitCode = await main();

@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { WorkerInput } from '../examine-parameters.js';
-import { ExaminationInputError } from './errors.js';
+import { ExaminationInputError, MissingToolError } from './errors.js';
 import { examine, TOOL } from './index.js';
 
 /**
@@ -184,4 +184,29 @@ export function workerParamsFromEnv(env: NodeJS.ProcessEnv): WorkerParams {
     lock: { mode, retainUntil: need('RetainUntil') },
     stamp: need('Stamp'),
   };
+}
+
+/**
+ * The worker's command as its entry point runs it (worker-cli.ts; the sandbox's SSM runs the same on the
+ * local machine): the exit code, and stdout whose last line is the JSON result or failure.
+ */
+export async function runWorkerCommand(
+  env: NodeJS.ProcessEnv,
+  s3: S3Client,
+  dir: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const result = await runWorker(s3, workerParamsFromEnv(env), dir);
+    return { code: 0, stdout: `${JSON.stringify({ ok: true, ...result })}\n`, stderr: '' };
+  } catch (error) {
+    const e = error as Error;
+    const line = JSON.stringify({
+      ok: false,
+      error: e.name,
+      message: e.message.slice(0, 2000),
+      ...(error instanceof MissingToolError ? { missing: error.missing } : {}),
+    });
+    const code = error instanceof MissingToolError ? 3 : error instanceof ExaminationInputError ? 4 : 1;
+    return { code, stdout: `${line}\n`, stderr: `examine-worker: ${e.message}\n` };
+  }
 }

@@ -36,10 +36,11 @@ import { count, defineStep, TargetInput } from './step.js';
  * bucket under the case prefix, locked like every evidence object, each recorded with its hash in the case
  * (the examination section and an `examination` artifact, so the manifest lists them).
  *
- * Where it runs: on the machine running the step (`EXAMINE_WORKER=local`: the sandbox). The forensic
- * worker of the forensics account (a per-case instance in the analysis VPC) is not built; a deployment
- * without it sets `EXAMINE_WORKER=off` and the case says it was not examined. Nothing is ever pretended:
- * without The Sleuth Kit or YARA the examination is recorded as skipped, naming what to install.
+ * Where it runs: on the machine running the step (`EXAMINE_WORKER=local`: the sandbox), or on the case's
+ * forensic worker in the forensics account (`EXAMINE_WORKER=ec2`: this step then only says so, and the
+ * workflow's worker states run it, workflows/steps/examine-worker.ts, recording it with the same functions
+ * as here); `off` records that the deployment does not examine. Nothing is ever pretended: without The
+ * Sleuth Kit or YARA the examination is recorded as skipped, naming what to install.
  *
  * A failure is recorded in the case and thrown (`ExaminationFailedError`): the thread says it, the state
  * machine goes on to finish the case (containment is never undone), and the case does not look complete.
@@ -172,37 +173,30 @@ async function store(caseId: string, path: string, sha256: string, stamp: string
   };
 }
 
-type Outcome = Pick<ExaminationRecord, 'status' | 'reason' | 'counts' | 'total' | 'outputs' | 'inputs'> & {
+export type Outcome = Pick<
+  ExaminationRecord,
+  'status' | 'reason' | 'counts' | 'total' | 'outputs' | 'inputs'
+> & {
   /** Examined by an earlier run of the case: its summary and report are in the thread already. */
   again?: boolean;
 };
 
-async function run(caseId: string): Promise<Outcome> {
-  const started = Date.now();
-  const record = await requireCase(caseId);
-  // A second pass of the workflow (an analysis contained later) or a retried invocation: examined once.
-  if (record.examination && record.examination.status !== 'failed')
-    return { ...record.examination, again: true };
-  const settings = examineSettings();
-  const at = new Date().toISOString();
-  const iocs = findingIocs(record);
-  const base = { at, worker: WORKER, iocs, inputs: [], outputs: [], findings: [], notExamined: [] };
-  const skip = async (reason: string): Promise<Outcome> => {
-    const skipped = { ...base, status: 'skipped' as const, reason, durationMs: Date.now() - started };
-    await recordExamination(caseId, skipped);
-    return skipped;
-  };
-  if (settings.EXAMINE_WORKER === 'off')
-    return skip(
-      'examination skipped: this deployment has no forensic worker (EXAMINE_WORKER=off); the evidence is secured for a manual examination',
-    );
+/** What an examination of the case reads, and what it says it did not (shared by both workers). */
+export interface ExaminationPlan {
+  images: Artifact[];
+  memory: Artifact[];
+  triage: Artifact[];
+  notExamined: string[];
+}
+
+/** The case's evidence to examine: its raw disk images, its memory image and its latest live triage. */
+export function planExamination(record: CaseRecord): ExaminationPlan {
   const acquired = record.artifacts.filter((a) => a.kind === 'disk-image');
   // A volume never written (the EBS direct APIs listed no block) is all zeros: no filesystem to read.
   const images = acquired.filter((a) => a.details?.writtenBlocks !== 0);
   const empty = acquired
     .filter((a) => !images.includes(a))
     .map((a) => `${a.uri}: never written (all zeros, sha256 ${a.sha256}), no filesystem to examine`);
-  if (images.length === 0) return skip(NO_IMAGE_REASON);
   const memory = record.artifacts.filter(
     (a) => a.kind === 'memory' && a.uri.startsWith(`s3://${forensicsSettings().EVIDENCE_BUCKET}/`),
   );
@@ -222,6 +216,133 @@ async function run(caseId: string): Promise<Outcome> {
           : `${a.uri}: a live triage in another region's bucket (or an earlier one) is not examined here`,
       ),
   ];
+  return { images, memory, triage, notExamined };
+}
+
+/** The fields every examination record of this run starts from. */
+export function examinationBase(record: CaseRecord, worker: string) {
+  return {
+    at: new Date().toISOString(),
+    worker,
+    iocs: findingIocs(record),
+    inputs: [] as ExaminationFile[],
+    outputs: [] as ExaminationFile[],
+    findings: [] as ExaminationRecord['findings'],
+    notExamined: [] as string[],
+  };
+}
+export type ExaminationBase = ReturnType<typeof examinationBase>;
+
+/** Records a skipped examination and returns it. */
+export async function recordSkipped(
+  caseId: string,
+  base: ExaminationBase,
+  reason: string,
+  started: number,
+): Promise<Outcome> {
+  const skipped = { ...base, status: 'skipped' as const, reason, durationMs: Date.now() - started };
+  await recordExamination(caseId, skipped);
+  return skipped;
+}
+
+/** Records a failed examination (the case must not look complete). */
+export async function recordFailed(
+  caseId: string,
+  base: ExaminationBase,
+  reason: string,
+  notExamined: string[],
+  started: number,
+): Promise<void> {
+  await recordExamination(caseId, {
+    ...base,
+    status: 'failed',
+    reason,
+    notExamined,
+    durationMs: Date.now() - started,
+  });
+}
+
+/** What a completed examination recorded of its engine run (findings.json's summary and findings). */
+export interface EngineResult {
+  tools: Record<string, string>;
+  window: ExaminationRecord['window'];
+  counts: Record<string, number>;
+  total: number;
+  findings: ExaminationRecord['findings'];
+  skipped: string[];
+}
+
+/**
+ * Records a completed examination: each stored output as an `examination` artifact (so the manifest lists
+ * it with its hash) and the examination section of the case, whichever worker ran it.
+ */
+export async function recordCompleted(
+  caseId: string,
+  base: ExaminationBase,
+  run: {
+    inputs: ExaminationFile[];
+    outputs: (ExaminationFile & { lock: unknown })[];
+    result: EngineResult;
+    notExamined: string[];
+    started: number;
+    toolVersion: string;
+  },
+): Promise<Outcome> {
+  for (const o of run.outputs)
+    await addArtifact(caseId, {
+      kind: 'examination',
+      uri: o.uri,
+      sha256: o.sha256,
+      bytes: o.bytes,
+      source: `examination of ${run.inputs.map((i) => i.uri).join(', ')}`,
+      createdAt: new Date().toISOString(),
+      details: {
+        tool: `${run.toolVersion} (${Object.entries(run.result.tools)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`,
+        versionId: o.versionId ?? null,
+        objectLock: o.lock,
+        worker: base.worker,
+        inputs: run.inputs.map(({ uri, sha256 }) => ({ uri, sha256 })),
+      },
+    });
+  const done: ExaminationRecord = {
+    ...base,
+    status: 'completed',
+    window: run.result.window,
+    tools: run.result.tools,
+    inputs: run.inputs,
+    outputs: run.outputs.map(({ lock: _lock, ...file }) => file),
+    counts: run.result.counts as ExaminationRecord['counts'],
+    total: run.result.total,
+    findings: run.result.findings
+      .slice(0, EXAMINATION_FINDINGS_KEPT)
+      .map((f) => ({ ...f, title: clip(f.title, 300), evidence: clip(f.evidence, 300) })),
+    notExamined: [...run.result.skipped, ...run.notExamined],
+    durationMs: Date.now() - run.started,
+  };
+  await recordExamination(caseId, done);
+  return done;
+}
+
+async function run(caseId: string): Promise<Outcome | { status: 'on-worker' }> {
+  const started = Date.now();
+  const record = await requireCase(caseId);
+  // A second pass of the workflow (an analysis contained later) or a retried invocation: examined once.
+  if (record.examination && record.examination.status !== 'failed')
+    return { ...record.examination, again: true };
+  const settings = examineSettings();
+  const base = examinationBase(record, WORKER);
+  const { iocs } = base;
+  const skip = (reason: string) => recordSkipped(caseId, base, reason, started);
+  if (settings.EXAMINE_WORKER === 'off')
+    return skip(
+      'examination skipped: this deployment has no forensic worker (EXAMINE_WORKER=off); the evidence is secured for a manual examination',
+    );
+  const { images, memory, triage, notExamined } = planExamination(record);
+  if (images.length === 0) return skip(NO_IMAGE_REASON);
+  // The case's own forensic worker examines it (the workflow's worker states); nothing is recorded yet.
+  if (settings.EXAMINE_WORKER === 'ec2') return { status: 'on-worker' };
 
   const dir = mkdtempSync(join(settings.EXAMINE_WORK_DIR ?? tmpdir(), `examine-${caseId}-`));
   try {
@@ -245,54 +366,21 @@ async function run(caseId: string): Promise<Outcome> {
       if (error instanceof MissingToolError)
         return skip(`examination skipped: ${error.missing.join(', ')} not installed (${INSTALL})`);
       const reason = `examination failed: ${describeError(error)}`;
-      await recordExamination(caseId, {
-        ...base,
-        status: 'failed',
-        reason,
-        notExamined,
-        durationMs: Date.now() - started,
-      });
+      await recordFailed(caseId, base, reason, notExamined, started);
       if (error instanceof ExaminationFailedError) throw error;
       throw new ExaminationFailedError(reason, { cause: error });
     }
-    const stamp = at.replace(/[-:.]/g, '');
+    const stamp = base.at.replace(/[-:.]/g, '');
     const stored = [];
     for (const o of result.outputs) stored.push(await store(caseId, o.path, o.sha256, stamp));
-    for (const o of stored)
-      await addArtifact(caseId, {
-        kind: 'examination',
-        uri: o.uri,
-        sha256: o.sha256,
-        bytes: o.bytes,
-        source: `examination of ${inputs.map((i) => i.uri).join(', ')}`,
-        createdAt: new Date().toISOString(),
-        details: {
-          tool: `${TOOL.name} ${TOOL.version} (${Object.entries(result.summary.tools)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`,
-          versionId: o.versionId ?? null,
-          objectLock: o.lock,
-          worker: WORKER,
-          inputs: inputs.map(({ uri, sha256 }) => ({ uri, sha256 })),
-        },
-      });
-    const done: ExaminationRecord = {
-      ...base,
-      status: 'completed',
-      window: result.summary.window,
-      tools: result.summary.tools,
+    return await recordCompleted(caseId, base, {
       inputs: inputs.map(({ path: _path, kind: _kind, ...file }) => file),
-      outputs: stored.map(({ lock: _lock, ...file }) => file),
-      counts: result.summary.counts,
-      total: result.summary.total,
-      findings: result.findings
-        .slice(0, EXAMINATION_FINDINGS_KEPT)
-        .map((f) => ({ ...f, title: clip(f.title, 300), evidence: clip(f.evidence, 300) })),
-      notExamined: [...result.skipped, ...notExamined],
-      durationMs: Date.now() - started,
-    };
-    await recordExamination(caseId, done);
-    return done;
+      outputs: stored,
+      result: { ...result.summary, findings: result.findings, skipped: result.skipped },
+      notExamined,
+      started,
+      toolVersion: `${TOOL.name} ${TOOL.version}`,
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -302,31 +390,50 @@ export const examineEvidence = defineStep({
   name: 'examineEvidence',
   label: 'Evidence examined',
   input: TargetInput,
-  async run(input) {
+  async run(input): Promise<StepOutcome> {
     const outcome = await run(input.caseId);
-    // The summary follows the step's line, then the full report; Slack never fails the examination.
-    if (outcome.status === 'completed' && !outcome.again) {
-      await notifier()
-        .postExamination(input.caseId)
-        .catch((error: unknown) =>
-          logger.error('Could not post the examination summary', { caseId: input.caseId, error }),
-        );
-      await shareReport(input.caseId, outcome.outputs);
-    }
-    return {
-      status: outcome.status,
-      ...(outcome.reason ? { reason: outcome.reason } : {}),
-      ...(outcome.counts ? { counts: outcome.counts } : {}),
-      total: outcome.total ?? 0,
-      inputs: outcome.inputs.length,
-      outputs: outcome.outputs.map((o) => ({ name: o.name, sha256: o.sha256 })),
-    };
+    if (outcome.status === 'on-worker') return { status: 'on-worker', total: 0, inputs: 0, outputs: [] };
+    return finishExamination(input.caseId, outcome);
   },
-  report: (out) =>
-    out.status === 'completed'
-      ? {
-          outcome: 'succeeded',
-          detail: `${out.counts?.critical ?? 0} critical, ${out.counts?.high ?? 0} high, ${out.counts?.medium ?? 0} medium findings (${count(out.total, 'finding')} in all) from ${count(out.inputs, 'verified input')}; ${out.outputs.map((o) => `${o.name} sha256 ${o.sha256}`).join('; ')}`,
-        }
-      : { outcome: 'skipped', detail: out.reason ?? 'not examined' },
+  // On a worker, the worker's own steps say what happens.
+  report: (out) => (out.status === 'on-worker' ? undefined : examinationReport(out)),
 });
+
+/** What the examination steps return to the workflow (`$.Examination`). */
+export interface StepOutcome {
+  status: 'completed' | 'skipped' | 'failed' | 'on-worker';
+  reason?: string;
+  counts?: Record<string, number>;
+  total: number;
+  inputs: number;
+  outputs: { name: string; sha256: string }[];
+}
+
+/** Posts the summary and the report of a new completed examination, and shapes the step's output. */
+export async function finishExamination(caseId: string, outcome: Outcome): Promise<StepOutcome> {
+  // The summary follows the step's line, then the full report; Slack never fails the examination.
+  if (outcome.status === 'completed' && !outcome.again) {
+    await notifier()
+      .postExamination(caseId)
+      .catch((error: unknown) => logger.error('Could not post the examination summary', { caseId, error }));
+    await shareReport(caseId, outcome.outputs);
+  }
+  return {
+    status: outcome.status,
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
+    ...(outcome.counts ? { counts: outcome.counts } : {}),
+    total: outcome.total ?? 0,
+    inputs: outcome.inputs.length,
+    outputs: outcome.outputs.map((o) => ({ name: o.name, sha256: o.sha256 })),
+  };
+}
+
+/** The examination's line in the thread. */
+export function examinationReport(out: StepOutcome) {
+  return out.status === 'completed'
+    ? {
+        outcome: 'succeeded' as const,
+        detail: `${out.counts?.critical ?? 0} critical, ${out.counts?.high ?? 0} high, ${out.counts?.medium ?? 0} medium findings (${count(out.total, 'finding')} in all) from ${count(out.inputs, 'verified input')}; ${out.outputs.map((o) => `${o.name} sha256 ${o.sha256}`).join('; ')}`,
+      }
+    : { outcome: 'skipped' as const, detail: out.reason ?? 'not examined' };
+}

@@ -9,6 +9,13 @@ import {
   snapshotVolumes,
 } from './disk-snapshots.js';
 import { examineEvidence } from './examine-evidence.js';
+import {
+  launchExamineWorker,
+  pollExamineWorker,
+  pollWorkerExamination,
+  startWorkerExamination,
+  terminateExamineWorker,
+} from './examine-worker.js';
 import { finishCase, secureAfterFailure, skipContainment } from './finish-case.js';
 import { isolateNetwork } from './isolate-network.js';
 import { writeManifest } from './manifest.js';
@@ -52,6 +59,11 @@ export const STEPS: Record<string, StepModule> = Object.fromEntries(
     imageDisks,
     recordDiskImages,
     examineEvidence,
+    launchExamineWorker,
+    pollExamineWorker,
+    startWorkerExamination,
+    pollWorkerExamination,
+    terminateExamineWorker,
     writeManifest,
     skipContainment,
     finishCase,

@@ -1,7 +1,7 @@
 import { CancelCommandCommand, GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import { describeError } from '../../bot/core/errors.js';
 import { logger } from '../../bot/core/logger.js';
-import type { MemberClients } from '../aws/member.js';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { PollLimitReachedError } from '../errors.js';
 
 /**
@@ -17,7 +17,8 @@ export type CommandPoll =
   | { ended: true; status: string; stdout: string; stderr: string; code?: number };
 
 export async function pollCommand(
-  clients: MemberClients,
+  // any account's SSM: the member's IRAutomation, or the forensics account's worker launcher
+  clients: { ssm(): SSMClient },
   command: {
     commandId: string;
     instanceId: string;

@@ -19,6 +19,8 @@ export interface StepModule<S extends z.ZodType = z.ZodType, O = unknown> {
   report?(output: O, input: z.infer<S>): StepReport | undefined;
   /** false: a failure is not posted by the handler (the step reports on its own, e.g. the catch-all). */
   reportFailure?: boolean;
+  /** true: runs when the case is closed (a clean-up, e.g. terminating the case's forensic worker). */
+  runsOnClosedCase?: boolean;
 }
 
 export interface StepReport {

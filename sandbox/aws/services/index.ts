@@ -9,6 +9,7 @@ import { ebsHandlers } from './ebs.js';
 import { ec2InstanceHandlers } from './ec2-instances.js';
 import { ec2NetworkHandlers } from './ec2-network.js';
 import { ec2SnapshotHandlers } from './ec2-snapshots.js';
+import { workerEc2Handlers, workerIamHandlers, workerSsmHandlers } from './forensic-worker.js';
 import { ec2ProfileHandlers, iamHandlers } from './iam.js';
 import { guardDutyHandlers } from './guardduty.js';
 import { kmsHandlers } from './kms.js';
@@ -20,10 +21,16 @@ import { ssmHandlers } from './ssm.js';
 import { stsHandlers } from './sts.js';
 
 export const handlers: Record<ServiceKey, HandlerTable> = {
-  ec2: { ...ec2InstanceHandlers, ...ec2NetworkHandlers, ...ec2ProfileHandlers, ...ec2SnapshotHandlers },
+  ec2: {
+    ...ec2InstanceHandlers,
+    ...ec2NetworkHandlers,
+    ...ec2ProfileHandlers,
+    ...ec2SnapshotHandlers,
+    ...workerEc2Handlers,
+  },
   sts: stsHandlers,
-  iam: iamHandlers,
-  ssm: ssmHandlers,
+  iam: { ...iamHandlers, ...workerIamHandlers },
+  ssm: { ...ssmHandlers, ...workerSsmHandlers },
   s3: s3Handlers,
   kms: kmsHandlers,
   autoscaling: autoScalingHandlers,

@@ -13,7 +13,7 @@ import { sessionAllows } from '../access.js';
 import { SANDBOX_ORGANIZATION_ID } from '../evidence-policy.js';
 import type { Caller, CallContext, HandlerTable } from '../handler.js';
 import { handler } from '../handler.js';
-import { patternsAllow } from '../policy.js';
+import { roleAllows } from './forensic-worker.js';
 import type { Bucket, MultipartUpload, S3ObjectVersion, World } from '../world.js';
 import { bucketAdmits, principalContext } from './s3-policy.js';
 
@@ -67,7 +67,7 @@ function identityAllows(world: World, caller: Caller, action: string, resource: 
   if (caller.session) return sessionAllows(world, caller, action, resource);
   if (!caller.roleName) return true; // the security account's own code: its role grants what it calls
   const role = world.account(caller.account).roles.get(caller.roleName);
-  return !!role && patternsAllow(role.allows, action, resource);
+  return !!role && roleAllows(world, caller.account, role, action, resource);
 }
 
 /** What the bucket policy (with the caller's identity policy) says of one request. */

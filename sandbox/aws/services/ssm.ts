@@ -30,12 +30,14 @@ import { CAPTURE_PARAMETERS as DOCUMENT_PARAMETERS } from '../../../workflows/ca
 import { TRIAGE_PARAMETERS } from '../../../workflows/triage-parameters.js';
 import { SANDBOX_AVML_BYTES } from '../tools.js';
 import { SIMULATED_TRIAGE_NOTE, triageArchive } from '../triage-fixture.js';
+import { EXAMINE_PARAMETERS } from '../../../workflows/examine-parameters.js';
+import { checkLauncherCommand, EXAMINE_DOCUMENT, examineOnWorker } from './forensic-worker.js';
 import { putObject } from './s3.js';
 
 export const MEMORY_DOCUMENT = 'ForensicsBot-CaptureMemory';
 /** Live triage (`workflows/scripts/live-triage.sh`), simulated from the instance's fixtures. */
 export const TRIAGE_DOCUMENT = 'ForensicsBot-LiveTriage';
-const DOCUMENTS = new Set([MEMORY_DOCUMENT, TRIAGE_DOCUMENT, 'AWS-RunShellScript']);
+const DOCUMENTS = new Set([MEMORY_DOCUMENT, TRIAGE_DOCUMENT, EXAMINE_DOCUMENT, 'AWS-RunShellScript']);
 
 /**
  * The pinned AVML builds the sandbox's tools prefix holds (what the deploy's tools delivery puts there):
@@ -58,6 +60,7 @@ const compiled = (params: typeof DOCUMENT_PARAMETERS) =>
 const PARAMETERS_OF: Record<string, ReturnType<typeof compiled>> = {
   [MEMORY_DOCUMENT]: compiled(DOCUMENT_PARAMETERS),
   [TRIAGE_DOCUMENT]: compiled(TRIAGE_PARAMETERS),
+  [EXAMINE_DOCUMENT]: compiled(EXAMINE_PARAMETERS),
 };
 
 /** The SSM errors SendCommand answers for parameters the document would refuse. */
@@ -334,6 +337,7 @@ function liveTriage(ctx: CallContext, inv: CommandInvocation, instance: Instance
 const PLUGIN: Record<string, string> = {
   [MEMORY_DOCUMENT]: 'captureMemory',
   [TRIAGE_DOCUMENT]: 'liveTriage',
+  [EXAMINE_DOCUMENT]: 'examine',
 };
 
 /** One poll: progress when the agent is reachable, time out when the command's time is up. */
@@ -356,6 +360,7 @@ function advance(ctx: CallContext, inv: CommandInvocation, timeoutSeconds: numbe
   }
   if (inv.documentName === MEMORY_DOCUMENT) captureMemory(ctx, inv, instance);
   else if (inv.documentName === TRIAGE_DOCUMENT) liveTriage(ctx, inv, instance);
+  else if (inv.documentName === EXAMINE_DOCUMENT) examineOnWorker(ctx, inv, instance);
   else Object.assign(inv, { status: 'Success', responseCode: 0 });
 }
 
@@ -411,6 +416,11 @@ export const ssmHandlers: HandlerTable = {
           `Instances [[${id}]] not in a valid state for account ${ctx.caller.account}`,
         );
     }
+    checkLauncherCommand(
+      ctx,
+      input.DocumentName!,
+      ids.map((id) => ctx.here.instances.get(id)!),
+    );
     const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
     if (PARAMETERS_OF[input.DocumentName!]) checkDocumentParameters(ctx, input.DocumentName!, parameters);
     const commandId = uuid(ctx);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NAMES } from '../../../deploy/names.js';
 import { EXAMINE_PARAMETERS } from '../../../workflows/examine-parameters.js';
 import { WORKER_NAMES } from '../../../workflows/worker-names.js';
+import { actionsIn } from '../../unit/deploy/sdk-calls.js';
 import { asList, MULTI_ACCOUNT, resources, synth } from './synth.js';
 
 type Json = Record<string, unknown>;
@@ -128,6 +129,20 @@ describe('Function: buildForensicsBot (forensic worker, issue 12 item 4)', () =>
     (p) => p.PolicyDocument.Statement,
   );
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
+
+  it('gives the launcher exactly what the worker steps send through it', () => {
+    // Prepare: the calls made with `examiner(…)` clients (workflows/steps/examine-worker.ts), and the two
+    // the shared Run Command poll makes with them (workflows/steps/ssm-command.ts, which the scan reads as
+    // the member account's)
+    const used = new Set([...actionsIn('examiner'), 'ssm:GetCommandInvocation', 'ssm:CancelCommand']);
+
+    // Act
+    const granted = new Set(statements.flatMap((s) => asList(s.Action as string[])));
+
+    // Assess
+    expect(used.has('ec2:RunInstances')).toBe(true);
+    expect([...granted].sort()).toEqual([...used].sort());
+  });
 
   it('lets only the steps role assume the launcher, with the ExternalId and inside the organization', () => {
     // Assess

@@ -6,11 +6,12 @@ import { REPO_ROOT } from '../../../deploy/bundling.js';
  * The AWS calls the workflow steps make, read from their source: every `new XxxCommand(`, the SDK
  * package it is imported from, and which account's credentials send it, told by the client it goes
  * through (`workflows/aws/member.ts`): `member(…)` / `clients.…` → the member account's `IRAutomation`,
- * `forensics(…)` → the forensics account's snapshot receiver, `own()` / `sts()` → the steps role itself.
+ * `forensics(…)` → the forensics account's snapshot receiver, `examiner(…)` (in the worker's steps `ex.…` and
+ * `clientsOf(…)`, workflows/steps/examine-worker.ts) → its worker launcher, `own()` / `sts()` → the steps role itself.
  * A call whose client cannot be told fails the scan, so a new pattern is looked at, never guessed.
  */
 
-export type Account = 'member' | 'forensics' | 'security';
+export type Account = 'member' | 'forensics' | 'examiner' | 'security';
 
 export interface SdkCall {
   file: string;
@@ -73,6 +74,7 @@ function accountsOf(expression: string): Account[] | undefined {
   if (/\bown\(\)|\bsts\(\)/.test(expression)) found.add('security');
   if (/\bforensics\(/.test(expression)) found.add('forensics');
   if (/\bmember\(|\bclients\s*\./.test(expression)) found.add('member');
+  if (/\bexaminer\(|\bclientsOf\(|\bex\s*\.\s*(ec2|ssm|iam)\(/.test(expression)) found.add('examiner');
   return found.size ? [...found] : undefined;
 }
 
@@ -169,6 +171,7 @@ export function sdkCalls(files: readonly string[] = STEP_SOURCES): SdkCall[] {
  */
 const UNDERNEATH: Record<string, string[]> = {
   'ec2:AssociateIamInstanceProfile': ['iam:PassRole'],
+  'ec2:RunInstances': ['iam:PassRole'],
   'ec2:ReplaceIamInstanceProfileAssociation': ['iam:PassRole'],
   'ec2:CopySnapshot': [
     'kms:DescribeKey',
