@@ -5,8 +5,9 @@ import { stepLine } from '../blocks/case-text.js';
 import { describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { slackWebClient } from '../slack/client.js';
-import type { CaseRecord, StepRecord } from '../core/case-model.js';
+import type { CaseRecord } from '../core/case-model.js';
 import { appendStep } from '../core/case-store.js';
+import { type CaseLine, timelineEntry } from './case-line.js';
 import { redrawIncidentLater } from '../incidents/progress.js';
 
 /**
@@ -15,13 +16,6 @@ import { redrawIncidentLater } from '../incidents/progress.js';
  * failure is logged, never allowed to fail a workflow step. The Web API client waits out 429s
  * (about one post per second per channel); the lines of one case come in sequence anyway.
  */
-
-export interface CaseLine {
-  step: string;
-  outcome: StepRecord['outcome'];
-  durationMs?: number;
-  detail?: string;
-}
 
 /** Posts in the case thread (text, or blocks with text as the notification). */
 export async function postInThread(
@@ -72,17 +66,6 @@ export async function refreshCard(record: CaseRecord, client?: WebClient): Promi
   }
 }
 
-/** A step's line as the case timeline keeps it (both ways of posting a line record it the same). */
-export function timelineEntry(line: CaseLine): Parameters<typeof appendStep>[1] {
-  return {
-    step: line.step,
-    outcome: line.outcome,
-    at: new Date().toISOString(),
-    ...(line.durationMs !== undefined ? { durationMs: Math.max(0, line.durationMs) } : {}),
-    ...(line.detail ? { detail: line.detail } : {}),
-  };
-}
-
 /**
  * A workflow step reports: appended to the timeline, one concise line in the thread (not for
  * `started`, which only moves the card), and the root card's status line moves.
@@ -95,3 +78,5 @@ export async function postCaseLine(caseId: string, line: CaseLine): Promise<Case
   ]);
   return record;
 }
+
+export type { CaseLine } from './case-line.js';

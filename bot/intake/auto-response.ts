@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type Finding, RESOURCE_KINDS, type ResourceKind } from '../core/finding.js';
 import { ACCOUNT_ID_RE } from '../core/ids.js';
 import { isSeverityLabel, meetsThreshold, SEVERITY_LABELS, type SeverityLabel } from '../core/severity.js';
-import { matchesPattern } from './policy.js';
+import { matchesGlob } from './glob.js';
 
 /**
  * Auto-response rules (issue 14, item 3): what the bot does with a finding nobody has clicked yet.
@@ -220,7 +220,7 @@ export function autoResponseEnvironment(config: AutoResponseConfig): string {
 
 /** True when every criterion of the rule holds for the finding (an absent criterion holds). */
 export function ruleMatches(rule: AutoResponseRule, finding: Finding): boolean {
-  if (rule.types && !rule.types.some((p) => matchesPattern(finding.type, p))) return false;
+  if (rule.types && !rule.types.some((p) => matchesGlob(finding.type, p))) return false;
   if (rule.minSeverity !== undefined && !meetsThreshold(finding.severity, rule.minSeverity)) return false;
   if (rule.accounts && !rule.accounts.includes(finding.account)) return false;
   if (rule.resourceTypes && !rule.resourceTypes.includes(finding.resource.kind)) return false;
@@ -228,7 +228,7 @@ export function ruleMatches(rule: AutoResponseRule, finding: Finding): boolean {
     const tags = finding.resource.instance?.tags ?? {};
     for (const { key, value } of rule.tags) {
       const actual = tags[key];
-      if (actual === undefined || !matchesPattern(actual, value)) return false;
+      if (actual === undefined || !matchesGlob(actual, value)) return false;
     }
   }
   return true;

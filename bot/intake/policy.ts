@@ -1,5 +1,6 @@
 import type { Finding } from '../core/finding.js';
 import { meetsThreshold } from '../core/severity.js';
+import { matchesGlob } from './glob.js';
 import type { IntakeSettings } from './settings.js';
 
 /**
@@ -18,12 +19,6 @@ export type PolicySettings = Pick<
   'MIN_SEVERITY' | 'CHANNEL_ROUTES' | 'IGNORE_FINDING_TYPES' | 'IGNORE_ACCOUNTS' | 'IGNORE_TAG'
 > & { ALERTS_CHANNEL: string };
 
-/** `*` matches any run of characters; everything else is literal; case-insensitive. */
-export function matchesPattern(value: string, pattern: string): boolean {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*');
-  return new RegExp(`^${escaped}$`, 'i').test(value);
-}
-
 /** The channel for a finding: account route, then the highest severity route it reaches, then the default. */
 export function routeChannel(finding: Finding, s: PolicySettings): string {
   const byAccount = s.CHANNEL_ROUTES.byAccount[finding.account];
@@ -35,7 +30,7 @@ export function routeChannel(finding: Finding, s: PolicySettings): string {
 export function decide(finding: Finding, s: PolicySettings): PolicyDecision {
   if (s.IGNORE_ACCOUNTS.includes(finding.account))
     return { action: 'ignore', reason: `account ${finding.account} is ignored` };
-  const typeRule = s.IGNORE_FINDING_TYPES.find((p) => matchesPattern(finding.type, p));
+  const typeRule = s.IGNORE_FINDING_TYPES.find((p) => matchesGlob(finding.type, p));
   if (typeRule)
     return { action: 'ignore', reason: `finding type ${finding.type} is ignored (rule "${typeRule}")` };
   const optOut = finding.resource.instance?.tags?.[s.IGNORE_TAG];

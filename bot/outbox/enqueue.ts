@@ -2,7 +2,7 @@ import { stepLine } from '../blocks/case-text.js';
 import type { CaseRecord } from '../core/case-model.js';
 import { appendStep } from '../core/case-store.js';
 import { logger } from '../core/logger.js';
-import { type CaseLine, timelineEntry } from '../cases/notify.js';
+import { type CaseLine, timelineEntry } from '../cases/case-line.js';
 import { ringOutbox } from './queue.js';
 import { appendLine, type OutboxLine } from './store.js';
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { decide, matchesPattern, type PolicySettings, routeChannel } from '../../../bot/intake/policy.js';
+import { matchesGlob } from '../../../bot/intake/glob.js';
+import { decide, type PolicySettings, routeChannel } from '../../../bot/intake/policy.js';
 import { intakeSettings } from '../../../bot/intake/settings.js';
 import { ConfigurationError } from '../../../bot/core/errors.js';
 import { normalizeEvent } from '../../../bot/findings/normalize.js';
@@ -102,9 +103,9 @@ describe('Function: intakeSettings', () => {
   });
 });
 
-describe('Function: matchesPattern', () => {
+describe('Function: matchesGlob', () => {
   it('matches * as any run and everything else literally', () => {
-    expect(matchesPattern('Recon:EC2/PortProbe', 'Recon:*')).toBe(true);
-    expect(matchesPattern('Recon:EC2/PortProbe', 'Recon:EC2/Port.robe')).toBe(false);
+    expect(matchesGlob('Recon:EC2/PortProbe', 'Recon:*')).toBe(true);
+    expect(matchesGlob('Recon:EC2/PortProbe', 'Recon:EC2/Port.robe')).toBe(false);
   });
 });
