@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { syntheticContent } from '../../../sandbox/aws/volume-content.js';
 import { forensics, own } from '../../../workflows/aws/member.js';
-import { wallClock } from '../../../workflows/imager/clock.js';
+import { type ImagerClock, wallClock } from '../../../workflows/imager/clock.js';
 import { HashThreadFailedError } from '../../../workflows/imager/errors.js';
 import type { HashThread } from '../../../workflows/imager/hash-thread.js';
 import {
@@ -11,6 +11,7 @@ import {
   imageChunk,
   startImage,
 } from '../../../workflows/imager/image-chunk.js';
+import { RateLimiter } from '../../../workflows/imager/rate-limiter.js';
 import { eventually, useWorkflowWorld } from './harness.js';
 
 /**
@@ -65,6 +66,11 @@ describe('Workflow: the disk imager’s hash thread', () => {
   // The twin counts its per-second limits on the simulated clock, which no latency moves here: each test
   // starts in a second of its own, and stays under 1,000 reads.
   beforeEach(() => world.org.clock.advance(1_000));
+  // Each image is a GiB held in this process by the simulated S3: dropped once its test has read it.
+  afterEach(() => {
+    const objects = world.org.world.buckets.get(bucket())!.objects;
+    for (const key of [...objects.keys()]) if (key.startsWith(`${CASE}/`)) objects.delete(key);
+  });
 
   it('a chunk whose hash thread dies fails with no hash; run again from the same job, the image is exact', async () => {
     // Prepare: 1 GiB, 35 % written, in chunks of 256 MiB
@@ -161,4 +167,51 @@ describe('Workflow: the disk imager’s hash thread', () => {
     expect(done.done).toBe(true);
     expect(done.sha256).toBe(await volumeSha256(content));
   }, 120_000);
+
+  it('two images at once share the account’s 1,000 reads per second: neither is throttled, and without the shared pace they are', async () => {
+    // Prepare: the imager paces on the organization's clock, by which the twin counts its limits (no
+    // latency: only the pacing moves that clock, so each image reads at its own 950 per second)
+    const clock: ImagerClock = {
+      now: () => world.org.clock.simulatedMs,
+      sleep: (ms) => world.org.clock.sleep(ms),
+    };
+    const s3 = own().s3();
+    const ebs = forensics('us-east-1', CASE).ebs();
+    const throttles = () =>
+      world.org.calls.filter(
+        (c) => c.command === 'GetSnapshotBlockCommand' && c.outcome === 'RequestThrottledException',
+      ).length;
+    /** Two 1 GiB volumes (30 % written: 614 blocks each) imaged at once, each at 950 reads/s of its own. */
+    const imageTwo = async (accountLimiter?: RateLimiter) => {
+      const planted = [plantSnapshot(30), plantSnapshot(30)];
+      const before = throttles();
+      const jobs = await Promise.all(
+        planted.map(async ({ snapshotId }, i) => {
+          const job = await startImage(s3, {
+            snapshotId,
+            volumeSizeGiB: 1,
+            bucket: bucket(),
+            key: `${CASE}/disk/two-${accountLimiter ? 'shared' : 'own'}-${i}.raw`,
+          });
+          return imageChunk(job, { ebs, s3, clock, accountLimiter });
+        }),
+      );
+      return { planted, jobs, throttled: throttles() - before };
+    };
+
+    // Act
+    const shared = await imageTwo(new RateLimiter(950, clock));
+    world.org.clock.advance(1_000);
+    const apart = await imageTwo();
+
+    // Assess: with one pace for the account, no read was refused; with a pace per image only, the
+    // account's limit refused some (and they were retried)
+    expect(shared.throttled).toBe(0);
+    expect(apart.throttled).toBeGreaterThan(0);
+    for (const run of [shared, apart])
+      for (const [i, job] of run.jobs.entries()) {
+        expect(job.done).toBe(true);
+        expect(job.sha256).toBe(await volumeSha256(run.planted[i]!.content));
+      }
+  }, 180_000);
 });

@@ -65,6 +65,14 @@ describe.skipIf(!canBuildImages())('Workflow: raw disk images from the EBS direc
     expect(written).toBeLessThan(2048);
     expect(root.details?.getSnapshotBlockRequests).toBeGreaterThanOrEqual(written);
     expect(root.details?.sourceSnapshotStartTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    // The disk entry names its sources: the member account's snapshot, the locked copy it was read from,
+    // both their KMS keys (the demo's root is encrypted), and the bytes the API served.
+    expect(root.details?.sourceSnapshotId).toMatch(/^snap-/);
+    expect(root.details?.snapshotId).toMatch(/^snap-/);
+    expect(root.details?.snapshotId).not.toBe(root.details?.sourceSnapshotId);
+    expect(root.details?.sourceKmsKeyId).toEqual(expect.any(String));
+    expect(root.details?.copyKmsKeyId).toEqual(expect.any(String));
+    expect(root.details?.bytesRead).toBe(written * 512 * 1024);
     // The per-block index beside the image lists each written block with the SHA-256 the API gave.
     const indexKey = (root.details!.blockIndex as string[])[0]!.replace(`s3://${bucket().name}/`, '');
     const index = bucket().objects.get(indexKey)!.at(-1)!.body.toString().trim().split('\n');
