@@ -96,6 +96,12 @@ export const FindingSchema = z.object({
   archived: z.boolean(),
   /** Set on tag and custom-action requests: what a human asked for. */
   requested: z.enum(['analyze', 'contain']).optional(),
+  /**
+   * The finding's own indicators, read from its structured fields (GuardDuty's action details, ASFF's
+   * Network): remote IPv4 addresses and domains, each checked by its regex. They are what the attacker's
+   * side of the finding named, so they are data for the examination's IOC rules, never rendered as text.
+   */
+  indicators: z.object({ ips: z.array(z.string()), domains: z.array(z.string()) }).optional(),
   /** An `AttackSequence:*` finding's sequence (GuardDuty `service.detection.sequence`): one card for all of it. */
   sequence: AttackSequenceSchema.optional(),
   /** A constituent of an attack sequence: GuardDuty's `associatedAttackSequenceArn` (its card folds into the sequence's). */

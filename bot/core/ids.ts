@@ -20,6 +20,10 @@ export const retryExecutionName = (caseId: string, attempt: number): string => `
 export const isRetryExecutionOf = (name: string, caseId: string): boolean =>
   new RegExp(`^${caseId}-retry-\\d{1,4}$`).test(name) && CASE_ID_RE.test(caseId);
 
+/** A DNS name as the finding's indicators and the examination's `--ioc` take it (at least one dot, a TLD). */
+export const DOMAIN_RE = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$/i;
+export const isDomain = (v: unknown): v is string => typeof v === 'string' && DOMAIN_RE.test(v);
+
 export const isCaseId = (v: unknown): v is string => typeof v === 'string' && CASE_ID_RE.test(v);
 export const isIncidentId = (v: unknown): v is string => typeof v === 'string' && INCIDENT_ID_RE.test(v);
 export const isInstanceId = (v: unknown): v is string => typeof v === 'string' && INSTANCE_ID_RE.test(v);

@@ -3,6 +3,7 @@ import type { AsffFinding, AsffResource } from './events.js';
 import type { Finding, InstanceDetails } from '../core/finding.js';
 import { ec2InstanceLink, securityHubLink, sourceLink } from './links.js';
 import { asffSeverity } from '../core/severity.js';
+import { asffIndicators } from './indicators.js';
 
 /**
  * A validated ASFF finding as a Finding. The resource acted on is the first EC2 instance among
@@ -20,6 +21,11 @@ export function normalizeAsff(asff: AsffFinding, envelope: { region: string }): 
   const workflowStatus = asff.Workflow?.Status?.toUpperCase();
   const severity = asff.Severity ?? asff.FindingProviderFields?.Severity;
   const countField = Number(asff.ProductFields?.['aws/guardduty/service/count']);
+  const instance = resource.resource.instance;
+  const indicators = asffIndicators(asff.Network, [
+    ...(instance?.privateIps ?? []),
+    ...(instance?.publicIps ?? []),
+  ]);
   return {
     source: 'securityhub',
     id: asff.Id,
@@ -41,6 +47,7 @@ export function normalizeAsff(asff: AsffFinding, envelope: { region: string }): 
     productArn: asff.ProductArn,
     generatorId: asff.GeneratorId,
     workflowStatus,
+    ...(indicators ? { indicators } : {}),
     archived:
       asff.RecordState?.toUpperCase() === 'ARCHIVED' ||
       workflowStatus === 'RESOLVED' ||

@@ -4,12 +4,15 @@ import type { Finding, InstanceDetails } from '../core/finding.js';
 import { associatedSequenceArn, isAttackSequenceType, normalizeSequence } from './attack-sequence.js';
 import { ec2InstanceLink, guardDutyLink } from './links.js';
 import { guardDutySeverity } from '../core/severity.js';
+import { guardDutyIndicators } from './indicators.js';
 
 /**
  * A validated GuardDuty `detail` (plus the envelope's account and region, used when the detail lacks
  * them, as CreateSampleFindings output does) as a Finding. Unknown finding types and resource types still
  * become a card; only EC2 instances with a valid instance id get the EC2 fields and actions.
  */
+const withIndicators = (indicators: Finding['indicators']) => (indicators ? { indicators } : {});
+
 export function normalizeGuardDuty(
   detail: GuardDutyDetail,
   envelope: { account: string; region: string },
@@ -37,6 +40,7 @@ export function normalizeGuardDuty(
     count: Math.max(1, Math.floor(service?.count ?? 1)),
     links,
     archived: service?.archived === true,
+    ...withIndicators(guardDutyIndicators(service)),
     ...(isAttackSequenceType(detail.type)
       ? { sequence: normalizeSequence(detail, { account, region }) }
       : sequenceArn

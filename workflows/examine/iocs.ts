@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { isDomain } from '../../bot/core/ids.js';
 import { ExaminationInputError } from './errors.js';
 
 /**
@@ -11,15 +12,13 @@ export type Ioc =
   | { kind: 'domain'; value: string }
   | { kind: 'hash'; algorithm: 'md5' | 'sha1' | 'sha256'; value: string };
 
-const DOMAIN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}$/i;
-
 export function parseIoc(raw: string): Ioc {
   const value = raw.trim();
   if (isIP(value)) return { kind: 'ip', value };
   if (/^[0-9a-f]{64}$/i.test(value)) return { kind: 'hash', algorithm: 'sha256', value: value.toLowerCase() };
   if (/^[0-9a-f]{40}$/i.test(value)) return { kind: 'hash', algorithm: 'sha1', value: value.toLowerCase() };
   if (/^[0-9a-f]{32}$/i.test(value)) return { kind: 'hash', algorithm: 'md5', value: value.toLowerCase() };
-  if (DOMAIN.test(value)) return { kind: 'domain', value: value.toLowerCase() };
+  if (isDomain(value)) return { kind: 'domain', value: value.toLowerCase() };
   throw new ExaminationInputError(
     `--ioc ${JSON.stringify(raw)} is neither an IP address, a domain nor an MD5/SHA-1/SHA-256 hash`,
   );

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { isDomain } from '../../bot/core/ids.js';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -61,9 +62,10 @@ function locationOf(uri: string): S3Location {
 }
 
 /**
- * The finding's IP addresses (from its title and description), other than the instance's own: the
- * indicators the engine looks for in files, unallocated space and memory. Domains are not guessed from
- * prose (a word with a dot is not an indicator); a finding that names none gives none.
+ * The finding's indicators the engine looks for in files, unallocated space and memory: the remote IPv4
+ * addresses and domains of its structured fields (GuardDuty's action, ASFF's Network: `Finding.indicators`)
+ * and the IPv4 addresses its title and description name, other than the instance's own. Domains are never
+ * guessed from prose (a word with a dot is not an indicator).
  */
 export function findingIocs(record: CaseRecord): string[] {
   const f = record.finding;
@@ -73,8 +75,11 @@ export function findingIocs(record: CaseRecord): string[] {
     ...(f.resource.instance?.publicIps ?? []),
   ]);
   const text = `${f.title}\n${f.description}`;
-  const ips = [...text.matchAll(/\b(?:\d{1,3}\.){3}\d{1,3}\b/g)].map((m) => m[0]);
-  return [...new Set(ips.filter((ip) => isIP(ip) === 4 && !own.has(ip)))].slice(0, 20);
+  const inText = [...text.matchAll(/\b(?:\d{1,3}\.){3}\d{1,3}\b/g)].map((m) => m[0]);
+  const ips = [...(f.indicators?.ips ?? []), ...inText].filter((ip) => isIP(ip) === 4 && !own.has(ip));
+  // Domains come from the finding's structured fields only (normalization checked each by its regex).
+  const domains = (f.indicators?.domains ?? []).filter(isDomain);
+  return [...new Set([...ips, ...domains])].slice(0, 40);
 }
 
 /** The window's start: `EXAMINE_WINDOW_DAYS` before the finding was first seen (or the case opened). */
