@@ -108,6 +108,32 @@ export function startReleaseWorkflow(record: CaseRecord, attempt: number, reques
   });
 }
 
+/**
+ * Whether the case's timeline shows a forensic worker started and not terminated since (issue 12, item 4):
+ * the examine workflow's steps say both.
+ */
+export function workerMayRun(record: CaseRecord): boolean {
+  const steps = record.steps.map((s) => s.step);
+  return steps.lastIndexOf('Forensic worker started') > steps.lastIndexOf('Forensic worker terminated');
+}
+
+/**
+ * Starts the clean-up of the case's forensic workers (`<caseId>-cleanup-<ms>`): the examine workflow with
+ * `Cleanup`, which only terminates them and deletes their role. Closing a case stops its execution, which no
+ * Catch of the workflow sees; this is what still terminates its worker then. Undefined without the setting.
+ */
+export function startWorkerCleanup(record: CaseRecord) {
+  const arn = workflowSettings().EXAMINE_STATE_MACHINE_ARN;
+  if (!arn) return undefined;
+  return startExecutionOnce(arn, `${record.id}-cleanup-${Date.now()}`, {
+    CaseId: record.id,
+    InstanceId: record.target.instanceId,
+    Account: record.target.account,
+    Region: record.target.region,
+    Cleanup: true,
+  });
+}
+
 /** Stops an execution (closing its case); one that does not exist any more is not an error. */
 export async function stopExecution(executionArn: string, cause: string): Promise<void> {
   const { client, sdk } = await sfn();

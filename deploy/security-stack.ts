@@ -52,6 +52,7 @@ export class SecurityStack extends Stack {
       alarms,
       caseStateMachineArn: caseArn,
       releaseStateMachineArn: arnOf('release'),
+      examineStateMachineArn: arnOf('examine'),
       approvalStateMachineArns: approvalArns,
     });
 

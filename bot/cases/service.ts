@@ -11,7 +11,9 @@ import {
   startCaseWorkflow,
   startReleaseWorkflow,
   startRetryWorkflow,
+  startWorkerCleanup,
   stopExecution,
+  workerMayRun,
 } from '../workflow-client.js';
 import { retryExecutionName } from '../core/ids.js';
 import { workflowSettings } from '../core/settings.js';
@@ -181,6 +183,19 @@ export interface Closure {
   reason: string;
 }
 
+/** Starts the worker's clean-up; a failure to start it is said in the thread, with what still ends it. */
+async function cleanUpWorker(record: CaseRecord): Promise<void> {
+  try {
+    await startWorkerCleanup(record);
+  } catch (error) {
+    logger.error('Could not start the forensic worker clean-up', { caseId: record.id, error });
+    await postInThread(
+      record,
+      `:warning: the forensic worker of ${record.id} could not be terminated at the close (${describeError(error)}); it terminates itself at the end of its lifetime.`,
+    );
+  }
+}
+
 /**
  * Closes a case (commanders): status closed, the instance free for a new case, card and thread told. With
  * a closure, the case records it (as, reason, who, when) and the thread and the audit trail say it.
@@ -195,6 +210,8 @@ export async function closeCase(caseId: string, actor: Actor, closure?: Closure)
   );
   // Closing stops the case's workflow; a step that raced the stop refuses to act (runStep).
   if (record.executionArn) await stopExecution(record.executionArn, `${caseId} closed by ${actor.userId}`);
+  // A forensic worker examining it is terminated by its own clean-up (the stopped workflow cannot).
+  if (workerMayRun(record)) await cleanUpWorker(record);
   if (before.status === 'awaiting-approval') await closeApprovalCard(record, actor);
   await Promise.all([
     refreshCard(record),

@@ -7,6 +7,8 @@ import { defineSettings, env } from './config.js';
 export const workflowSettings = defineSettings('Case workflows', {
   CASE_STATE_MACHINE_ARN: env.required('the ARN of the case state machine'),
   RELEASE_STATE_MACHINE_ARN: env.optional(),
+  /** The examine workflow: closing a case whose forensic worker runs starts its clean-up there (issue 12). */
+  EXAMINE_STATE_MACHINE_ARN: env.optional(),
 });
 
 export const approvalSettings = defineSettings('Approvals', {

@@ -21,6 +21,8 @@ export interface BotFunctionsProps {
   readonly caseStateMachineArn: string;
   /** ARN of the release state machine, when there is one. */
   readonly releaseStateMachineArn?: string;
+  /** The examine workflow: a close starts the clean-up of the case's forensic worker there. */
+  readonly examineStateMachineArn?: string;
   /** State machines that wait for a task token the Slack function answers (approvals). */
   readonly approvalStateMachineArns: string[];
 }
@@ -61,6 +63,7 @@ export class BotFunctions extends Construct {
       COMMANDERS_GROUP: config.commandersGroup,
       CASE_STATE_MACHINE_ARN: props.caseStateMachineArn,
       ...(props.releaseStateMachineArn ? { RELEASE_STATE_MACHINE_ARN: props.releaseStateMachineArn } : {}),
+      ...(props.examineStateMachineArn ? { EXAMINE_STATE_MACHINE_ARN: props.examineStateMachineArn } : {}),
       ...(config.defaultAccount ? { DEFAULT_ACCOUNT: config.defaultAccount } : {}),
       // one value for the approval card (Slack) and the workflow's reminder and expiry (steps)
       APPROVAL_REMIND_MINUTES: String(config.approvalRemindMinutes),
@@ -179,9 +182,11 @@ export class BotFunctions extends Construct {
     }
     this.grantStepsRole(config, region);
 
-    const startable = [props.caseStateMachineArn, props.releaseStateMachineArn].filter(
-      (a): a is string => !!a,
-    );
+    const startable = [
+      props.caseStateMachineArn,
+      props.releaseStateMachineArn,
+      props.examineStateMachineArn,
+    ].filter((a): a is string => !!a);
     this.slack.role.addToPolicy(
       new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: startable }),
     );

@@ -27,9 +27,23 @@ const toTermination = { onError, catchers: catchTo('WorkerLaunched', '$.Failure'
 export function examineDefinition() {
   return {
     Comment:
-      'forensics-bot examine: the case examined on its own forensic worker (analysis VPC, forensic AMI) through SSM, then the worker terminated, on every path. Input {CaseId, InstanceId, Account, Region}.',
-    StartAt: 'LaunchWorker',
+      'forensics-bot examine: the case examined on its own forensic worker (analysis VPC, forensic AMI) through SSM, then the worker terminated, on every path. Input {CaseId, InstanceId, Account, Region, Cleanup?}.',
+    StartAt: 'CleanupOnly',
     States: {
+      // Started by the case's close (bot/workflow-client.ts startWorkerCleanup): the case's execution was
+      // stopped, so only the termination of its workers runs (the step runs on a closed case).
+      CleanupOnly: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.Cleanup', IsPresent: true, Next: 'CleanUp' }],
+        Default: 'LaunchWorker',
+      },
+      CleanUp: step('terminateExamineWorker', {
+        resultPath: '$.Terminated',
+        next: 'CleanedUp',
+        onError: 'WorkerNotTerminated',
+        catchers: catchTo('WorkerNotTerminated', '$.Failure'),
+      }),
+      CleanedUp: { Type: 'Succeed' },
       LaunchWorker: withRetry(
         step('launchExamineWorker', {
           params: { 'executionName.$': '$$.Execution.Name' },

@@ -3,13 +3,14 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { createAwsClient } from '../../../bot/core/aws-clients.js';
+import { closeCase } from '../../../bot/cases/service.js';
 import { requireCase } from '../../../bot/core/case-store.js';
 import { handler } from '../../../handlers/steps.js';
 import { canBuildImages } from '../../../sandbox/disks/build.js';
 import { workerTwin } from '../../../sandbox/aws/services/forensic-worker.js';
 import { which } from '../../../workflows/examine/tools.js';
 import { WORKER_NAMES } from '../../../workflows/worker-names.js';
-import { inputOf, openTestCase, runCase, SEEDED, useWorkflowWorld } from './harness.js';
+import { eventually, inputOf, openTestCase, runCase, SEEDED, useWorkflowWorld } from './harness.js';
 
 /**
  * Issue 12, item 4: with `EXAMINE_WORKER=ec2` the case is examined on its own forensic worker in the
@@ -28,6 +29,8 @@ const world = useWorkflowWorld(
     EXAMINE_POLL_SECONDS: '1',
     // the local Step Functions does not wait: the polls come back to back while the engine runs
     EXAMINE_MAX_POLLS: '100000',
+    // the close's clean-up (bot/workflow-client.ts startWorkerCleanup) on the local Step Functions
+    EXAMINE_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-bot-examine',
   },
   {
     stepHandler: async (event: unknown) => {
@@ -123,6 +126,38 @@ describe.skipIf(!canBuildImages() || !tools)(
       expect(after.status).toBe('evidence-incomplete');
       expect(workersOf(record.id).map((w) => w.state)).toEqual(['terminated']);
       expect(world.org.world.account(FORENSICS).roles.has(`ForensicsBot-Worker-${record.id}`)).toBe(false);
+    }, 300_000);
+
+    it('a case closed while its worker examines: the close starts the clean-up, and the worker is terminated with its role', async () => {
+      const record = await openTestCase(SEEDED.instances.noEndpoints, ['contain']);
+      let closed = false;
+      beforeStep = async (step, caseId) => {
+        if (step !== 'pollWorkerExamination' || closed) return;
+        closed = true;
+        await closeCase(caseId, { userId: 'U0CAROL', name: 'carol' });
+      };
+      let execution: Awaited<ReturnType<typeof runCase>>;
+      try {
+        execution = await runCase(world, inputOf(record, 'not-required'));
+      } finally {
+        beforeStep = undefined;
+      }
+
+      expect(execution.status).toBe('ABORTED');
+      const cleanup = world.sfn.executions().filter((x) => x.name.startsWith(`${record.id}-cleanup-`));
+      expect(cleanup).toHaveLength(1);
+      await eventually(
+        () =>
+          world.sfn.executions().find((x) => x.name === cleanup[0]!.name)?.status === 'SUCCEEDED' &&
+          workersOf(record.id).every((w) => w.state === 'terminated'),
+        60_000,
+      );
+      expect(workersOf(record.id)).toHaveLength(1);
+      await eventually(
+        () => !world.org.world.account(FORENSICS).roles.has(`ForensicsBot-Worker-${record.id}`),
+        60_000,
+      );
+      expect((await requireCase(record.id)).status).toBe('closed');
     }, 300_000);
 
     it('the twin refuses the launcher what its IAM conditions refuse: an untagged launch, terminating anything but a worker', async () => {
