@@ -66,6 +66,8 @@ export interface OutbreakResult {
   drainerBatches: number;
   /** ms the approval click took to answer (the decision reaching every member). */
   approvalAnsweredMs: number;
+  /** ms the Contain all click took to answer (the cases opened, their workflows started; Slack limits off). */
+  containAllAnsweredMs: number;
   wallMs: number;
 }
 
@@ -139,12 +141,14 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
     await findingsHandler(attackSequenceEvent(targets, SANDBOX.securityAccount) as never);
     const card = slack.messages(alertsChannel).at(-1);
     if (!card) throw new Error('the attack sequence got no card');
+    const containAllStarted = performance.now();
     await slack.click(slackHandler, {
       user: 'alice',
       channel: alertsChannel,
       ts: card.ts,
       actionId: 'incident.contain_all',
     });
+    const containAllAnsweredMs = performance.now() - containAllStarted;
     const id = /INC-\d{8}-[0-9A-Z]{4}/.exec(
       JSON.stringify(slack.messages(alertsChannel).at(-1)?.blocks),
     )?.[0];
@@ -250,6 +254,7 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
       rateLimited,
       drainerBatches,
       approvalAnsweredMs,
+      containAllAnsweredMs,
       wallMs: performance.now() - wallStarted,
     };
   } finally {

@@ -140,6 +140,8 @@ export async function decideApproval(input: {
   reason?: string;
   /** When it was decided, if earlier than now (an incident's decision taken by its member cases). */
   at?: string;
+  /** false: the caller redraws once for many decisions (an incident's members), so this one does not. */
+  redraw?: boolean;
 }): Promise<CaseRecord> {
   const { caseId, actor } = input;
   const current = await requireCase(caseId);
@@ -189,7 +191,7 @@ export async function decideApproval(input: {
       record,
       `${verb} by ${mention(actor)}${input.reason ? `: ${verbatim(input.reason, 500)}` : ''}.`,
     ),
-    refreshCard(record),
+    input.redraw === false ? undefined : refreshCard(record),
     audit({
       caseId,
       actor: actor.userId,

@@ -112,6 +112,8 @@ async function applyToMember(incident: IncidentRecord, caseId: string): Promise<
         approve: d.outcome === 'approved',
         ...(d.reason ? { reason: d.reason } : {}),
         at: d.at,
+        // the incident card is redrawn once for all of them (announce, memberAtGate)
+        redraw: false,
       });
   } catch (error) {
     // Another caller applied it first, or the member is not at its gate yet: it takes it there.

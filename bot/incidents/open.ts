@@ -26,7 +26,7 @@ import { createIncident, getIncident } from './store.js';
  * cases are opened and started a few at a time (Slack waits at most 3 s for this click).
  */
 
-const POOL = 8;
+const POOL = 16;
 
 export interface ContainAllResult {
   incidentId: string;
