@@ -9,7 +9,13 @@ import { actionWords, awsPrincipalWords, casePlan, caseStatusLine, cut, esc, men
  */
 
 /** Action ids of the finding card buttons that act on the finding (removed once a case exists). */
-export const FINDING_ACTION_IDS = ['case.analyze', 'case.contain', 'finding.dismiss'] as const;
+// `incident.contain_all` is the attack-sequence card's (bot/blocks/sequence-card.ts): a dismissed sequence offers none.
+export const FINDING_ACTION_IDS = [
+  'case.analyze',
+  'case.contain',
+  'finding.dismiss',
+  'incident.contain_all',
+] as const;
 export const CASE_STATUS_BLOCK_ID = 'case-status';
 export const DISMISSED_BLOCK_ID = 'finding-dismissed';
 

@@ -7,7 +7,7 @@ import { audit, openCase, recordExecution, transition } from '../core/case-store
 import { describeError, InvalidInputError } from '../core/errors.js';
 import { newIncidentId } from '../core/ids.js';
 import { logger } from '../core/logger.js';
-import { markFingerprint } from '../intake/fingerprints.js';
+import { getFingerprint, markFingerprint } from '../intake/fingerprints.js';
 import { startCaseWorkflow } from '../workflow-client.js';
 import type { IncidentMember, IncidentRecord } from './model.js';
 import { memberRecords } from './progress.js';
@@ -43,6 +43,13 @@ export async function containAll(
   if (!seq || !finding?.sequence)
     throw new InvalidInputError('this card is not an attack sequence the bot keeps', 'value.f');
   if (seq.incidentId) return existing(seq.incidentId);
+  // A dismissed sequence card lost its button; a click from a screen drawn before that opens nothing.
+  const card = await getFingerprint(input.fingerprint);
+  if (card?.dismissedBy)
+    throw new InvalidInputError(
+      `this attack sequence was dismissed by ${mention(card.dismissedBy)}; nothing was started`,
+      'value.f',
+    );
   const instances = sequenceInstances(finding.sequence);
   if (!instances.length)
     throw new InvalidInputError('this attack sequence names no EC2 instance', 'sequence');

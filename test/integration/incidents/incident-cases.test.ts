@@ -222,4 +222,35 @@ describe('Function: an incident over many instances', () => {
     expect(drawn).toContain('Contain all 1');
     expect(drawn).toContain('Extended Threat Detection');
   });
+
+  it('a dismissed sequence card offers no Contain all, and a click drawn before the dismissal opens nothing', async () => {
+    const { event, id } = sequenceEvent([SEEDED.instances.demo]);
+    await deliverFinding(event);
+    const card = cardOf(id)!;
+    const stale = world.slack.clickRequest({
+      user: 'alice',
+      channel: 'C0ALERTS',
+      ts: card.ts,
+      actionId: 'incident.contain_all',
+    });
+    await world.slack.click(handler, {
+      user: 'alice',
+      channel: 'C0ALERTS',
+      ts: card.ts,
+      actionId: 'finding.dismiss',
+    });
+    const view = world.slack.openViews('alice').at(-1)!;
+    await world.slack.submitView(handler, {
+      user: 'alice',
+      viewId: view.id,
+      values: { 'dismiss.reason': { reason: 'lab' } },
+    });
+    await eventually(() => JSON.stringify(cardOf(id)!.blocks).includes('Dismissed by'));
+    expect(JSON.stringify(cardOf(id)!.blocks)).not.toContain('incident.contain_all');
+    await world.slack.deliver(handler, stale);
+    expect(world.slack.ephemerals('C0ALERTS', 'alice').at(-1)?.text).toMatch(
+      /dismissed by <@U0ALICE>; nothing was started/,
+    );
+    expect(JSON.stringify(cardOf(id)!.blocks)).not.toMatch(/INC-\d{8}/);
+  });
 });
