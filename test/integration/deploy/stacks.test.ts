@@ -102,7 +102,7 @@ describe('Function: buildForensicsBot (security stack)', () => {
     });
   });
 
-  it('sends NEW, active Security Hub findings of HIGH or CRITICAL severity, and closed ones at any severity', () => {
+  it('sends NEW (or NOTIFIED, which the bot sets), active Security Hub findings of HIGH or CRITICAL severity, and closed ones at any severity', () => {
     // Assess
     security.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -113,7 +113,7 @@ describe('Function: buildForensicsBot (security stack)', () => {
             $or: [
               {
                 Severity: { Label: ['HIGH', 'CRITICAL'] },
-                Workflow: { Status: ['NEW'] },
+                Workflow: { Status: ['NEW', 'NOTIFIED'] },
                 RecordState: ['ACTIVE'],
               },
               { Workflow: { Status: ['RESOLVED', 'SUPPRESSED'] } },
