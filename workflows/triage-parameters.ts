@@ -19,4 +19,5 @@ export const TRIAGE_PARAMETERS: Record<string, CaptureParameter> = {
   Key: { ...from('Key'), description: 'Object key of the triage archive' },
   Region: from('Region'),
   KmsKeyId: from('KmsKeyId'),
+  InstanceProfile: from('InstanceProfile'),
 };

@@ -33,11 +33,13 @@ BUCKET=${SSM_Bucket:-}
 KEY=${SSM_Key:-}
 REGION=${SSM_Region:-}
 KMS_KEY=${SSM_KmsKeyId:-}
+PROFILE=${SSM_InstanceProfile:-}
 valid CaseId "$CASE_ID" '^CASE-[0-9]{8}-[0-9A-HJKMNP-TV-Z]{4}$'
 valid Bucket "$BUCKET" '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$'
 valid Key "$KEY" "^${CASE_ID}/memory/[A-Za-z0-9._-]{1,200}$"
 valid Region "$REGION" '^[a-z]{2}(-gov)?-[a-z]+-[0-9]{1,2}$'
 valid KmsKeyId "$KMS_KEY" '^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]{1,256}$'
+valid InstanceProfile "$PROFILE" '^([A-Za-z0-9_+=,.@-]{1,128})?$'
 
 # Files other than /proc (passwd, crontabs) under FORENSICS_ROOT: tests only; SSM sets no such variable.
 ROOT=${FORENSICS_ROOT:-}
@@ -269,6 +271,28 @@ tar -cf "$ARCHIVE" -C "$OUT" meta.json processes.json sockets.json users.json mo
   fail 4 "tar failed"
 SHA=$(sha256sum "$ARCHIVE" | awk '{print $1}')
 BYTES=$(stat -c %s "$ARCHIVE")
+
+# After a profile swap EC2 keeps serving the previous profile's credentials for a while: wait (bounded) until
+# the metadata service serves the profile the workflow put on (InstanceProfile), so the archive is not
+# uploaded with another role's credentials. The same wait as capture-memory.sh's (each document runs alone,
+# so it cannot be shared); without curl the check is skipped and said.
+wait_for_profile() {
+  [ -n "$PROFILE" ] || return 0
+  if ! command -v curl >/dev/null 2>&1; then
+    echo "live-triage: curl is missing: not checking that the credentials are ${PROFILE}'s" >&2
+    return 0
+  fi
+  local imds=${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254/} token info
+  imds=${imds%/}
+  for _ in $(seq 1 90); do
+    token=$(curl -sf -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$imds/latest/api/token") &&
+      info=$(curl -sf -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/iam/info") &&
+      [[ $info == *":instance-profile/${PROFILE}\""* ]] && return 0
+    sleep 1
+  done
+  fail 5 "after 90 s the metadata service still serves another instance profile than $PROFILE: not uploading with another role's credentials"
+}
+wait_for_profile
 aws --only-show-errors s3 cp "$ARCHIVE" "s3://${BUCKET}/${KEY}" --region "$REGION" --sse aws:kms \
   --sse-kms-key-id "$KMS_KEY" --metadata "case-id=${CASE_ID},sha256=${SHA}" 2>"$WORK/upload.err" ||
   fail 5 "upload to s3://${BUCKET}/${KEY} failed: $(tail -n 1 "$WORK/upload.err")"

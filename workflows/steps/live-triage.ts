@@ -108,6 +108,8 @@ export const startLiveTriage = defineStep({
           Key: [key],
           Region: [m.bucketRegion],
           KmsKeyId: [m.kmsKeyId],
+          // The upload waits until the metadata service serves this profile's credentials, as the capture does.
+          InstanceProfile: [settings.QUARANTINE_PROFILE],
         },
         TimeoutSeconds: settings.TRIAGE_COMMAND_TIMEOUT_SECONDS,
         Comment: `forensics-bot ${input.caseId} live triage`,

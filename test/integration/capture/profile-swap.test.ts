@@ -48,3 +48,35 @@ describe('capture-memory.sh right after the quarantine profile is put on', () =>
     );
   }, 60_000);
 });
+
+describe('live-triage.sh right after the quarantine profile is put on', () => {
+  let triageVm: CaptureInstance;
+  beforeAll(async () => {
+    triageVm = await captureInstance({ imds: { propagationMs: 3_600_000 } });
+  }, 60_000);
+  afterAll(async () => {
+    await triageVm?.stop();
+  });
+  const stored = (key: string) =>
+    triageVm.org.world.buckets.get(triageVm.evidenceBucket)!.objects.get(key) ?? [];
+
+  it('without the profile to wait for, the archive goes out with the old role, which the bucket refuses', async () => {
+    triageVm.useQuarantineProfile();
+    const run = await triageVm.runTriage({ InstanceProfile: '' });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/AccessDenied.*web-server-role/);
+    expect(stored(run.key)).toEqual([]);
+  }, 60_000);
+
+  it('waits until the metadata service serves the quarantine profile, then uploads as its role', async () => {
+    setTimeout(() => triageVm.propagateProfile(), 2000);
+    const started = Date.now();
+    const run = await triageVm.runTriage({ InstanceProfile: 'ForensicsBot-Quarantine' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(2000);
+    expect(stored(run.key)[0]!.uploadedBy).toBe(
+      `arn:aws:sts::333333333333:assumed-role/ForensicsBot-Quarantine/${INSTANCE}`,
+    );
+  }, 60_000);
+});

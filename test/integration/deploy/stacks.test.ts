@@ -744,6 +744,7 @@ describe('Function: buildForensicsBot (member stack)', () => {
     expect(Object.keys(document!.Properties.Content.parameters).sort()).toEqual([
       'Bucket',
       'CaseId',
+      'InstanceProfile',
       'Key',
       'KmsKeyId',
       'Region',

@@ -100,7 +100,7 @@ describe('Live triage: collected, verified, recorded', () => {
     }
   });
 
-  it('sends only the five triage parameters, none a credential', async () => {
+  it('sends only the six triage parameters, none a credential', async () => {
     // Prepare
     const { target, memory } = await capturedCase(SEEDED.instances.autoScaledPeer);
 
@@ -117,11 +117,13 @@ describe('Live triage: collected, verified, recorded', () => {
     expect(Object.keys(listed.Commands![0]!.Parameters!).sort()).toEqual([
       'Bucket',
       'CaseId',
+      'InstanceProfile',
       'Key',
       'KmsKeyId',
       'Region',
     ]);
     expect(listed.Commands![0]!.Parameters!.KmsKeyId).toEqual([memory.kmsKeyId]);
+    expect(listed.Commands![0]!.Parameters!.InstanceProfile).toEqual(['ForensicsBot-Quarantine']);
   });
 
   it('an analysis gets its instance profile back after the triage, not between the capture and it', async () => {

@@ -11,7 +11,7 @@ import { TRIAGE_PARAMETERS } from '../../../workflows/triage-parameters.js';
 describe('Function: liveTriageContent', () => {
   const script = () => readFileSync(findScript(LIVE_TRIAGE.file)!, 'utf8');
 
-  it('ships live-triage.sh with the five destination parameters, the patterns of the capture', () => {
+  it('ships live-triage.sh with the five destination parameters and the profile to wait for, the patterns of the capture', () => {
     // Act
     const content = liveTriageContent(script()) as {
       parameters: Record<string, { allowedPattern: string; interpolationType: string }>;
@@ -20,7 +20,14 @@ describe('Function: liveTriageContent', () => {
 
     // Assess: what workflows/steps/live-triage.ts sends
     expect(findScript(LIVE_TRIAGE.file)).toMatch(/live-triage\.sh$/);
-    expect(Object.keys(content.parameters).sort()).toEqual(['Bucket', 'CaseId', 'Key', 'KmsKeyId', 'Region']);
+    expect(Object.keys(content.parameters).sort()).toEqual([
+      'Bucket',
+      'CaseId',
+      'InstanceProfile',
+      'Key',
+      'KmsKeyId',
+      'Region',
+    ]);
     for (const [name, p] of Object.entries(content.parameters)) {
       expect(p.interpolationType).toBe('ENV_VAR');
       expect(p.allowedPattern).toBe(PARAMETER_PATTERNS[name]!.pattern);
