@@ -156,6 +156,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
       const answer = page.locator('#messages .message.ephemeral', { hasText: caseId }).last();
       await answer.waitFor({ timeout: 20_000 });
       expect(await answer.innerText()).toMatch(/evidence-secured|evidence secured/i);
+      // The page says what in the demo is simulated: the live triage (the examination itself is real).
+      await expect.poll(() => page.locator('#guide').innerText()).toMatch(/live triage\s+is simulated/);
     },
     STEP,
   );
