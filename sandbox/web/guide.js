@@ -35,7 +35,7 @@ export function nextStep({ data, cases, user, channel }) {
   if (newest && DONE.includes(newest.status))
     return {
       step: 5,
-      html: `${b(newest.id)}: ${b(newest.status)}. The thread ends with the manifest hash; the ${b('Cloud')} tab shows the instance isolated, its profile deny-all and its snapshots in the forensics account. Try ${b(`/forensics status ${newest.id}`)}.`,
+      html: `${b(newest.id)}: ${b(newest.status)}. The thread ends with the manifest hash; the ${b('Cloud')} tab shows the instance isolated, its profile deny-all and its snapshots in the forensics account. Try ${b(`/forensics status ${newest.id}`)}. The examination in the thread ran here for real (The Sleuth Kit and YARA on the volume's real image); its ${b('live triage')} is simulated from the instance's fixture, since this sandbox has no instance to run it on.`,
     };
   if (newest && ['failed', 'denied'].includes(newest.status))
     return {
