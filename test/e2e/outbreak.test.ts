@@ -5,12 +5,15 @@
  * approval contains every instance; the page shows one card with a line per instance and one thread.
  * Disk imaging is off here (DISK_IMAGE=off): eight 1 GiB raw images would measure the two cores, not this.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../sandbox/wiring.js';
 import { CASE_ID, SandboxApi, waitFor, waitForCaseEnd } from './support/api.js';
 import { type Browser, hasChromium, launchBrowser } from './support/browser.js';
 
+const ROOT = join(import.meta.dirname, '..', '..');
 const STEP = 120_000;
 const INCIDENT_ID = /INC-\d{8}-[0-9A-HJKMNP-TV-Z]{4}/;
 
@@ -133,6 +136,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: an outbreak in the s
     await expect
       .poll(() => page.locator('#tab-thread').innerText(), { timeout: 60_000 })
       .toMatch(/every workflow ended/);
+    mkdirSync(join(ROOT, 'test', 'artifacts'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test', 'artifacts', 'outbreak.png') });
     const thread = await page.locator('#tab-thread').innerText();
     expect(thread.match(/Containment approved by/g)).toHaveLength(1);
     expect(pageErrors).toEqual([]);
