@@ -99,6 +99,8 @@ function glance(instances, snapshots, objects) {
       const caseId = Object.entries(i.tags ?? {}).find(([k]) => /case/i.test(k))?.[1];
       const evidence = caseId ? objects.filter(({ o }) => o.key.startsWith(`${caseId}/`)) : [];
       const memory = evidence.some(({ o }) => /memory/i.test(o.key));
+      // Raw images of the volumes (issue 11): the object's own SHA-256, computed by S3 from the stored bytes.
+      const images = evidence.filter(({ o }) => /\/disk\/[^/]+\.raw$/.test(o.key));
       const manifest = evidence.find(({ o }) => /manifest/i.test(o.key));
       return `<div class="card glance" data-glance="${escapeHtml(i.instanceId)}">
         <div class="card-title"><strong>${escapeHtml(i.name ?? i.instanceId)}</strong>${caseId ? pill(caseId, 'info') : ''}</div>
@@ -109,6 +111,16 @@ function glance(instances, snapshots, objects) {
           ${check(denyAll, `instance profile deny-all (${i.profile?.name})`, `instance profile ${i.profile?.name ?? 'none'} (not deny-all)`)}
           ${check(snaps > 0, `${snaps} snapshot(s) in the forensics account`, 'no snapshot in the forensics account yet')}
           ${check(memory, 'memory image in the evidence bucket', 'no memory image (yet)')}
+          ${
+            images.length
+              ? images
+                  .map(
+                    ({ o }) =>
+                      `<li class="yes" data-raw-image="${escapeHtml(o.key)}"><span class="mark">✔</span>raw disk image ${escapeHtml(o.key.split('/').pop())} (${escapeHtml(bytes(o.bytes))}) sha256 ${escapeHtml(o.sha256 ?? '')}</li>`,
+                  )
+                  .join('')
+              : check(false, '', 'no raw disk image (snapshots only, or not yet)')
+          }
           ${check(Boolean(manifest), `manifest sha256 ${manifest?.o.sha256 ?? ''}`, 'no manifest yet')}
         </ul></div>`;
     });

@@ -5,6 +5,7 @@
  * cloud shows the instance isolated, its profile deny-all and its snapshots in the forensics account.
  * Each step is its own test, in order, so a report shows exactly how far the scenario got.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -207,6 +208,68 @@ describe.skipIf(!hasChromium && !process.env.CI)('Function: the sandbox in a bro
       expect(text).toMatch(/✔\s*instance profile deny-all/);
       expect(text).toMatch(/✔\s*\d+ snapshot\(s\) in the forensics account/);
       await page.click('.tabs button[data-tab="thread"]');
+    },
+    STEP,
+  );
+
+  it(
+    'the Cloud tab shows each raw disk image with the SHA-256 the thread says; GET /api/cloud/s3 serves the image and the manifest with those hashes (issue 11)',
+    async () => {
+      // The thread's image lines and manifest line, as a responder reads them (the manifest is written last)
+      const text = await waitFor('the manifest line in the case thread', async () => {
+        const t = await threadText(api, caseId);
+        return /s3:\/\/\S+\/manifest\.json sha256 [0-9a-f]{64}/.test(t) ? t : undefined;
+      });
+      const images = [
+        ...text.matchAll(/(\/dev\/\w+) s3:\/\/([a-z0-9-]+)\/(\S+\.raw): [^\n]*?SHA-256 ([0-9a-f]{64})/g),
+      ].map(([, device, bucket, key, sha256]) => ({
+        device: device!,
+        bucket: bucket!,
+        key: key!,
+        sha256: sha256!,
+      }));
+      expect(images.map((i) => i.device)).toContain('/dev/xvda');
+      const [, bucket, manifestKey, manifestSha256] =
+        text.match(/s3:\/\/([a-z0-9-]+)\/(\S+\/manifest\.json) sha256 ([0-9a-f]{64})/) ?? [];
+      expect(manifestKey).toBeDefined();
+
+      // The Cloud tab: each image at a glance, with the hash S3 computed from the bytes it stored
+      await page.click('.tabs button[data-tab="cloud"]');
+      for (const image of images) {
+        const line = page.locator(`[data-glance="${target.instanceId}"] [data-raw-image="${image.key}"]`);
+        await line.waitFor({ timeout: 20_000 });
+        expect(await line.innerText()).toContain(`sha256 ${image.sha256}`);
+      }
+      await page.click('.tabs button[data-tab="thread"]');
+
+      // The bytes themselves: the raw image hashes (streamed) to the thread's SHA-256
+      for (const image of images) {
+        const response = await fetch(`${api.url}/api/cloud/s3/${image.bucket}/${image.key}`);
+        expect(response.status).toBe(200);
+        const hash = createHash('sha256');
+        let length = 0;
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          hash.update(chunk);
+          length += chunk.length;
+        }
+        expect(hash.digest('hex'), image.device).toBe(image.sha256);
+        expect(length % (512 * 1024)).toBe(0);
+      }
+      // and the manifest hashes to its line, listing each image with that same SHA-256
+      const response = await fetch(`${api.url}/api/cloud/s3/${bucket}/${manifestKey}`);
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(createHash('sha256').update(body).digest('hex')).toBe(manifestSha256);
+      const manifest = JSON.parse(body.toString('utf8')) as {
+        artifacts: { kind: string; uri: string; sha256: string | null }[];
+      };
+      for (const image of images)
+        expect(manifest.artifacts).toContainEqual(
+          expect.objectContaining({
+            kind: 'disk-image',
+            uri: `s3://${image.bucket}/${image.key}`,
+            sha256: image.sha256,
+          }),
+        );
     },
     STEP,
   );
