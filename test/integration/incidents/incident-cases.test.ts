@@ -253,4 +253,36 @@ describe('Function: an incident over many instances', () => {
     );
     expect(JSON.stringify(cardOf(id)!.blocks)).not.toMatch(/INC-\d{8}/);
   });
+
+  it("the new Security Hub's OCSF copy of a sequence folds into the sequence card (same fingerprint: finding_info.uid is the GuardDuty ARN)", async () => {
+    const { event, arn, id } = sequenceEvent([SEEDED.instances.demo]);
+    await deliverFinding(event);
+    const count = alerts().length;
+    const raw = loadEvent(
+      'securityhub-v2',
+      'securityhub-v2-ocsf-body-only_guardduty-runtime-ec2-NewBinaryExecuted_and_cspm-control.cruxstack-slack-go',
+    )[0];
+    raw.cloud = { ...raw.cloud, region: 'us-east-1', account: { ...raw.cloud.account, uid: '333333333333' } };
+    raw.metadata.product.uid = 'arn:aws:securityhub:us-east-1::productv2/aws/guardduty';
+    raw.finding_info.uid = arn;
+    raw.finding_info.uid_alt = id;
+    raw.finding_info.types = ['Threats', 'AttackSequence:EC2/CompromisedInstanceGroup'];
+    raw.finding_info.modified_time_dt = new Date().toISOString();
+    raw.finding_info.last_seen_time_dt = new Date().toISOString();
+    Object.assign(raw, { severity: 'Critical', severity_id: 5 });
+    await deliverFinding({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Findings Imported V2',
+      source: 'aws.securityhub',
+      account: '333333333333',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: [raw.metadata.uid],
+      detail: { findings: [raw] },
+    });
+    expect(alerts()).toHaveLength(count);
+    await eventually(() => /Count\*\\n2/.test(JSON.stringify(cardOf(id)!.blocks)));
+    expect(JSON.stringify(cardOf(id)!.blocks)).toContain('Contain all 1');
+  });
 });
