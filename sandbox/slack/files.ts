@@ -7,27 +7,12 @@
  * exists — and the file appears as a message with `files`.
  */
 import { randomBytes } from 'node:crypto';
-import type { ChannelState, WorkspaceState } from './state.js';
+import type { ChannelState, LocalFile, WorkspaceState } from './state.js';
+
+export type { LocalFile } from './state.js';
 import { BOT, type StoredMessage, TEAM } from './workspace.js';
 
 type Json = Record<string, unknown>;
-
-/** A file as the local Slack keeps it, from its upload URL to its shares. */
-export interface LocalFile {
-  id: string;
-  /** The secret part of its upload URL. */
-  uploadKey: string;
-  name: string;
-  title?: string;
-  length: number;
-  altText?: string;
-  /** `pending` until the bytes arrive, `uploaded` then, `completed` once completeUploadExternal took it. */
-  status: 'pending' | 'uploaded' | 'completed';
-  bytes?: Buffer;
-  /** Seconds, as Slack's `created`. */
-  created: number;
-  shares: { channel: string; ts: string; threadTs?: string }[];
-}
 
 export interface FilesContext {
   state: WorkspaceState;

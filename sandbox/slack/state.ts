@@ -3,7 +3,6 @@
  * messages, opened views, and a change counter the sandbox page watches.
  */
 import { randomBytes } from 'node:crypto';
-import type { LocalFile } from './files.js';
 import type { OpenedView, Trigger } from './views.js';
 import {
   type EphemeralMessage,
@@ -23,6 +22,23 @@ interface ChannelState extends SlackChannel {
   ephemerals: EphemeralMessage[];
   /** Whether the bot is a member (Slack refuses a post or a file share otherwise). */
   botMember: boolean;
+}
+
+/** A file as the local Slack keeps it, from its upload URL to its shares. */
+export interface LocalFile {
+  id: string;
+  /** The secret part of its upload URL. */
+  uploadKey: string;
+  name: string;
+  title?: string;
+  length: number;
+  altText?: string;
+  /** `pending` until the bytes arrive, `uploaded` then, `completed` once completeUploadExternal took it. */
+  status: 'pending' | 'uploaded' | 'completed';
+  bytes?: Buffer;
+  /** Seconds, as Slack's `created`. */
+  created: number;
+  shares: { channel: string; ts: string; threadTs?: string }[];
 }
 
 export class WorkspaceState {

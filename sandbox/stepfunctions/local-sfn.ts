@@ -10,12 +10,18 @@ import {
 } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { onAwsClientCreated } from '../../bot/core/aws-clients.js';
-import { answerSfnClient, statusEvent } from './sfn-api.js';
+import { type ExecutionRecord, type ExecutionStatusChangeEvent, statusEvent } from './execution.js';
+import { answerSfnClient } from './sfn-api.js';
 import { eachState } from '../../workflows/definitions/files.js';
 import { loadDefinitions, substitute } from './definitions.js';
 
 export { loadDefinitions } from './definitions.js';
-export { statusEvent } from './sfn-api.js';
+export {
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type ExecutionStatusChangeEvent,
+  statusEvent,
+} from './execution.js';
 
 /**
  * Step Functions on one machine: the real ASL of `workflows/definitions/` run by aws-local-stepfunctions,
@@ -27,7 +33,6 @@ export { statusEvent } from './sfn-api.js';
  */
 
 export type StepHandler = (event: any) => Promise<unknown>;
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
 
 export interface LocalStepFunctionsOptions {
   /** Definitions by name (`case`, `contain`, …); default: `workflows/definitions/*.asl.json`. */
@@ -48,46 +53,6 @@ export interface LocalStepFunctionsOptions {
   namePrefix?: string;
   /** Register the SFN client hook (default true). */
   hook?: boolean;
-}
-
-export interface ExecutionStatusChangeEvent {
-  version: '0';
-  id: string;
-  'detail-type': 'Step Functions Execution Status Change';
-  source: 'aws.states';
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: {
-    executionArn: string;
-    stateMachineArn: string;
-    name: string;
-    status: ExecutionStatus;
-    startDate: number;
-    stopDate: number | null;
-    input: string;
-    inputDetails: { included: boolean };
-    output: string | null;
-    outputDetails: { included: boolean } | null;
-    error?: string | null;
-    cause?: string | null;
-  };
-}
-
-export interface ExecutionRecord {
-  executionArn: string;
-  stateMachineArn: string;
-  definitionName: string;
-  name: string;
-  status: ExecutionStatus;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  startDate: Date;
-  stopDate?: Date;
-  parentArn?: string;
 }
 
 interface PendingTask {

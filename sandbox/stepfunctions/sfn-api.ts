@@ -1,6 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { HookableClient } from '../../bot/core/aws-clients.js';
-import type { ExecutionRecord, ExecutionStatusChangeEvent, LocalStepFunctions } from './local-sfn.js';
+import type { ExecutionRecord } from './execution.js';
+
+/** What the API needs of the engine (sandbox/stepfunctions/local-sfn.ts is the one). */
+export interface SfnEngine {
+  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: Date;
+  };
+  describe(executionArn: string): ExecutionRecord;
+  sendTaskSuccess(taskToken: string, output: string): void;
+  sendTaskFailure(taskToken: string, error?: string, cause?: string): void;
+  heartbeat(taskToken: string): void;
+  stopExecution(executionArn: string): Date;
+}
 
 /**
  * The Step Functions API in front of the local engine: the SFN SDK commands the bot sends (StartExecution,
@@ -9,7 +21,7 @@ import type { ExecutionRecord, ExecutionStatusChangeEvent, LocalStepFunctions } 
  */
 
 /** Answers every SFN command of this client from the engine (any other command: an error naming it). */
-export function answerSfnClient(engine: LocalStepFunctions, client: HookableClient): void {
+export function answerSfnClient(engine: SfnEngine, client: HookableClient): void {
   if (client.constructor.name !== 'SFNClient') return;
   client.middlewareStack.add(
     (_next: unknown, context: { commandName?: string }) => async (args: { input: Record<string, any> }) => ({
@@ -24,7 +36,7 @@ export function answerSfnClient(engine: LocalStepFunctions, client: HookableClie
 }
 
 async function answer(
-  engine: LocalStepFunctions,
+  engine: SfnEngine,
   command: string,
   input: Record<string, any>,
 ): Promise<Record<string, unknown>> {
@@ -64,38 +76,4 @@ async function answer(
     default:
       throw new Error(`SFN ${command} is not simulated by the local Step Functions`);
   }
-}
-
-/** The EventBridge event AWS sends for a status change (shape of the AWS documentation's samples). */
-export function statusEvent(
-  record: ExecutionRecord,
-  account: string,
-  region: string,
-): ExecutionStatusChangeEvent {
-  const stopped = record.status !== 'RUNNING';
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Step Functions Execution Status Change',
-    source: 'aws.states',
-    account,
-    time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    region,
-    resources: [record.executionArn],
-    detail: {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: record.startDate.getTime(),
-      stopDate: stopped ? (record.stopDate ?? new Date()).getTime() : null,
-      input: JSON.stringify(record.input ?? {}),
-      inputDetails: { included: true },
-      output: record.status === 'SUCCEEDED' ? JSON.stringify(record.output ?? null) : null,
-      outputDetails: record.status === 'SUCCEEDED' ? { included: true } : null,
-      ...(record.status === 'FAILED' || record.status === 'TIMED_OUT' || record.status === 'ABORTED'
-        ? { error: record.error ?? null, cause: record.cause ?? null }
-        : {}),
-    },
-  };
 }
