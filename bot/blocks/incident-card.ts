@@ -177,7 +177,7 @@ function approvalSummary(incident: IncidentRecord, threadLink?: string): KnownBl
       type: 'header',
       text: {
         type: 'plain_text',
-        text: cut(`Approve containment of ${fresh.length} instances? (${incident.id})`, LIMITS.headerText),
+        text: cut(`Approve containment of ${instances(fresh.length)}? (${incident.id})`, LIMITS.headerText),
       },
     },
     {
@@ -266,8 +266,10 @@ export function incidentDecidedBlocks(
   ];
 }
 
+const instances = (n: number) => `${n} instance${n === 1 ? '' : 's'}`;
+
 export function incidentApprovalText(incident: IncidentRecord): string {
-  return `Approval needed: contain ${incident.members.filter((m) => m.joined === 'new').length} instances (${incident.id})`;
+  return `Approval needed: contain ${instances(incident.members.filter((m) => m.joined === 'new').length)} (${incident.id})`;
 }
 
 export function incidentReminderText(incident: IncidentRecord, link?: string): string {

@@ -8,7 +8,7 @@ import { intakeSettings } from '../../../bot/intake/settings.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { handler, resetSlackHandler } from '../../../handlers/slack.js';
 import { loadEvent } from '../../support/events.js';
-import { eventually, instanceState, SEEDED, useWorkflowWorld } from '../workflows/harness.js';
+import { eventually, instanceState, openTestCase, SEEDED, useWorkflowWorld } from '../workflows/harness.js';
 import { constituentEvent, deliverFinding, incidentOfCard, memberCases, sequenceEvent } from './support.js';
 
 /**
@@ -284,5 +284,31 @@ describe('Function: an incident over many instances', () => {
     expect(alerts()).toHaveLength(count);
     await eventually(() => /Count\*\\n2/.test(JSON.stringify(cardOf(id)!.blocks)));
     expect(JSON.stringify(cardOf(id)!.blocks)).toContain('Contain all 1');
+  });
+
+  it('an instance that already has an open case keeps it: listed on the incident card, outside the incident approval, its own approval card still its own', async () => {
+    const own = await openTestCase(SEEDED.instances.autoScaled, ['contain']);
+    const { incident, ts } = await openIncident([SEEDED.instances.autoScaled, SEEDED.instances.multiEni]);
+    const existing = incident.members.find((m) => m.target.instanceId === SEEDED.instances.autoScaled)!;
+    expect(existing).toMatchObject({ caseId: own.id, joined: 'existing' });
+    expect((await memberCases(incident)).find((c) => c.id === own.id)?.incidentId).toBeUndefined();
+    await eventually(() =>
+      JSON.stringify(alerts().find((m) => m.ts === ts)!.blocks).includes(
+        `${own.id} (its own case and thread)`,
+      ),
+    );
+    const approval = await approvalCardOf(incident.id);
+    expect(approval.text).toContain('contain 1 instance (');
+    await world.slack.click(handler, {
+      user: 'carol',
+      channel: 'C0COMMANDERS',
+      ts: approval.ts,
+      actionId: 'approval.approve',
+    });
+    const fresh = (await memberCases(incident)).find((c) => c.id !== own.id)!;
+    await world.sfn.waitFor(fresh.executionArn!);
+    expect((await memberCases(incident)).find((c) => c.id === fresh.id)?.decision?.outcome).toBe('approved');
+    // the case that was open before is untouched by the incident's decision
+    expect((await memberCases(incident)).find((c) => c.id === own.id)?.decision).toBeUndefined();
   });
 });
