@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Decision } from '../core/case-model.js';
 import { CaseNotFoundError, InvalidInputError } from '../core/errors.js';
 import { isIncidentId, newIncidentId } from '../core/ids.js';
@@ -29,7 +29,8 @@ export async function createIncident(
       await db().send(
         new PutCommand({
           TableName: tableName(),
-          Item: { ...key(record.id), ...record },
+          // In the table's index under `INCIDENT`, newest first, for a list of incidents (App Home).
+          Item: { ...key(record.id), ...record, gsi1pk: 'INCIDENT', gsi1sk: record.createdAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -47,8 +48,25 @@ export async function getIncident(id: string): Promise<IncidentRecord | undefine
     throw new InvalidInputError(`"${id}" is not an incident id (INC-YYYYMMDD-XXXX)`, 'id');
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: key(id), ConsistentRead: true }));
   if (!out.Item) return undefined;
-  const { pk: _pk, sk: _sk, ...rest } = out.Item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = out.Item;
   return IncidentRecordSchema.parse(rest);
+}
+
+/** The newest incidents (at most `limit`), newest first: the index's `INCIDENT` partition. */
+export async function listIncidents(limit = 20): Promise<IncidentRecord[]> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :incident',
+      ExpressionAttributeValues: { ':incident': 'INCIDENT' },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (out.Items ?? []).map(({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest }) =>
+    IncidentRecordSchema.parse(rest),
+  );
 }
 
 export async function requireIncident(id: string): Promise<IncidentRecord> {
@@ -81,7 +99,7 @@ export async function patchIncident(
     ExpressionAttributeValues: values,
   });
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
   return IncidentRecordSchema.parse(rest);
 }
 
@@ -113,7 +131,7 @@ export async function moveIncident(
     ExpressionAttributeValues: values,
   });
   if (!item) return undefined;
-  const { pk: _pk, sk: _sk, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
   return IncidentRecordSchema.parse(rest);
 }
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resetRoleCache } from '../../../bot/auth.js';
 import { listAudit } from '../../../bot/core/case-store.js';
 import { authSettings, commandSettings } from '../../../bot/core/settings.js';
-import { getIncident } from '../../../bot/incidents/store.js';
+import { getIncident, listIncidents } from '../../../bot/incidents/store.js';
 import { handler as progress } from '../../../handlers/progress.js';
 import { handler, resetSlackHandler } from '../../../handlers/slack.js';
 import { eventually, SEEDED, useWorkflowWorld } from '../workflows/harness.js';
@@ -74,6 +74,7 @@ describe('Function: attack sequence -> one card -> one incident with one approva
     const incident = await incidentOfCard(alerts()[0]!.blocks);
     expect(incident.id).toMatch(/^INC-\d{8}-[0-9A-HJKMNP-TV-Z]{4}$/);
     expect(incident.members.map((m) => m.target.instanceId)).toEqual(SEQUENCE_INSTANCES);
+    expect((await listIncidents()).map((i) => i.id)).toEqual([incident.id]);
     expect(slack.ephemerals('C0ALERTS', 'alice').at(-1)?.text).toMatch(
       /already (open|being opened) for this attack sequence; nothing was started again/,
     );
