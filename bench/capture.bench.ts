@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { captureInstance } from '../test/integration/capture/instance.js';
+import { captureInstance } from '../test/integration/scripts/instance.js';
 import type { BenchResult, Figure } from './types.js';
 
 const GIB = 1024 ** 3;
