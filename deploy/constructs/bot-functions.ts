@@ -253,6 +253,8 @@ export class BotFunctions extends Construct {
       new iam.PolicyStatement({
         actions: [
           'dynamodb:GetItem',
+          // an incident card reads its member cases in one request (bot/incidents/progress.ts)
+          'dynamodb:BatchGetItem',
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',

@@ -78,12 +78,16 @@ export class Outbox extends Construct {
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
     );
     props.secrets.grantRead(this.drainer.role);
-    // The case record and the case's outbox item: read, and the outbox's conditional updates.
+    // The case record and the case's outbox item: read, and the outbox's conditional updates. An incident
+    // member's lines are delivered as a redraw of the incident card: the incident item (read, and its
+    // one-time summary claim) and its member cases (one BatchGetItem).
     this.drainer.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
         resources: [props.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CASE#*', 'OUTBOX#*'] } },
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CASE#*', 'OUTBOX#*', 'INCIDENT#*'] },
+        },
       }),
     );
 
