@@ -4,7 +4,7 @@ import { createSHA256, type IHasher } from 'hash-wasm';
  * The whole image's SHA-256, fed in block order, whose internal state can be saved and loaded: an image
  * made over several invocations (one chunk each) or resumed after a crash continues the same hash
  * without reading again what was hashed before. Node's own `crypto` hash cannot export its state, so
- * this is hash-wasm's SHA-256 (the same digest; about 280 MB/s on one core here, see the benchmark).
+ * this is hash-wasm's SHA-256 (the same digest; about 500 MiB/s per CPU second here, see the benchmark).
  * The imager runs the same hash on a worker thread (`hash-thread.ts`, same state format); this in-thread
  * form is for reading and checking states.
  */
