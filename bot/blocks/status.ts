@@ -95,6 +95,15 @@ export function caseStatusBlocks(record: CaseRecord, threadLink?: string): Known
         ...(record.externalRef
           ? [{ type: 'mrkdwn' as const, text: `*External reference*\n${esc(cut(record.externalRef, 128))}` }]
           : []),
+        // A member of an incident: its approval was the incident's, its progress a line on the incident card.
+        ...(record.incidentId
+          ? [
+              {
+                type: 'mrkdwn' as const,
+                text: `*Incident*\n${record.incidentId} (one approval, one card for its instances)`,
+              },
+            ]
+          : []),
         { type: 'mrkdwn', text: `*Severity*\n${esc(record.severity.label)} (${record.severity.score})` },
       ],
     },

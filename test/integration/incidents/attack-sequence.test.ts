@@ -165,6 +165,7 @@ describe('Function: attack sequence -> one card -> one incident with one approva
     const blocks = JSON.stringify(JSON.parse(status.body).blocks);
     expect(blocks).toContain(after[0]!.id);
     expect(blocks).toContain(after[0]!.manifest!.sha256);
+    expect(blocks).toContain(`*Incident*\\n${incident.id}`);
     // audited: the refusals and the decision on the incident, the approval on each case
     const trail = await listAudit(incident.id);
     expect(trail.some((e) => e.actor === 'U0MALLORY' && e.outcome === 'refused')).toBe(true);
