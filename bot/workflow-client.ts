@@ -109,12 +109,14 @@ export function startReleaseWorkflow(record: CaseRecord, attempt: number, reques
 }
 
 /**
- * Whether the case's timeline shows a forensic worker started and not terminated since (issue 12, item 4):
- * the examine workflow's steps say both.
+ * Whether the case's timeline shows a forensic worker (or workstation) started and not terminated since
+ * (issue 12, item 4): the examine workflow's steps say both.
  */
 export function workerMayRun(record: CaseRecord): boolean {
   const steps = record.steps.map((s) => s.step);
-  return steps.lastIndexOf('Forensic worker started') > steps.lastIndexOf('Forensic worker terminated');
+  return ['worker', 'workstation'].some(
+    (w) => steps.lastIndexOf(`Forensic ${w} started`) > steps.lastIndexOf(`Forensic ${w} terminated`),
+  );
 }
 
 /**
@@ -131,6 +133,24 @@ export function startWorkerCleanup(record: CaseRecord) {
     Account: record.target.account,
     Region: record.target.region,
     Cleanup: true,
+  });
+}
+
+/**
+ * Starts an investigator's workstation for the case (`<caseId>-workstation-<ms>`, `/forensics workstation`):
+ * the examine workflow with `Workstation`, which launches a worker with the case's evidence and terminates
+ * it after `hours`.
+ */
+export function startWorkstation(record: CaseRecord, hours: number, requestedBy: string) {
+  const arn = workflowSettings().EXAMINE_STATE_MACHINE_ARN;
+  if (!arn)
+    throw new ConfigurationError('Case workflows configuration: EXAMINE_STATE_MACHINE_ARN is missing');
+  return startExecutionOnce(arn, `${record.id}-workstation-${Date.now()}`, {
+    CaseId: record.id,
+    InstanceId: record.target.instanceId,
+    Account: record.target.account,
+    Region: record.target.region,
+    Workstation: { hours, requestedBy },
   });
 }
 

@@ -33,6 +33,12 @@ export const EXAMINE_PARAMETERS: Record<string, CaptureParameter> = {
   Since: { pattern: ISO, description: 'Start of the timeline window (ISO-8601 UTC)' },
   LockMode: { pattern: '^(COMPLIANCE|GOVERNANCE)$', description: 'Object Lock mode of the outputs' },
   RetainUntil: { pattern: ISO, description: 'Object Lock retention of the outputs (ISO-8601 UTC)' },
+  Mode: {
+    pattern: '^(examine|fetch)?$',
+    description:
+      'examine (default): examine and upload the outputs; fetch: only read and verify the evidence onto the worker (an investigator workstation)',
+    optional: true,
+  },
   Stamp: {
     pattern: '^\\d{8}T\\d{6,9}Z$',
     description: 'This examination run (the folder of its outputs when an earlier run kept the plain names)',

@@ -12,6 +12,7 @@ export const FORENSICS_USAGE = [
   "`/forensics retry CASE-ID reason` — run a failed case's workflow again, the reason recorded (responders)",
   '`/forensics release CASE-ID` — undo the containment (commanders)',
   '`/forensics close CASE-ID` — close the case (commanders)',
+  "`/forensics workstation CASE-ID [hours]` — a forensic workstation with the case's evidence, through Session Manager only, terminated after its hours (4 by default)",
   '`/forensics help` — this help',
 ].join('\n');
 

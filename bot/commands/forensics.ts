@@ -4,6 +4,7 @@ import { authorize, type Role } from '../auth.js';
 import { usageBlocks } from '../blocks/case-usage.js';
 import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/status.js';
 import { closeCase, releaseCase, retryCase, startCase } from '../cases/service.js';
+import { startWorkstation } from '../workflow-client.js';
 import { commandSettings } from '../core/settings.js';
 import type { CaseRecord } from '../core/case-model.js';
 import { audit, getCase, listAudit, openCasesPage } from '../core/case-store.js';
@@ -18,7 +19,7 @@ import { logger } from '../core/logger.js';
 import { type ForensicsCommand, parseForensicsCommand } from './parse.js';
 
 /**
- * `/forensics`: status, list, rules, analyze, contain, release, close, help. The answer is the command's own
+ * `/forensics`: status, list, rules, analyze, contain, release, close, workstation, help. The answer is the command's own
  * HTTP response (ephemeral), so no extra Web API call is made; anything malformed gets usage help.
  */
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -40,6 +41,7 @@ const ROLE: Record<ForensicsCommand['kind'], Role | undefined> = {
   release: 'commander',
   retry: 'responder',
   close: 'commander',
+  workstation: 'responder',
 };
 
 export async function onForensics(args: CommandArgs): Promise<void> {
@@ -153,6 +155,25 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
         text: created
           ? `${record.id} opened for \`${cmd.instanceId}\`: the case card and thread are in <#${record.slack.channel ?? ''}>.`
           : `${record.id} is already open for \`${cmd.instanceId}\` (${record.status}); nothing was started again.`,
+      };
+    }
+    case 'workstation': {
+      // An investigator's worker with the case's evidence (issue 12, item 4): Session Manager only.
+      const record = await lookedUp(cmd.caseId, userId, cmd.kind);
+      if (!record) return noCase(cmd.caseId);
+      if (record.status === 'closed') return { text: `${record.id} is closed: no workstation.` };
+      if (!record.artifacts.some((a) => a.kind === 'disk-image'))
+        return { text: `${record.id} has no raw disk image yet: nothing to put on a workstation.` };
+      const { executionArn } = await startWorkstation(record, cmd.hours, userId);
+      await audit({
+        caseId: record.id,
+        actor: userId,
+        action: 'workstation.start',
+        outcome: 'ok',
+        detail: `${cmd.hours} h, ${executionArn.split(':').pop()}`,
+      });
+      return {
+        text: `A forensic workstation for ${record.id} is starting (${cmd.hours} h): the case thread says when it is ready and how to open it (Session Manager only).`,
       };
     }
     case 'release':

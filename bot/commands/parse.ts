@@ -11,8 +11,12 @@ export type ForensicsCommand =
   | { kind: 'rules' }
   | { kind: 'status' | 'release' | 'close' | 'audit' | 'report'; caseId: string }
   | { kind: 'retry'; caseId: string; reason: string }
+  | { kind: 'workstation'; caseId: string; hours: number }
   | { kind: 'analyze' | 'contain'; instanceId: string; account?: string; region: string }
   | { kind: 'usage'; problem: string };
+
+/** Hours a workstation stays when the command names none (the forensics stack's worker lifetime bounds it). */
+export const WORKSTATION_DEFAULT_HOURS = 4;
 
 const CASE_COMMANDS = new Set(['status', 'release', 'close', 'audit', 'report']);
 
@@ -39,6 +43,19 @@ export function parseForensicsCommand(text: string, defaults: { region?: string 
     if (reason.length < 3) return usage('`retry` needs a reason after the case id (it is recorded)');
     if (reason.length > 500) return usage('the reason of a retry is at most 500 characters');
     return { kind: 'retry', caseId, reason };
+  }
+  if (verb === 'workstation') {
+    // `/forensics workstation CASE-ID [hours]`: an investigator's worker with the case's evidence (issue 12)
+    const caseId = args[0]?.toUpperCase() ?? '';
+    if (!isCaseId(caseId))
+      return usage(
+        args[0] ? `"${args[0]}" is not a case id (CASE-YYYYMMDD-XXXX)` : '`workstation` needs a case id',
+      );
+    if (args.length > 2) return usage('`workstation` takes a case id and optionally its hours');
+    const hours = args[1] === undefined ? WORKSTATION_DEFAULT_HOURS : Number(args[1]);
+    if (!Number.isInteger(hours) || hours < 1 || hours > 24)
+      return usage(`the hours of a workstation are a whole number from 1 to 24, not "${args[1]}"`);
+    return { kind: 'workstation', caseId, hours };
   }
   if (CASE_COMMANDS.has(verb)) {
     if (args.length !== 1) return usage(`\`${verb}\` needs exactly one case id`);

@@ -24,20 +24,109 @@ const withRetry = (state: State, retry: object): State => ({
 const onError = 'TerminateAfterFailure';
 const toTermination = { onError, catchers: catchTo('WorkerLaunched', '$.Failure') };
 
+/**
+ * An investigator's workstation (`/forensics workstation`, started by the Slack side): a worker of the case
+ * with its evidence read and verified onto it, reachable through Session Manager only, terminated when its
+ * hours are over (and by itself then, whatever this workflow does), or at once on any failure.
+ */
+function workstationStates() {
+  const onError = 'TerminateWorkstation';
+  const toEnd = { onError, catchers: catchTo(onError, '$.Failure') };
+  return {
+    LaunchWorkstation: withRetry(
+      step('launchExamineWorker', {
+        params: {
+          'executionName.$': '$$.Execution.Name',
+          purpose: 'workstation',
+          'hours.$': '$.Workstation.hours',
+        },
+        resultPath: '$.Worker',
+        next: 'WaitForWorkstation',
+        onError: 'TerminateWorkstationByTag',
+        catchers: catchTo('TerminateWorkstationByTag', '$.Failure'),
+      }),
+      PROFILE_NOT_READY,
+    ),
+    WaitForWorkstation: { Type: 'Wait', SecondsPath: '$.Worker.pollSeconds', Next: 'PollWorkstation' },
+    PollWorkstation: step('pollExamineWorker', {
+      params: { 'worker.$': '$.Worker' },
+      resultPath: '$.Worker',
+      next: 'WorkstationOnline',
+      ...toEnd,
+    }),
+    WorkstationOnline: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.Worker.online', BooleanEquals: true, Next: 'FetchEvidence' }],
+      Default: 'WaitForWorkstation',
+    },
+    FetchEvidence: step('startWorkerExamination', {
+      params: { 'worker.$': '$.Worker' },
+      resultPath: '$.Worker',
+      next: 'WaitForEvidence',
+      ...toEnd,
+    }),
+    WaitForEvidence: { Type: 'Wait', SecondsPath: '$.Worker.pollSeconds', Next: 'PollEvidence' },
+    PollEvidence: step('pollWorkerExamination', {
+      params: { 'worker.$': '$.Worker' },
+      resultPath: '$.Worker',
+      next: 'EvidenceFetched',
+      ...toEnd,
+    }),
+    EvidenceFetched: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.Worker.done', BooleanEquals: true, Next: 'WorkstationReady' }],
+      Default: 'WaitForEvidence',
+    },
+    WorkstationReady: step('workstationReady', {
+      params: { 'worker.$': '$.Worker' },
+      resultPath: '$.Worker',
+      next: 'WorkstationOpen',
+      ...toEnd,
+    }),
+    WorkstationOpen: { Type: 'Wait', SecondsPath: '$.Worker.openSeconds', Next: onError },
+    [onError]: step('terminateExamineWorker', {
+      params: { purpose: 'workstation' },
+      resultPath: '$.Terminated',
+      next: 'WorkstationClosed',
+      onError: 'WorkerNotTerminated',
+      catchers: catchTo('WorkerNotTerminated', '$.TerminationFailure'),
+    }),
+    TerminateWorkstationByTag: step('terminateExamineWorker', {
+      params: { purpose: 'workstation' },
+      resultPath: '$.Terminated',
+      next: 'WorkstationClosed',
+      onError: 'WorkerNotTerminated',
+      catchers: catchTo('WorkerNotTerminated', '$.TerminationFailure'),
+    }),
+    WorkstationClosed: {
+      Type: 'Choice',
+      Comment: 'Ended by its hours: done; ended by a failure: the execution fails with it.',
+      Choices: [{ Variable: '$.Failure', IsPresent: true, Next: 'WorkstationFailed' }],
+      Default: 'WorkstationDone',
+    },
+    WorkstationDone: { Type: 'Succeed' },
+    WorkstationFailed: fail('The workstation failed; it is terminated; the case thread says why.'),
+  };
+}
+
 export function examineDefinition() {
   return {
     Comment:
-      'forensics-bot examine: the case examined on its own forensic worker (analysis VPC, forensic AMI) through SSM, then the worker terminated, on every path. Input {CaseId, InstanceId, Account, Region, Cleanup?}.',
+      'forensics-bot examine: the case examined on its own forensic worker (analysis VPC, forensic AMI) through SSM, then the worker terminated, on every path. Input {CaseId, InstanceId, Account, Region, Cleanup?, Workstation?: {hours}}.',
     StartAt: 'CleanupOnly',
     States: {
       // Started by the case's close (bot/workflow-client.ts startWorkerCleanup): the case's execution was
       // stopped, so only the termination of its workers runs (the step runs on a closed case).
       CleanupOnly: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.Cleanup', IsPresent: true, Next: 'CleanUp' }],
+        Choices: [
+          { Variable: '$.Cleanup', IsPresent: true, Next: 'CleanUp' },
+          { Variable: '$.Workstation', IsPresent: true, Next: 'LaunchWorkstation' },
+        ],
         Default: 'LaunchWorker',
       },
       CleanUp: step('terminateExamineWorker', {
+        params: { purpose: 'all' },
         resultPath: '$.Terminated',
         next: 'CleanedUp',
         onError: 'WorkerNotTerminated',
@@ -114,6 +203,7 @@ export function examineDefinition() {
         onError: 'WorkerNotTerminated',
         catchers: catchTo('WorkerNotTerminated', '$.TerminationFailure'),
       }),
+      ...workstationStates(),
       ExaminationFailed: fail('The examination failed; the worker is terminated; the case says why.'),
       WorkerNotTerminated: fail(
         'The worker could not be terminated by the workflow; it terminates itself at the end of its lifetime, and the lifetime alarm watches it.',

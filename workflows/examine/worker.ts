@@ -26,6 +26,8 @@ export interface WorkerParams {
   since: string;
   lock: { mode: 'COMPLIANCE' | 'GOVERNANCE'; retainUntil: string };
   stamp: string;
+  /** `fetch`: only read and verify the inputs (an investigator's workstation); nothing is examined or written. */
+  mode?: 'examine' | 'fetch';
 }
 
 export interface WorkerOutput {
@@ -109,17 +111,15 @@ async function store(s3: S3Client, p: WorkerParams, path: string, sha256: string
   };
 }
 
-/** Reads, verifies, examines and uploads; throws `MissingToolError`, `EvidenceMismatchError` or the tool's failure. */
-export async function runWorker(s3: S3Client, p: WorkerParams, dir: string): Promise<WorkerResult> {
-  if (!p.inputs.some((i) => i.kind === 'disk-image'))
-    throw new ExaminationInputError('no disk image among the inputs: nothing to examine');
+/** Reads and verifies every input into `into` (each hashed as it is written; a mismatch is refused). */
+async function fetchInputs(s3: S3Client, p: WorkerParams, into: string) {
   for (const i of p.inputs)
     if (!i.key.startsWith(`${p.caseId}/`))
       throw new ExaminationInputError(`${i.key} is not evidence of ${p.caseId}`);
-  mkdirSync(join(dir, 'in'), { recursive: true });
+  mkdirSync(into, { recursive: true });
   const inputs: (WorkerResult['inputs'][number] & { path: string })[] = [];
   for (const [n, input] of p.inputs.entries()) {
-    const path = join(dir, 'in', `${n}-${basename(input.key)}`);
+    const path = join(into, `${n}-${basename(input.key)}`);
     const read = await readBack(s3, p.bucket, input, path);
     const uri = `s3://${p.bucket}/${input.key}`;
     if (read.sha256 !== input.sha256 || (input.bytes !== undefined && read.bytes !== input.bytes))
@@ -135,6 +135,23 @@ export async function runWorker(s3: S3Client, p: WorkerParams, dir: string): Pro
       ...(read.versionId ? { versionId: read.versionId } : {}),
     });
   }
+  return inputs;
+}
+
+/**
+ * An investigator's workstation (`/forensics workstation`): the case's evidence read and verified into
+ * `evidenceDir/<case>/`, kept there for the investigator; nothing examined, nothing written to the bucket.
+ */
+export async function fetchEvidence(s3: S3Client, p: WorkerParams, evidenceDir: string) {
+  const inputs = await fetchInputs(s3, p, join(evidenceDir, p.caseId));
+  return { tool: TOOL, mode: 'fetch' as const, inputs, outputs: [] };
+}
+
+/** Reads, verifies, examines and uploads; throws `MissingToolError`, `EvidenceMismatchError` or the tool's failure. */
+export async function runWorker(s3: S3Client, p: WorkerParams, dir: string): Promise<WorkerResult> {
+  if (!p.inputs.some((i) => i.kind === 'disk-image'))
+    throw new ExaminationInputError('no disk image among the inputs: nothing to examine');
+  const inputs = await fetchInputs(s3, p, join(dir, 'in'));
   const memory = inputs.find((i) => i.kind === 'memory');
   const triage = inputs.find((i) => i.kind === 'triage');
   const result = await examine({
@@ -183,6 +200,7 @@ export function workerParamsFromEnv(env: NodeJS.ProcessEnv): WorkerParams {
     since: need('Since'),
     lock: { mode, retainUntil: need('RetainUntil') },
     stamp: need('Stamp'),
+    mode: env.SSM_Mode === 'fetch' ? 'fetch' : 'examine',
   };
 }
 
@@ -196,7 +214,11 @@ export async function runWorkerCommand(
   dir: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const result = await runWorker(s3, workerParamsFromEnv(env), dir);
+    const params = workerParamsFromEnv(env);
+    const result =
+      params.mode === 'fetch'
+        ? await fetchEvidence(s3, params, env.EXAMINE_EVIDENCE_DIR ?? join(dir, 'evidence'))
+        : await runWorker(s3, params, dir);
     return { code: 0, stdout: `${JSON.stringify({ ok: true, ...result })}\n`, stderr: '' };
   } catch (error) {
     const e = error as Error;

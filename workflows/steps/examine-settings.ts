@@ -21,4 +21,6 @@ export const examineSettings = defineSettings('Examination', {
   EXAMINE_ONLINE_POLLS: env.int(40, 1, 10_000),
   /** Polls of the examination before it is cancelled (default: 6 hours at 30 s; the worker's lifetime bounds it too). */
   EXAMINE_MAX_POLLS: env.int(720, 1, 100_000),
+  /** Hours an investigator's workstation stays (`/forensics workstation`; at most the worker lifetime). */
+  WORKSTATION_HOURS: env.int(4, 1, 24),
 });

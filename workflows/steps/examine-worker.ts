@@ -72,8 +72,13 @@ import { defineStep, TargetInput } from './step.js';
 
 const WORKER = 'forensic worker (EXAMINE_WORKER=ec2)';
 
-/** The worker's role and instance profile: the case id makes them one per case. */
-export const workerRoleName = (caseId: string) => `ForensicsBot-Worker-${caseId}`;
+/** What a worker is for: the case's examination, or an investigator's workstation (`/forensics workstation`). */
+export type Purpose = 'examination' | 'workstation';
+const PURPOSE_TAG = 'forensics-bot:purpose';
+
+/** The worker's role and instance profile: one per case and purpose (a workstation outlives an examination). */
+export const workerRoleName = (caseId: string, purpose: Purpose = 'examination') =>
+  `ForensicsBot-${purpose === 'workstation' ? 'Workstation' : 'Worker'}-${caseId}`;
 
 /** An instance profile just created is not yet usable by EC2 (IAM is eventually consistent): retried. */
 export class WorkerProfileNotReadyError extends ExaminationFailedError {}
@@ -104,6 +109,9 @@ export const WorkerState = z.looseObject({
   commandId: z.string().optional(),
   done: z.boolean(),
   examination: z.unknown().optional(),
+  purpose: z.enum(['examination', 'workstation']).default('examination'),
+  /** A workstation: seconds it stays open once ready (its lifetime less what the start took). */
+  openSeconds: z.number().int().nonnegative().optional(),
 });
 export type WorkerState = z.infer<typeof WorkerState>;
 
@@ -190,19 +198,28 @@ function casePolicy(caseId: string, bucket: string, kmsKeyId: string): string {
   });
 }
 
-/** An IAM call whose target may exist already (a retried launch) or be gone already (a second clean-up). */
+/**
+ * An IAM call whose target may exist already (a retried launch) or be gone already (a second clean-up).
+ * IAM answers the code (`NoSuchEntity`); the SDK names its error class after it (`NoSuchEntityException`).
+ */
 async function tolerating(names: string[], call: () => Promise<unknown>): Promise<void> {
   try {
     await call();
   } catch (error) {
-    if (error instanceof Error && names.includes(error.name)) return;
+    if (error instanceof Error && names.some((n) => error.name === n || error.name === `${n}Exception`))
+      return;
     throw error;
   }
 }
 
 /** The case's worker role and instance profile (idempotent). */
-async function caseRole(ex: ExaminerClients, caseId: string, s: WorkerSettings): Promise<string> {
-  const name = workerRoleName(caseId);
+async function caseRole(
+  ex: ExaminerClients,
+  caseId: string,
+  s: WorkerSettings,
+  purpose: Purpose,
+): Promise<string> {
+  const name = workerRoleName(caseId, purpose);
   const bucket = forensicsSettings().EVIDENCE_BUCKET;
   await tolerating(['EntityAlreadyExists'], () =>
     ex.iam().send(
@@ -210,7 +227,7 @@ async function caseRole(ex: ExaminerClients, caseId: string, s: WorkerSettings):
         RoleName: name,
         Path: WORKER_NAMES.rolePath,
         PermissionsBoundary: s.boundaryArn,
-        Description: `forensics-bot: the forensic worker of ${caseId}`,
+        Description: `forensics-bot: the forensic ${purpose === 'workstation' ? 'workstation' : 'worker'} of ${caseId}`,
         AssumeRolePolicyDocument: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
@@ -248,12 +265,22 @@ export function lifetimeUserData(maxHours: number): string {
 export const launchExamineWorker = defineStep({
   name: 'launchExamineWorker',
   label: 'Forensic worker started',
-  input: TargetInput.extend({ executionName: z.string().min(1).max(80) }),
+  input: TargetInput.extend({
+    executionName: z.string().min(1).max(80),
+    purpose: z.enum(['examination', 'workstation']).default('examination'),
+    /** A workstation's hours (at most the worker lifetime of the forensics stack). */
+    hours: z.number().int().min(1).max(24).optional(),
+  }),
   async run(input): Promise<WorkerState> {
     const settings = examineSettings();
     const ex = clientsOf(input);
     const s = await launchSettings(ex);
-    const roleName = await caseRole(ex, input.caseId, s);
+    const purpose = input.purpose;
+    const hours =
+      purpose === 'workstation'
+        ? Math.min(input.hours ?? settings.WORKSTATION_HOURS, s.maxHours)
+        : s.maxHours;
+    const roleName = await caseRole(ex, input.caseId, s, purpose);
     // One worker per execution and attempt: a retried invocation of this step gets the same instance back.
     const clientToken = createHash('sha256')
       .update(`${input.caseId}/${input.executionName}`)
@@ -263,7 +290,11 @@ export const launchExamineWorker = defineStep({
     const tags = [
       { Key: WORKER_NAMES.roleTag, Value: WORKER_NAMES.roleTagValue },
       { Key: 'ir-case-id', Value: input.caseId },
-      { Key: 'Name', Value: `forensics-bot worker ${input.caseId}` },
+      { Key: PURPOSE_TAG, Value: purpose },
+      {
+        Key: 'Name',
+        Value: `forensics-bot ${purpose === 'workstation' ? 'workstation' : 'worker'} ${input.caseId}`,
+      },
     ];
     let out: RunInstancesCommandOutput;
     try {
@@ -284,7 +315,7 @@ export const launchExamineWorker = defineStep({
               Ebs: { VolumeSize: s.volumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
             },
           ],
-          UserData: Buffer.from(lifetimeUserData(s.maxHours)).toString('base64'),
+          UserData: Buffer.from(lifetimeUserData(hours)).toString('base64'),
           TagSpecifications: [
             { ResourceType: 'instance', Tags: tags },
             { ResourceType: 'volume', Tags: tags },
@@ -312,7 +343,8 @@ export const launchExamineWorker = defineStep({
       instanceId,
       roleName,
       kmsKeyId: s.kmsKeyId,
-      maxHours: s.maxHours,
+      maxHours: hours,
+      purpose,
       launchedAt: now.toISOString(),
       started: now.getTime(),
       stamp: now.toISOString().replace(/[-:.]/g, ''),
@@ -325,6 +357,7 @@ export const launchExamineWorker = defineStep({
   },
   report: (out) => ({
     outcome: 'started',
+    ...(out.purpose === 'workstation' ? { label: 'Forensic workstation started' } : {}),
     detail: `${out.instanceId} in the analysis VPC (no route out), role ${out.roleName} (this case's evidence only); it terminates itself after ${out.maxHours} h at the latest`,
   }),
 });
@@ -411,6 +444,8 @@ export const startWorkerExamination = defineStep({
             LockMode: [lock.mode],
             RetainUntil: [lock.retainUntil],
             Stamp: [w.stamp],
+            // a workstation gets the evidence, read and verified onto it; nothing is examined
+            ...(w.purpose === 'workstation' ? { Mode: ['fetch'] } : {}),
           },
           TimeoutSeconds: w.maxHours * 3600,
           Comment: `forensics-bot ${input.caseId} examination`,
@@ -504,6 +539,14 @@ export const pollWorkerExamination = defineStep({
       what: `The examination on ${w.instanceId}`,
     });
     if (!poll.ended) return { ...w, polls, done: false };
+    if (w.purpose === 'workstation') {
+      const fetched = resultLine(poll.stdout) as { ok?: boolean; message?: string } | undefined;
+      if (poll.status !== 'Success' || fetched?.ok !== true)
+        throw new ExaminationFailedError(
+          `the evidence was not put on the workstation ${w.instanceId}: ${fetched?.message ?? (lastLine(poll.stderr) || poll.status)}`,
+        );
+      return { ...w, polls, done: true };
+    }
     const record = await requireCase(input.caseId);
     const base = { ...examinationBase(record, WORKER), at: w.launchedAt };
     const { notExamined } = planExamination(record);
@@ -553,7 +596,15 @@ export const pollWorkerExamination = defineStep({
     return { ...w, polls, done: true, examination: await finishExamination(input.caseId, outcome) };
   },
   report: (out) =>
-    out.done && out.examination ? examinationReport(out.examination as StepOutcome) : undefined,
+    out.done && out.examination
+      ? examinationReport(out.examination as StepOutcome)
+      : out.done && out.purpose === 'workstation'
+        ? {
+            outcome: 'succeeded',
+            label: 'Evidence on the workstation',
+            detail: `read and verified on ${out.instanceId}`,
+          }
+        : undefined,
 });
 
 /**
@@ -588,10 +639,11 @@ async function recordWorkerFailure(
 }
 
 /** Every instance of the case's workers not yet terminated (by tag: also one whose launch step failed late). */
-async function workersOf(ex: ExaminerClients, caseId: string): Promise<string[]> {
+async function workersOf(ex: ExaminerClients, caseId: string, purposes: Purpose[]): Promise<string[]> {
   const filters: Filter[] = [
     { Name: `tag:${WORKER_NAMES.roleTag}`, Values: [WORKER_NAMES.roleTagValue] },
     { Name: 'tag:ir-case-id', Values: [caseId] },
+    { Name: `tag:${PURPOSE_TAG}`, Values: purposes },
     { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
   ];
   const out = await ex.ec2().send(new DescribeInstancesCommand({ Filters: filters }));
@@ -609,14 +661,20 @@ export const terminateExamineWorker = defineStep({
     worker: WorkerState.partial().optional(),
     /** The workflow's failure (`$.Failure`: Error, Cause) when the worker path failed. */
     failure: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+    /** Which workers: the worker's own purpose by default; `all` when the case closes. */
+    purpose: z.enum(['examination', 'workstation', 'all']).optional(),
   }),
-  async run(input): Promise<{ terminated: string[]; roleDeleted: boolean }> {
+  async run(input): Promise<{ terminated: string[]; roleDeleted: boolean; purpose: string }> {
     const ex = clientsOf(input);
-    if (input.failure) await recordWorkerFailure(input.caseId, input.failure, input.worker?.launchedAt);
+    const which = input.purpose ?? input.worker?.purpose ?? 'examination';
+    const purposes: Purpose[] = which === 'all' ? ['examination', 'workstation'] : [which];
+    // a workstation's failure is no examination's
+    if (input.failure && which === 'examination')
+      await recordWorkerFailure(input.caseId, input.failure, input.worker?.launchedAt);
     const ids = [
       ...new Set([
         ...(input.worker?.instanceId ? [input.worker.instanceId] : []),
-        ...(await workersOf(ex, input.caseId)),
+        ...(await workersOf(ex, input.caseId, purposes)),
       ]),
     ];
     if (ids.length > 0)
@@ -624,26 +682,54 @@ export const terminateExamineWorker = defineStep({
         ex.ec2().send(new TerminateInstancesCommand({ InstanceIds: ids })),
       );
     // The role goes once its instances are terminating: their credentials stop working with it.
-    const name = workerRoleName(input.caseId);
     const gone = ['NoSuchEntity'];
-    await tolerating(gone, () =>
-      ex.iam().send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })),
-    );
-    await tolerating(gone, () =>
-      ex.iam().send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })),
-    );
-    await tolerating(gone, () =>
-      ex.iam().send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: 'case' })),
-    );
-    await tolerating(gone, () => ex.iam().send(new DeleteRoleCommand({ RoleName: name })));
+    for (const name of purposes.map((p) => workerRoleName(input.caseId, p))) {
+      await tolerating(gone, () =>
+        ex
+          .iam()
+          .send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName: name })),
+      );
+      await tolerating(gone, () =>
+        ex.iam().send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })),
+      );
+      await tolerating(gone, () =>
+        ex.iam().send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: 'case' })),
+      );
+      await tolerating(gone, () => ex.iam().send(new DeleteRoleCommand({ RoleName: name })));
+    }
     logger.info('Forensic workers terminated', { caseId: input.caseId, ids });
-    return { terminated: ids, roleDeleted: true };
+    return { terminated: ids, roleDeleted: true, purpose: which };
   },
   report: (out) =>
     out.terminated.length > 0
       ? {
           outcome: 'succeeded',
+          ...(out.purpose === 'workstation' ? { label: 'Forensic workstation terminated' } : {}),
           detail: `${out.terminated.join(', ')} terminated; its role and profile deleted`,
         }
       : undefined,
+});
+
+/**
+ * The workstation is ready (`/forensics workstation`): its line in the thread says how to open it (Session
+ * Manager only: no inbound rule, no key pair, no route out) and when it is terminated.
+ */
+export const workstationReady = defineStep({
+  name: 'workstationReady',
+  label: 'Forensic workstation ready',
+  input: TargetInput.extend({ worker: WorkerState }),
+  async run(input): Promise<WorkerState & { until: string; caseId: string }> {
+    const w = input.worker;
+    const end = w.started + w.maxHours * 3_600_000;
+    return {
+      ...w,
+      caseId: input.caseId,
+      openSeconds: Math.max(0, Math.floor((end - Date.now()) / 1000)),
+      until: new Date(end).toISOString(),
+    };
+  },
+  report: (out) => ({
+    outcome: 'succeeded',
+    detail: `${out.instanceId}: the case's evidence under /var/lib/forensics-bot/evidence/${out.caseId}/ (read and hashed as recorded); open it with \`aws ssm start-session --target ${out.instanceId} --region ${homeRegion()}\` (Session Manager only: no inbound rule, no key pair, no route out); terminated at ${out.until}`,
+  }),
 });

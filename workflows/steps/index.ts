@@ -15,6 +15,7 @@ import {
   pollWorkerExamination,
   startWorkerExamination,
   terminateExamineWorker,
+  workstationReady,
 } from './examine-worker.js';
 import { finishCase, secureAfterFailure, skipContainment } from './finish-case.js';
 import { isolateNetwork } from './isolate-network.js';
@@ -64,6 +65,7 @@ export const STEPS: Record<string, StepModule> = Object.fromEntries(
     startWorkerExamination,
     pollWorkerExamination,
     terminateExamineWorker,
+    workstationReady,
     writeManifest,
     skipContainment,
     finishCase,

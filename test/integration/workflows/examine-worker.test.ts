@@ -53,6 +53,8 @@ const workersOf = (caseId: string) =>
     (i) => i.tags['ir-case-id'] === caseId && i.tags[WORKER_NAMES.roleTag] === WORKER_NAMES.roleTagValue,
   );
 const tools = !!which('fls') && !!which('yara');
+/** The first test's case (examined, evidence secured): the workstation test opens one for it. */
+let examinedCase: string | undefined;
 
 describe.skipIf(!canBuildImages() || !tools)(
   'Workflow: examination on the forensic worker (EXAMINE_WORKER=ec2)',
@@ -99,6 +101,44 @@ describe.skipIf(!canBuildImages() || !tools)(
       const steps = after.steps.map((s) => s.step);
       expect(steps).toContain('Forensic worker started');
       expect(steps).toContain('Forensic worker terminated');
+      examinedCase = record.id;
+    }, 300_000);
+
+    it('a workstation for an investigator: a worker with the case’s evidence verified onto it, opened through Session Manager, terminated after its hours', async () => {
+      // Prepare: what `/forensics workstation CASE-ID 2` starts (bot/workflow-client.ts startWorkstation)
+      const record = await requireCase(examinedCase!);
+
+      // Act
+      const execution = await world.sfn.waitFor(
+        world.sfn.startExecution({
+          stateMachineArn: world.sfn.stateMachineArn('examine'),
+          name: `${record.id}-workstation-1`,
+          input: JSON.stringify({
+            CaseId: record.id,
+            InstanceId: record.target.instanceId,
+            Account: record.target.account,
+            Region: record.target.region,
+            Workstation: { hours: 2, requestedBy: 'U0ALICE' },
+          }),
+        }).executionArn,
+      );
+
+      // Assess
+      expect(execution.status).toBe('SUCCEEDED');
+      const stations = [...forensics().instances.values()].filter(
+        (i) => i.tags['ir-case-id'] === record.id && i.tags['forensics-bot:purpose'] === 'workstation',
+      );
+      expect(stations.map((w) => w.state)).toEqual(['terminated']);
+      const after = await requireCase(record.id);
+      const ready = after.steps.find((s) => s.step === 'Forensic workstation ready');
+      expect(ready?.detail).toContain(`aws ssm start-session --target ${stations[0]!.instanceId}`);
+      expect(after.steps.map((s) => s.step)).toContain('Evidence on the workstation');
+      expect(after.steps.map((s) => s.step)).toContain('Forensic workstation terminated');
+      expect(world.org.world.account(FORENSICS).roles.has(`ForensicsBot-Workstation-${record.id}`)).toBe(
+        false,
+      );
+      // the examination stands: a workstation records nothing of it
+      expect(after.examination?.status).toBe('completed');
     }, 300_000);
 
     it('a failed examination (an image that no longer hashes to its record) still terminates the worker', async () => {

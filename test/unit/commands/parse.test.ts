@@ -12,6 +12,9 @@ describe('Function: parseForensicsCommand', () => {
     ['STATUS case-20250101-abcd', { kind: 'status', caseId: 'CASE-20250101-ABCD' }],
     ['release CASE-20250101-ABCD', { kind: 'release', caseId: 'CASE-20250101-ABCD' }],
     ['close CASE-20250101-ABCD', { kind: 'close', caseId: 'CASE-20250101-ABCD' }],
+    // issue 12, item 4: an investigator's workstation, 4 hours unless said
+    ['workstation case-20250101-abcd', { kind: 'workstation', caseId: 'CASE-20250101-ABCD', hours: 4 }],
+    ['workstation CASE-20250101-ABCD 8', { kind: 'workstation', caseId: 'CASE-20250101-ABCD', hours: 8 }],
     [
       'retry case-20250101-abcd  trust policy   fixed',
       { kind: 'retry', caseId: 'CASE-20250101-ABCD', reason: 'trust policy fixed' },
@@ -45,6 +48,9 @@ describe('Function: parseForensicsCommand', () => {
     ['retry CASE-20250101-ABCD ok', 'needs a reason'],
     [`retry CASE-20250101-ABCD ${'x'.repeat(501)}`, 'at most 500'],
     ['delete CASE-20250101-ABCD', 'Unknown subcommand'],
+    ['workstation', 'needs a case id'],
+    ['workstation CASE-20250101-ABCD 0', 'whole number from 1 to 24'],
+    ['workstation CASE-20250101-ABCD 2.5', 'whole number from 1 to 24'],
   ])('answers "%s" with usage help', (text, problem) => {
     const parsed = parseForensicsCommand(text);
     expect(parsed.kind).toBe('usage');
