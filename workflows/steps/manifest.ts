@@ -80,10 +80,13 @@ export function buildManifest(
     containedAt: (record as { containedAt?: string }).containedAt ?? null,
     artifacts: record.artifacts
       .filter((a) => a.kind !== 'manifest')
-      .map((a) => ({
+      .map((a) => ({ a, image: imageOf(record, a) }))
+      .map(({ a, image }) => ({
         kind: a.kind,
         uri: a.uri,
-        sha256: a.sha256 ?? null,
+        // A snapshot copy has no bytes of its own to hash: its SHA-256 is its raw image's, read from it
+        // block by block (the same bytes), when one was made (issue 11: every artifact with a hash).
+        sha256: a.sha256 ?? image?.sha256 ?? null,
         bytes: a.bytes ?? null,
         source: a.source ?? null,
         createdAt: a.createdAt,
@@ -95,7 +98,9 @@ export function buildManifest(
           (a.details?.objectLock as object | undefined) ??
           (bucket.objects ?? []).find((o) => `s3://${a.uri.split('/')[2]}/${o.key}` === a.uri)?.lockMode ??
           null,
-        details: a.details ?? {},
+        details: image
+          ? { ...a.details, sha256Of: `${image.uri} (its raw image, read through the EBS direct APIs)` }
+          : (a.details ?? {}),
       })),
     // The examination: what it read (each image verified against its recorded SHA-256), with what it
     // looked for, and what it wrote (the outputs are also artifacts above, with their hashes).
@@ -110,6 +115,14 @@ export function buildManifest(
     // their canonical JSON, so `/forensics audit` (or a table export) can be checked against it later.
     auditTrail: { events: auditTrail.length, sha256: auditTrailSha256(auditTrail) },
   };
+}
+
+/** The raw image made from a disk snapshot artifact (the copy it was read from), if any. */
+function imageOf(record: CaseRecord, artifact: CaseRecord['artifacts'][number]) {
+  if (artifact.kind !== 'disk-snapshot' || artifact.sha256) return undefined;
+  return record.artifacts.find(
+    (i) => i.kind === 'disk-image' && i.sha256 && i.details?.snapshotId === artifact.details?.snapshotId,
+  );
 }
 
 /** SHA-256 of the trail's events in order, each as JSON with sorted keys, one per line. */

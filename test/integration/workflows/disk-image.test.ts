@@ -131,7 +131,7 @@ describe.skipIf(!canBuildImages())('Workflow: raw disk images from the EBS direc
     const manifest = JSON.parse(stored.body.toString()) as {
       outcome: { status: string; evidence: Record<string, string> };
       missing: unknown[];
-      artifacts: { kind: string; uri: string; sha256: string | null }[];
+      artifacts: { kind: string; uri: string; sha256: string | null; details: Record<string, unknown> }[];
       objects: { key: string; status: string; lockMode: string | null }[];
       tools: { bot: object; avml: { sha256: string | null } };
       auditTrail: { sha256: string };
@@ -141,11 +141,15 @@ describe.skipIf(!canBuildImages())('Workflow: raw disk images from the EBS direc
     expect(manifest.outcome.evidence).toEqual(after.evidence);
     expect(manifest.missing).toEqual([]);
     // Every artifact's SHA-256 comes from the evidence (images hashed in block order, memory re-read);
-    // the snapshots are the images' sources, listed with their locks.
-    for (const a of manifest.artifacts.filter((x) => x.kind !== 'disk-snapshot'))
-      expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // each snapshot copy's is that of the raw image read from it, which the entry names.
+    for (const a of manifest.artifacts) expect(a.sha256, `${a.kind} ${a.uri}`).toMatch(/^[0-9a-f]{64}$/);
     const images = manifest.artifacts.filter((a) => a.kind === 'disk-image');
     expect(images).toHaveLength(2);
+    for (const snapshot of manifest.artifacts.filter((a) => a.kind === 'disk-snapshot')) {
+      const image = images.find((i) => i.details.snapshotId === snapshot.details.snapshotId)!;
+      expect(snapshot.sha256).toBe(image.sha256);
+      expect(snapshot.details.sha256Of).toContain(image.uri);
+    }
     for (const image of images) {
       const object = manifest.objects.find((o) => `s3://${bucket().name}/${o.key}` === image.uri)!;
       expect(object).toMatchObject({ status: 'artifact', lockMode: 'COMPLIANCE' });
