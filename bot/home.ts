@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import { hasRole } from './auth.js';
 import { homeView } from './blocks/home.js';
 import { openCasesPage } from './core/case-store.js';
+import { listIncidents } from './incidents/store.js';
 
 /**
  * The App Home tab: drawn each time a user opens it (`app_home_opened`), with `views.publish` for that
@@ -11,7 +12,12 @@ import { openCasesPage } from './core/case-store.js';
  */
 export async function publishHome(client: WebClient, userId: string, after?: string): Promise<void> {
   const view = (await hasRole(client, userId, 'responder'))
-    ? homeView({ kind: 'cases', page: await openCasesPage({ after }), first: !after })
+    ? homeView({
+        kind: 'cases',
+        page: await openCasesPage({ after }),
+        first: !after,
+        ...(after ? {} : { incidents: await listIncidents(5) }),
+      })
     : homeView({ kind: 'no-role' });
   await client.views.publish({ user_id: userId, view });
 }

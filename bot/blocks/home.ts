@@ -1,5 +1,7 @@
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { OpenCasesPage } from '../core/case-store.js';
+import type { IncidentRecord } from '../incidents/model.js';
+import { cut, duration, esc } from './case-text.js';
 import { caseListBlocks } from './status.js';
 
 /**
@@ -8,7 +10,9 @@ import { caseListBlocks } from './status.js';
  * (the list names instances and findings, so it is not shown to every member of the workspace).
  */
 export function homeView(
-  shown: { kind: 'cases'; page: OpenCasesPage; first: boolean } | { kind: 'no-role' },
+  shown:
+    | { kind: 'cases'; page: OpenCasesPage; first: boolean; incidents?: IncidentRecord[] }
+    | { kind: 'no-role' },
   now = Date.now(),
 ): HomeView {
   const intro: KnownBlock = {
@@ -36,6 +40,7 @@ export function homeView(
     blocks: [
       intro,
       { type: 'divider' },
+      ...incidentBlocks(shown.first ? (shown.incidents ?? []) : [], now),
       ...caseListBlocks(shown.page, { now, first: shown.first }),
       {
         type: 'context',
@@ -48,4 +53,17 @@ export function homeView(
       },
     ],
   };
+}
+
+/** The newest incidents (one attack over many instances, one approval), each a line: stage, size, title, age. */
+function incidentBlocks(incidents: IncidentRecord[], now: number): KnownBlock[] {
+  if (!incidents.length) return [];
+  const lines = incidents.map(
+    (i) =>
+      `*${i.id}* ${esc(i.status)} · ${i.members.length} instance${i.members.length === 1 ? '' : 's'} · ${esc(cut(i.title, 80))} · ${duration(Math.max(0, now - Date.parse(i.createdAt)))} ago`,
+  );
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: `*Incidents*, newest first\n${lines.join('\n')}` } },
+    { type: 'divider' },
+  ];
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CASE_CARD_EVENT_TYPE } from '../../../bot/blocks/case-card.js';
 import { CASE_LIST_NEXT_ACTION } from '../../../bot/blocks/status.js';
 import { postCaseLine } from '../../../bot/cases/notify.js';
+import { createIncident } from '../../../bot/incidents/store.js';
 
 import { openCase, transition } from '../../../bot/core/case-store.js';
 import { handler, useSlackSide } from './harness.js';
@@ -91,7 +92,20 @@ describe('Open cases at a glance', () => {
     expect(caseIdsIn(refused)).toEqual([]);
   });
 
-  it('the App Home tab: responders see the open cases, anyone else sees what the bot is and no case', async () => {
+  it('the App Home tab: responders see the incidents and open cases, anyone else sees what the bot is and none', async () => {
+    // Prepare: an incident (an attack sequence over two instances), its title attacker text
+    const incident = await createIncident({
+      title: `${HOSTILE} over two instances`,
+      severity: { label: 'CRITICAL', score: 9 },
+      findingType: 'AttackSequence:EC2/CompromisedInstanceGroup',
+      findingId: 'seq-1',
+      fingerprint: 'f'.repeat(32),
+      requester: { userId: 'U0ALICE', name: 'alice' },
+      members: [],
+      skipped: [],
+      slack: { channel: 'C0ALERTS', cardTs: '1700000000.000100', threadTs: '1700000000.000100' },
+    });
+
     // Act: alice and mallory open the Home tab (the signed app_home_opened event through Bolt)
     const alice = await slack.openHome(handler, { user: 'alice' });
     const mallory = await slack.openHome(handler, { user: 'mallory' });
@@ -102,8 +116,11 @@ describe('Open cases at a glance', () => {
     expect(home.type).toBe('home');
     expect(caseIdsIn(home.blocks)).toHaveLength(15);
     expect(text(home.blocks)).toContain(CASE_LIST_NEXT_ACTION);
+    expect(text(home.blocks)).toContain(`*${incident.id}* open`);
+    expect(text(home.blocks)).not.toContain('<!channel>');
     const outsider = slack.homeOf('mallory')!;
     expect(caseIdsIn(outsider.blocks)).toEqual([]);
+    expect(text(outsider.blocks)).not.toContain(incident.id);
     expect(text(outsider.blocks)).toContain('responders and incident commanders only');
 
     // Act: alice pages in her Home tab (block_actions from the view: no channel, no response_url)
