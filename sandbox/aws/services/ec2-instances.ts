@@ -9,6 +9,7 @@ import { recordTrailEvent } from './cloudtrail.js';
 import { applyFilters, byIds } from '../filters.js';
 import { type Instance, type RegionState, type Tags, type World, listToTags, tagsToList } from '../world.js';
 import { eniView } from './ec2-network.js';
+import { shutDownDue } from './forensic-worker.js';
 
 const STATE_CODES: Record<Instance['state'], number> = {
   pending: 0,
@@ -141,6 +142,7 @@ function taggable(ctx: CallContext, id: string): { tags: Tags } {
 export const ec2InstanceHandlers: HandlerTable = {
   DescribeInstancesCommand: handler<EC2.DescribeInstancesCommandInput, EC2.DescribeInstancesCommandOutput>(
     (ctx, input) => {
+      shutDownDue(ctx);
       for (const id of input.InstanceIds ?? [])
         if (!INSTANCE_ID_RE.test(id)) ctx.fail('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
       const r = ctx.here;

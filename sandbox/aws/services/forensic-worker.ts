@@ -56,6 +56,11 @@ interface WorkerTwin {
   profilePaths: Map<string, string>;
   /** ClientToken -> instance id */
   tokens: Map<string, string>;
+  /**
+   * Instances whose user data schedules `shutdown -h +<minutes>` and that terminate on an
+   * instance-initiated shutdown: instance id -> when they terminate themselves (simulated time, ms).
+   */
+  shutdownAt: Map<string, number>;
   /** what the seed made, for the launcher's conditions */
   analysisVpcs: Set<string>;
   workerGroups: Set<string>;
@@ -73,6 +78,7 @@ export function workerTwin(world: World): WorkerTwin {
       roles: new Map(),
       profilePaths: new Map(),
       tokens: new Map(),
+      shutdownAt: new Map(),
       analysisVpcs: new Set(),
       workerGroups: new Set(),
     };
@@ -441,6 +447,7 @@ const INSTANCE_TYPE_RE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 
 export const workerEc2Handlers: HandlerTable = {
   RunInstancesCommand: handler<EC2.RunInstancesCommandInput, EC2.RunInstancesCommandOutput>((ctx, input) => {
+    shutDownDue(ctx);
     const t = workerTwin(ctx.world);
     const r = ctx.here;
     if (input.ClientToken) {
@@ -589,6 +596,12 @@ export const workerEc2Handlers: HandlerTable = {
       });
     }
     if (input.ClientToken) t.tokens.set(`${key(ctx)}:${input.ClientToken}`, instanceId);
+    // The worker's own lifetime guard: a shutdown the instance schedules at boot, with terminate on shutdown.
+    const timer = /^\s*shutdown\s+-h\s+\+(\d+)\s*$/m.exec(
+      Buffer.from(input.UserData ?? '', 'base64').toString('utf8'),
+    );
+    if (timer && instance.shutdownBehavior === 'terminate')
+      t.shutdownAt.set(instanceId, ctx.clock.now() + Number(timer[1]) * 60_000);
     const view = instanceView(r, instance);
     // what RunInstances answers: the instance as it starts
     return {
@@ -600,6 +613,7 @@ export const workerEc2Handlers: HandlerTable = {
 
   TerminateInstancesCommand: handler<EC2.TerminateInstancesCommandInput, EC2.TerminateInstancesCommandOutput>(
     (ctx, input) => {
+      shutDownDue(ctx);
       const ids = input.InstanceIds ?? [];
       if (ids.length === 0)
         ctx.fail('MissingParameter', 'The request must contain the parameter InstanceIds');
@@ -630,6 +644,22 @@ export const workerEc2Handlers: HandlerTable = {
     },
   ),
 };
+
+/**
+ * Instances whose scheduled shutdown has come terminate themselves, as EC2 does with
+ * `InstanceInitiatedShutdownBehavior=terminate` (checked whenever the region's instances are looked at).
+ */
+export function shutDownDue(ctx: CallContext): void {
+  const t = workerTwin(ctx.world);
+  for (const [instanceId, at] of t.shutdownAt) {
+    if (at > ctx.clock.now()) continue;
+    const region = [...ctx.world.accounts.values()]
+      .flatMap((a) => [...a.regions.values()])
+      .find((r) => r.instances.has(instanceId));
+    if (region) terminateInstance(ctx.world, region, instanceId);
+    t.shutdownAt.delete(instanceId);
+  }
+}
 
 /** The launcher may send commands only to workers, only the examine document. */
 export function checkLauncherCommand(ctx: CallContext, document: string, instances: Instance[]): void {

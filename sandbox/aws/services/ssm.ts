@@ -31,7 +31,7 @@ import { TRIAGE_PARAMETERS } from '../../../workflows/triage-parameters.js';
 import { SANDBOX_AVML_BYTES } from '../tools.js';
 import { SIMULATED_TRIAGE_NOTE, triageArchive } from '../triage-fixture.js';
 import { EXAMINE_PARAMETERS } from '../../../workflows/examine-parameters.js';
-import { checkLauncherCommand, EXAMINE_DOCUMENT, examineOnWorker } from './forensic-worker.js';
+import { checkLauncherCommand, EXAMINE_DOCUMENT, examineOnWorker, shutDownDue } from './forensic-worker.js';
 import { putObject } from './s3.js';
 
 export const MEMORY_DOCUMENT = 'ForensicsBot-CaptureMemory';
@@ -371,6 +371,7 @@ export const ssmHandlers: HandlerTable = {
     SSM.DescribeInstanceInformationCommandInput,
     SSM.DescribeInstanceInformationCommandOutput
   >((ctx, input) => {
+    shutDownDue(ctx);
     const wanted = [
       ...(input.Filters ?? []).filter((f) => f.Key === 'InstanceIds').flatMap((f) => f.Values ?? []),
       ...(input.InstanceInformationFilterList ?? [])
@@ -399,6 +400,7 @@ export const ssmHandlers: HandlerTable = {
   }),
 
   SendCommandCommand: handler<SSM.SendCommandCommandInput, SSM.SendCommandCommandOutput>((ctx, input) => {
+    shutDownDue(ctx);
     if (!input.DocumentName || !DOCUMENTS.has(input.DocumentName))
       ctx.fail(
         'InvalidDocument',
@@ -494,6 +496,7 @@ export const ssmHandlers: HandlerTable = {
     SSM.GetCommandInvocationCommandInput,
     SSM.GetCommandInvocationCommandOutput
   >((ctx, input) => {
+    shutDownDue(ctx);
     const inv = ctx.here.invocations.get(`${input.CommandId}/${input.InstanceId}`);
     if (!inv)
       ctx.fail(

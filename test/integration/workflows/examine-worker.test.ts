@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { createAwsClient } from '../../../bot/core/aws-clients.js';
 import { closeCase } from '../../../bot/cases/service.js';
@@ -249,6 +254,46 @@ describe.skipIf(!canBuildImages() || !tools)(
         name: 'UnauthorizedOperation',
       });
       expect(forensics().instances.get(bystander)!.state).toBe('running');
+    });
+
+    // Last: it moves the simulated clock past the sessions the other tests hold.
+    it('a worker its workflow lost terminates itself: the shutdown its user data schedules, with InstanceInitiatedShutdownBehavior=terminate', async () => {
+      // Prepare: a worker launched by the launch step alone (its workflow gone before any termination)
+      const record = await requireCase(examinedCase!);
+      const worker = (await handler({
+        step: 'launchExamineWorker',
+        caseId: record.id,
+        instanceId: record.target.instanceId,
+        account: record.target.account,
+        region: record.target.region,
+        executionName: 'a-workflow-that-died',
+      })) as { instanceId: string; maxHours: number };
+      expect(forensics().instances.get(worker.instanceId)!.state).toBe('running');
+
+      // Act: its lifetime passes, and someone looks (with a fresh session: the clock jumped hours)
+      world.org.clock.advance(worker.maxHours * 3_600_000 + 1_000);
+      const sts = createAwsClient(STSClient, { region: 'us-east-1' });
+      const c = (
+        await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: `arn:aws:iam::${FORENSICS}:role/${WORKER_NAMES.launcherRole}`,
+            RoleSessionName: 'lifetime',
+            ExternalId: world.org.settings.externalId,
+          }),
+        )
+      ).Credentials!;
+      const ec2 = createAwsClient(EC2Client, {
+        region: 'us-east-1',
+        credentials: {
+          accessKeyId: c.AccessKeyId!,
+          secretAccessKey: c.SecretAccessKey!,
+          sessionToken: c.SessionToken!,
+        },
+      });
+      const seen = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [worker.instanceId] }));
+
+      // Assess
+      expect(seen.Reservations?.[0]?.Instances?.[0]?.State?.Name).toBe('terminated');
     });
   },
 );
