@@ -38,6 +38,44 @@ function summary(record: CaseRecord, threadLink?: string): KnownBlock[] {
 const when = (at: Date) =>
   `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} {time}|${at.toISOString()}>`;
 
+/**
+ * Approve (with Slack's confirm dialog saying what it does) and Deny, each carrying only the id of what is
+ * decided (a case, or an incident): the listener loads it again and checks the role before anything.
+ */
+export function approvalActions(a: {
+  id: string;
+  approve: string;
+  title: string;
+  consequence: string;
+}): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: 'approval',
+    elements: [
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION_ID,
+        text: { type: 'plain_text', text: a.approve },
+        style: 'primary',
+        value: a.id,
+        confirm: {
+          title: { type: 'plain_text', text: a.title },
+          text: { type: 'mrkdwn', text: `${a.consequence} Evidence is acquired first where possible.` },
+          confirm: { type: 'plain_text', text: 'Approve' },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      },
+      {
+        type: 'button',
+        action_id: DENY_ACTION_ID,
+        text: { type: 'plain_text', text: 'Deny' },
+        style: 'danger',
+        value: a.id,
+      },
+    ],
+  };
+}
+
 /** The pending card: Approve / Deny, who may press them, when it expires. */
 export function approvalCardBlocks(
   record: CaseRecord,
@@ -50,35 +88,12 @@ export function approvalCardBlocks(
   ].filter(Boolean);
   return [
     ...summary(record, opts.threadLink),
-    {
-      type: 'actions',
-      block_id: 'approval',
-      elements: [
-        {
-          type: 'button',
-          action_id: APPROVE_ACTION_ID,
-          text: { type: 'plain_text', text: 'Approve containment' },
-          style: 'primary',
-          value: record.id,
-          confirm: {
-            title: { type: 'plain_text', text: 'Contain the instance?' },
-            text: {
-              type: 'mrkdwn',
-              text: `\`${record.target.instanceId}\` will lose its network and IAM access. Evidence is acquired first where possible.`,
-            },
-            confirm: { type: 'plain_text', text: 'Approve' },
-            deny: { type: 'plain_text', text: 'Cancel' },
-          },
-        },
-        {
-          type: 'button',
-          action_id: DENY_ACTION_ID,
-          text: { type: 'plain_text', text: 'Deny' },
-          style: 'danger',
-          value: record.id,
-        },
-      ],
-    },
+    approvalActions({
+      id: record.id,
+      approve: 'Approve containment',
+      title: 'Contain the instance?',
+      consequence: `\`${record.target.instanceId}\` will lose its network and IAM access.`,
+    }),
     { type: 'context', elements: [{ type: 'mrkdwn', text: rules.join(' ') }] },
   ];
 }

@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { CaseRecord, CaseStatus } from '../core/case-model.js';
 import type { IncidentMember, IncidentRecord } from '../incidents/model.js';
-import { APPROVE_ACTION_ID, type ApprovalDecision, DENY_ACTION_ID } from './approval-card.js';
+import { type ApprovalDecision, approvalActions } from './approval-card.js';
 import { cut, esc, mention, verbatim } from './case-text.js';
 import { LIMITS, severityMarker, truncate } from './common.js';
 
@@ -213,35 +213,12 @@ export function incidentApprovalBlocks(
   ].filter(Boolean);
   return [
     ...approvalSummary(incident, opts.threadLink),
-    {
-      type: 'actions',
-      block_id: 'approval',
-      elements: [
-        {
-          type: 'button',
-          action_id: APPROVE_ACTION_ID,
-          text: { type: 'plain_text', text: `Approve containment of ${n}` },
-          style: 'primary',
-          value: incident.id,
-          confirm: {
-            title: { type: 'plain_text', text: `Contain ${n} instances?` },
-            text: {
-              type: 'mrkdwn',
-              text: `All ${n} instances of ${incident.id} will lose their network and IAM access. Evidence is acquired first where possible.`,
-            },
-            confirm: { type: 'plain_text', text: 'Approve' },
-            deny: { type: 'plain_text', text: 'Cancel' },
-          },
-        },
-        {
-          type: 'button',
-          action_id: DENY_ACTION_ID,
-          text: { type: 'plain_text', text: 'Deny' },
-          style: 'danger',
-          value: incident.id,
-        },
-      ],
-    },
+    approvalActions({
+      id: incident.id,
+      approve: `Approve containment of ${n}`,
+      title: `Contain ${n} instances?`,
+      consequence: `All ${n} instances of ${incident.id} will lose their network and IAM access.`,
+    }),
     { type: 'context', elements: [{ type: 'mrkdwn', text: rules.join(' ') }] },
   ];
 }

@@ -1,5 +1,4 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { WebClient } from '@slack/web-api';
 import {
   approvalCardBlocks,
   approvalCardText,
@@ -19,6 +18,7 @@ import {
 import { approvalExpired } from '../core/approval-expiry.js';
 import { logger } from '../core/logger.js';
 import { slackWebClient } from '../slack/client.js';
+import { messageLink } from '../slack/message-link.js';
 import { db, isConditionFailed, tableName } from '../core/table.js';
 import { sendApproval, sendDenial } from '../workflow-client.js';
 import type { Actor, CaseRecord, Decision } from '../core/case-model.js';
@@ -33,16 +33,6 @@ import { expireMember, memberAtGate, remindIncident } from '../incidents/approva
  * `awaiting-approval` with a conditional write first, so of two racing presses exactly one answers
  * the workflow, and a second press is harmless.
  */
-
-async function link(slack: WebClient, channel?: string, ts?: string): Promise<string | undefined> {
-  if (!channel || !ts) return undefined;
-  try {
-    return (await slack.chat.getPermalink({ channel, message_ts: ts })).permalink;
-  } catch (error) {
-    logger.warn('No permalink', { error: describeError(error) });
-    return undefined;
-  }
-}
 
 /**
  * Stores the task token, moves the case to awaiting-approval, posts the approval card in the
@@ -73,7 +63,7 @@ export async function requestApproval(input: {
   const requestedAt = new Date(record.approvalRequestedAt ?? Date.now());
   const slack = await slackWebClient();
   const { APPROVAL_EXPIRE_MINUTES, FOUR_EYES } = approvalSettings();
-  const threadLink = await link(slack, record.slack.channel, record.slack.threadTs);
+  const threadLink = await messageLink(slack, record.slack.channel, record.slack.threadTs);
   const blocks = approvalCardBlocks(record, {
     threadLink,
     fourEyes: FOUR_EYES,
@@ -90,7 +80,7 @@ export async function requestApproval(input: {
   } else {
     const out = await slack.chat.postMessage({ channel, text: approvalCardText(record), blocks });
     if (out.ts) record = await setSlackRefs(record.id, { approvalChannel: channel, approvalTs: out.ts });
-    const cardLink = await link(slack, channel, out.ts);
+    const cardLink = await messageLink(slack, channel, out.ts);
     await postInThread(
       record,
       `:hourglass_flowing_sand: Containment waits for an incident commander's approval${cardLink ? `: <${cardLink}|approval card>` : ' in the commanders channel'}.`,
@@ -222,7 +212,7 @@ async function updateApprovalCard(record: CaseRecord, decision: ApprovalDecision
   if (!approvalChannel || !approvalTs) return;
   try {
     const slack = await slackWebClient();
-    const threadLink = await link(slack, record.slack.channel, record.slack.threadTs);
+    const threadLink = await messageLink(slack, record.slack.channel, record.slack.threadTs);
     await slack.chat.update({
       channel: approvalChannel,
       ts: approvalTs,
@@ -255,7 +245,7 @@ export async function remindApproval(caseId: string): Promise<boolean> {
   }
   const slack = await slackWebClient();
   const { approvalChannel, approvalTs } = record.slack;
-  const cardLink = await link(slack, approvalChannel, approvalTs);
+  const cardLink = await messageLink(slack, approvalChannel, approvalTs);
   await slack.chat.postMessage({
     channel: approvalChannel ?? workspaceSettings().COMMANDERS_CHANNEL,
     text: `<!subteam^${workspaceSettings().COMMANDERS_GROUP}> ${approvalReminderText(record, cardLink)}`,

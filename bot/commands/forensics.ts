@@ -16,6 +16,7 @@ import { escapeMrkdwn } from '../blocks/common.js';
 import { examinationSummaryBlocks, examinationSummaryText } from '../blocks/examination-summary.js';
 import { CaseConflictError, describeError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { messageLink } from '../slack/message-link.js';
 import { type ForensicsCommand, parseForensicsCommand } from './parse.js';
 
 /**
@@ -108,7 +109,10 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
       if (!record) return noCase(cmd.caseId);
       return {
         text: caseStatusText(record),
-        blocks: caseStatusBlocks(record, await threadLink(client, record)),
+        blocks: caseStatusBlocks(
+          record,
+          await messageLink(client, record.slack.channel, record.slack.threadTs, { caseId: record.id }),
+        ),
       };
     }
     case 'report': {
@@ -227,18 +231,6 @@ async function lookedUp(
 }
 
 const noCase = (caseId: string): Answer => ({ text: `No case ${caseId}.` });
-
-/** The case thread's permalink: the status answers without it rather than not at all. */
-async function threadLink(client: CommandArgs['client'], record: CaseRecord): Promise<string | undefined> {
-  const { channel, threadTs } = record.slack;
-  if (!channel || !threadTs) return undefined;
-  try {
-    return (await client.chat.getPermalink({ channel, message_ts: threadTs })).permalink;
-  } catch (error) {
-    logger.warn('No permalink for the status', { caseId: record.id, error: describeError(error) });
-    return undefined;
-  }
-}
 
 export function registerForensicsCommand(app: App): void {
   app.command('/forensics', onForensics);

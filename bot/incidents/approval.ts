@@ -1,4 +1,3 @@
-import type { WebClient } from '@slack/web-api';
 import type { ApprovalDecision } from '../blocks/approval-card.js';
 import { mention, verbatim } from '../blocks/case-text.js';
 import {
@@ -16,6 +15,7 @@ import { ApprovalAlreadyDecidedError, describeError, FourEyesError } from '../co
 import { logger } from '../core/logger.js';
 import { approvalSettings } from '../core/settings.js';
 import { slackWebClient } from '../slack/client.js';
+import { messageLink } from '../slack/message-link.js';
 import type { IncidentRecord } from './model.js';
 import { memberRecords, redrawIncidentLater } from './progress.js';
 import { claimOnce, moveIncident, patchIncident, releaseClaim, requireIncident } from './store.js';
@@ -32,16 +32,6 @@ import { claimOnce, moveIncident, patchIncident, releaseClaim, requireIncident }
  *   decided and takes the same decision there. A denial or an expiry is never recorded as an approval;
  * - the reminder (once) and the expiry (the first member whose wait runs out expires the incident).
  */
-
-async function permalink(slack: WebClient, channel?: string, ts?: string): Promise<string | undefined> {
-  if (!channel || !ts) return undefined;
-  try {
-    return (await slack.chat.getPermalink({ channel, message_ts: ts })).permalink;
-  } catch (error) {
-    logger.warn('No permalink', { error: describeError(error) });
-    return undefined;
-  }
-}
 
 const expiresAt = (incident: IncidentRecord) =>
   incident.approvalRequestedAt
@@ -70,7 +60,7 @@ async function postApprovalCard(incident: IncidentRecord): Promise<IncidentRecor
     incident;
   const channel = workspaceSettings().COMMANDERS_CHANNEL;
   try {
-    const threadLink = await permalink(slack, incident.slack.channel, incident.slack.threadTs);
+    const threadLink = await messageLink(slack, incident.slack.channel, incident.slack.threadTs);
     const out = await slack.chat.postMessage({
       channel,
       text: incidentApprovalText(waiting),
@@ -84,7 +74,7 @@ async function postApprovalCard(incident: IncidentRecord): Promise<IncidentRecor
       (await patchIncident(incident.id, {
         slack: { ...waiting.slack, approvalChannel: channel, approvalTs: out.ts },
       })) ?? waiting;
-    const cardLink = await permalink(slack, channel, out.ts);
+    const cardLink = await messageLink(slack, channel, out.ts);
     await slack.chat.postMessage({
       channel: incident.slack.channel,
       thread_ts: incident.slack.threadTs,
@@ -228,7 +218,7 @@ async function announce(incident: IncidentRecord, line: string): Promise<void> {
       for (let r = queue.shift(); r; r = queue.shift()) await applyToMember(incident, r.id);
     }),
   );
-  const threadLink = await permalink(slack, incident.slack.channel, incident.slack.threadTs);
+  const threadLink = await messageLink(slack, incident.slack.channel, incident.slack.threadTs);
   const { approvalChannel, approvalTs } = incident.slack;
   const ringer = [...members.values()][0];
   await Promise.all([
@@ -273,7 +263,7 @@ export async function remindIncident(member: CaseRecord): Promise<boolean> {
     return false;
   const slack = await slackWebClient();
   const { approvalChannel, approvalTs } = incident.slack;
-  const link = await permalink(slack, approvalChannel, approvalTs);
+  const link = await messageLink(slack, approvalChannel, approvalTs);
   await slack.chat.postMessage({
     channel: approvalChannel ?? workspaceSettings().COMMANDERS_CHANNEL,
     text: `<!subteam^${workspaceSettings().COMMANDERS_GROUP}> ${incidentReminderText(incident, link)}`,
