@@ -38,6 +38,7 @@ export function examiner(region: string, caseId: string) {
   const roleArn = launcherRoleArn();
   const credentials = async () => {
     const key = `${roleArn}/${caseId}`;
+    // An earlier attempt that failed is no session: assume again (its error reached its own caller).
     const cached = await sessions.get(key)?.catch(() => undefined);
     if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) return cached.credentials;
     const pending = assumeRole({
