@@ -5,6 +5,7 @@ import { NEXT_ACTIONS } from '../blocks/examination-summary.js';
 import { audit, getCase } from '../core/case-store.js';
 import { describeError } from '../core/errors.js';
 import { isCaseId } from '../core/ids.js';
+import { openWorkstation, WORKSTATION_DEFAULT_HOURS } from '../cases/workstation.js';
 import { type ButtonArgs, clickPlace, ephemeral } from './finding.js';
 
 /**
@@ -55,6 +56,44 @@ export async function onCloseFalsePositive(args: ButtonArgs): Promise<void> {
   }
 }
 
+/**
+ * "Open workstation" (responders): the same as `/forensics workstation CASE-ID` with the default hours. The
+ * button carries the case id only; the case is loaded again and checked (closed, no raw image) before anything.
+ */
+export async function onOpenWorkstation(args: ButtonArgs): Promise<void> {
+  const { ack, body, client, action } = args;
+  await ack();
+  const userId = body.user.id;
+  const { channel } = clickPlace(body);
+  const caseId = isCaseId(action.value) ? action.value : undefined;
+  if (!caseId) {
+    await audit({
+      actor: userId,
+      action: action.action_id,
+      outcome: 'failed',
+      detail: 'invalid case id in button value',
+    });
+    return ephemeral(args, ':warning: This button is not valid.');
+  }
+  if (!(await authorize({ client, userId, channel, caseId, action: action.action_id, role: 'responder' })))
+    return;
+  try {
+    const record = await getCase(caseId);
+    if (!record) return ephemeral(args, `No case ${caseId}.`);
+    await ephemeral(args, await openWorkstation(record, WORKSTATION_DEFAULT_HOURS, userId));
+  } catch (error) {
+    await audit({
+      caseId,
+      actor: userId,
+      action: action.action_id,
+      outcome: 'failed',
+      detail: describeError(error),
+    });
+    await ephemeral(args, `:warning: No workstation for ${caseId}: ${describeError(error)}.`);
+  }
+}
+
 export function registerNextActions(app: App): void {
   app.action<BlockAction<ButtonAction>>(NEXT_ACTIONS.closeFalsePositive, onCloseFalsePositive);
+  app.action<BlockAction<ButtonAction>>(NEXT_ACTIONS.openWorkstation, onOpenWorkstation);
 }

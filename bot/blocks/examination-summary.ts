@@ -22,6 +22,7 @@ import { FINDING_ACTIONS } from './finding-buttons.js';
 export const NEXT_ACTIONS = {
   containNow: FINDING_ACTIONS.contain,
   closeFalsePositive: 'case.close-false-positive',
+  openWorkstation: 'case.open-workstation',
 } as const;
 export const NEXT_ACTIONS_BLOCK_ID = 'examination-next';
 
@@ -31,6 +32,8 @@ export interface NextActions {
   containNow?: boolean;
   /** The case is open: a commander may close it as a false positive. */
   closeFalsePositive?: boolean;
+  /** The case is open and has a raw disk image: a responder may open a workstation (for `hours`) with its evidence. */
+  openWorkstation?: { hours: number };
 }
 
 export const SUMMARY_SECTIONS = [
@@ -86,6 +89,22 @@ function nextActionsBlock(caseId: string, next: NextActions): KnownBlock | undef
           text: `The incident commanders are asked to approve containment of *${escapeMrkdwn(caseId)}*: the instance loses its network and IAM access once one approves.`,
         },
         confirm: { type: 'plain_text' as const, text: 'Ask to contain' },
+        deny: { type: 'plain_text' as const, text: 'Cancel' },
+      },
+    });
+  if (next.openWorkstation)
+    elements.push({
+      type: 'button' as const,
+      action_id: NEXT_ACTIONS.openWorkstation,
+      text: { type: 'plain_text' as const, text: 'Open workstation' },
+      value: caseId,
+      confirm: {
+        title: { type: 'plain_text' as const, text: 'Open a workstation?' },
+        text: {
+          type: 'mrkdwn' as const,
+          text: `A forensic worker with the evidence of *${escapeMrkdwn(caseId)}* starts in the forensics account, reachable through Session Manager only, and is terminated after ${next.openWorkstation.hours} hours.`,
+        },
+        confirm: { type: 'plain_text' as const, text: 'Open' },
         deny: { type: 'plain_text' as const, text: 'Cancel' },
       },
     });

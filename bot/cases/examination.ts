@@ -6,6 +6,7 @@ import {
 import type { CaseRecord } from '../core/case-model.js';
 import { requireCase } from '../core/case-store.js';
 import { postInThread, refreshCard } from './notify.js';
+import { WORKSTATION_DEFAULT_HOURS } from './workstation.js';
 
 /**
  * Posts the examination's triage summary in the case thread and redraws the card (its status says
@@ -30,10 +31,16 @@ const ENDED = new Set<CaseRecord['status']>(['closed', 'released']);
 /**
  * The next actions a case offers under its summary: containment while it is not contained (the
  * listener re-reads the case, so a later click on a case contained meanwhile is told so), and closing as
- * a false positive while it is open. No workstation button: the forensic worker is not built.
+ * a false positive while it is open, and a workstation with its evidence while it is open and has a raw disk
+ * image.
  */
 export function nextActionsOf(record: CaseRecord): NextActions {
   const open = !ENDED.has(record.status);
   const contained = Boolean(record.containedAt) || ['containing', 'contained'].includes(record.status);
-  return { containNow: open && !contained, closeFalsePositive: open };
+  const imaged = record.artifacts.some((a) => a.kind === 'disk-image');
+  return {
+    containNow: open && !contained,
+    closeFalsePositive: open,
+    ...(open && imaged ? { openWorkstation: { hours: WORKSTATION_DEFAULT_HOURS } } : {}),
+  };
 }

@@ -4,7 +4,7 @@ import { authorize, type Role } from '../auth.js';
 import { usageBlocks } from '../blocks/case-usage.js';
 import { caseListBlocks, caseStatusBlocks, caseStatusText } from '../blocks/status.js';
 import { closeCase, releaseCase, retryCase, startCase } from '../cases/service.js';
-import { startWorkstation } from '../workflow-client.js';
+import { openWorkstation } from '../cases/workstation.js';
 import { commandSettings } from '../core/settings.js';
 import type { CaseRecord } from '../core/case-model.js';
 import { audit, getCase, listAudit, openCasesPage } from '../core/case-store.js';
@@ -165,20 +165,7 @@ async function run(cmd: ForensicsCommand, { command, client }: CommandArgs): Pro
       // An investigator's worker with the case's evidence (issue 12, item 4): Session Manager only.
       const record = await lookedUp(cmd.caseId, userId, cmd.kind);
       if (!record) return noCase(cmd.caseId);
-      if (record.status === 'closed') return { text: `${record.id} is closed: no workstation.` };
-      if (!record.artifacts.some((a) => a.kind === 'disk-image'))
-        return { text: `${record.id} has no raw disk image yet: nothing to put on a workstation.` };
-      const { executionArn } = await startWorkstation(record, cmd.hours, userId);
-      await audit({
-        caseId: record.id,
-        actor: userId,
-        action: 'workstation.start',
-        outcome: 'ok',
-        detail: `${cmd.hours} h, ${executionArn.split(':').pop()}`,
-      });
-      return {
-        text: `A forensic workstation for ${record.id} is starting (${cmd.hours} h): the case thread says when it is ready and how to open it (Session Manager only).`,
-      };
+      return { text: await openWorkstation(record, cmd.hours, userId) };
     }
     case 'release':
     case 'retry':

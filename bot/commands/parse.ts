@@ -1,5 +1,6 @@
 import { homeRegion } from '../core/aws-clients.js';
 import { isAccountId, isCaseId, isInstanceId, isRegion } from '../core/ids.js';
+import { WORKSTATION_DEFAULT_HOURS } from '../cases/workstation.js';
 
 /**
  * `/forensics <text>` parsed into one command, or usage help with the reason. Pure; every id is
@@ -16,7 +17,6 @@ export type ForensicsCommand =
   | { kind: 'usage'; problem: string };
 
 /** Hours a workstation stays when the command names none (the forensics stack's worker lifetime bounds it). */
-export const WORKSTATION_DEFAULT_HOURS = 4;
 
 const CASE_COMMANDS = new Set(['status', 'release', 'close', 'audit', 'report']);
 

@@ -4,17 +4,25 @@ import { requestApproval } from '../../../bot/cases/approval.js';
 import { postExamination } from '../../../bot/cases/examination.js';
 import { uploadReport } from '../../../bot/cases/report-upload.js';
 import type { ExaminationRecord } from '../../../bot/core/case-model.js';
-import { listAudit, recordExamination, requireCase, transition } from '../../../bot/core/case-store.js';
+import {
+  addArtifact,
+  listAudit,
+  recordExamination,
+  requireCase,
+  transition,
+} from '../../../bot/core/case-store.js';
 import { ec2Finding, handler, postFindingCard, useSlackSide } from './harness.js';
 
 /**
  * Issue 12, item 5 on the Slack side: the examination summary ends with the next actions, driven through
  * signed interactions — "Contain now" is the card's Contain (same action id and listener) and asks the
  * commanders through the case workflow's approval gate; "Close as false positive" is for commanders, asks
- * for a reason in a modal and closes the case with it; no workstation button. The report upload says in
+ * for a reason in a modal and closes the case with it; "Open workstation" (once the case has a raw disk
+ * image) starts the examine workflow's workstation for responders. The report upload says in
  * the thread when it refuses (a hash that is not the recorded one) or Slack refuses.
  */
-const side = useSlackSide();
+const EXAMINE_SM = 'arn:aws:states:us-east-1:111111111111:stateMachine:forensics-examine';
+const side = useSlackSide({ EXAMINE_STATE_MACHINE_ARN: EXAMINE_SM });
 const { slack } = side;
 
 const REPORT = Buffer.from('# Examination\n\n- /etc/ld.so.preload names /usr/lib/libprocesshider.so\n');
@@ -53,12 +61,20 @@ function examination(caseId: string): ExaminationRecord {
   };
 }
 
-/** A responder analyzes a finding; the case is examined and its summary posted. */
-async function examinedAnalysis() {
+/** A responder analyzes a finding; the case is examined (with a raw disk image, when asked) and its summary posted. */
+async function examinedAnalysis(opts: { imaged?: boolean } = {}) {
   const ts = await postFindingCard(ec2Finding());
   await slack.click(handler, { user: 'alice', channel: 'C0ALERTS', ts, actionId: 'case.analyze' });
   const start = side.sfn.calls.filter((c) => c.command === 'StartExecution').at(-1)!;
   const caseId: string = start.input.name;
+  if (opts.imaged)
+    await addArtifact(caseId, {
+      kind: 'disk-image',
+      uri: `s3://forensics-bot-evidence-222222222222-us-east-1/${caseId}/disk/vol-0a.raw`,
+      sha256: 'a'.repeat(64),
+      bytes: 1024,
+      createdAt: new Date().toISOString(),
+    });
   await recordExamination(caseId, examination(caseId));
   await postExamination(caseId);
   const summary = () =>
@@ -244,5 +260,42 @@ describe('Function: the examination summary next actions', () => {
     const upload = replies().at(-1)!;
     expect(upload.text).toContain(`SHA-256 \`${sha256(REPORT)}\``);
     expect(slack.fileBytes(String(upload.files![0]!.id))).toEqual(REPORT);
+  });
+
+  it('with a raw disk image it offers Open workstation; a responder starts the workstation (default hours), an outsider is refused', async () => {
+    // Prepare
+    const { caseId, summary } = await examinedAnalysis({ imaged: true });
+    expect(buttons(summary()).map((b) => [b.text.text, b.action_id, b.value])).toContainEqual([
+      'Open workstation',
+      'case.open-workstation',
+      caseId,
+    ]);
+    const workstations = () =>
+      side.sfn.calls.filter((c) => c.command === 'StartExecution' && c.input.stateMachineArn === EXAMINE_SM);
+    const open = (user: string) =>
+      slack.click(handler, {
+        user,
+        channel: 'C0ALERTS',
+        ts: summary().ts,
+        actionId: 'case.open-workstation',
+      });
+
+    // Act
+    await open('mallory');
+    await open('alice');
+
+    // Assess: one workstation, for alice, four hours, named after the case
+    expect(lastEphemeral('mallory')).toContain('Only responders');
+    expect(lastEphemeral('alice')).toContain(`A forensic workstation for ${caseId} is starting (4 h)`);
+    const started = workstations();
+    expect(started).toHaveLength(1);
+    expect(started[0]!.input.name).toMatch(new RegExp(`^${caseId}-workstation-\\d+$`));
+    expect(JSON.parse(started[0]!.input.input)).toMatchObject({
+      CaseId: caseId,
+      Workstation: { hours: 4, requestedBy: 'U0ALICE' },
+    });
+    expect((await listAudit(caseId)).map((e) => `${e.action}:${e.outcome}`)).toEqual(
+      expect.arrayContaining(['case.open-workstation:refused', 'workstation.start:ok']),
+    );
   });
 });
