@@ -63,6 +63,8 @@ export interface OutbreakResult {
   /** Web API calls the bot made from the start (answered ones; 429s apart). */
   slackCalls: Record<string, number>;
   rateLimited: number;
+  /** EC2 calls the twin refused with RequestLimitExceeded (its per-account, per-action buckets); retried. */
+  ec2Throttled: number;
   drainerBatches: number;
   /** ms the approval click took to answer (the decision reaching every member). */
   approvalAnsweredMs: number;
@@ -94,7 +96,8 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
   process.env.CASE_TABLE = await createCaseTable(
     `outbreak-${options.rateLimits ? 'limits' : 'free'}-${Date.now()}`,
   );
-  const org = new SimulatedOrganization({ clock: 'real' }).seedDefault().install();
+  // EC2's request limits per account, region and action are on: 50 instances contained at once meet them.
+  const org = new SimulatedOrganization({ clock: 'real', ec2RequestLimits: true }).seedDefault().install();
   Object.assign(process.env, workflowVariables(org, apiUrl), { DISK_IMAGE: 'off', FOUR_EYES: 'true' });
   resetColdStartState();
   // Each run has its own local Slack (its own port): the Slack handler's and intake's clients start anew.
@@ -252,6 +255,7 @@ export async function runOutbreak(options: OutbreakOptions): Promise<OutbreakRes
       linesRepeated: 0,
       slackCalls,
       rateLimited,
+      ec2Throttled: org.calls.filter((c) => c.outcome === 'RequestLimitExceeded').length,
       drainerBatches,
       approvalAnsweredMs,
       containAllAnsweredMs,

@@ -85,6 +85,16 @@ export default async function run(): Promise<BenchResult> {
         unit: 'calls',
       },
       { name: 'limits on: 429s answered', value: limited.rateLimited, unit: 'responses' },
+      {
+        name: 'limits on: EC2 calls throttled (RequestLimitExceeded, retried)',
+        value: limited.ec2Throttled,
+        unit: 'calls',
+      },
+      {
+        name: 'limits off: EC2 calls throttled (RequestLimitExceeded, retried)',
+        value: free.ec2Throttled,
+        unit: 'calls',
+      },
       { name: 'limits off: Slack calls', value: calls(free), unit: 'calls' },
       {
         name: 'limits off: chat.postMessage calls',
