@@ -10,6 +10,7 @@ import { AVML_PREFIX, NAMES, evidenceBucketName, roleArn, toolsBucketName } from
 import { acknowledge } from '../nag.js';
 import { type AlarmTopic, DeadLetterQueue } from './alarms.js';
 import { BotFunction } from './bot-function.js';
+import { LIVE_TRIAGE } from './capture-memory-document.js';
 import type { SlackSecrets } from './slack-secrets.js';
 
 export interface BotFunctionsProps {
@@ -157,6 +158,10 @@ export class BotFunctions extends Construct {
         QUARANTINE_PROFILE: NAMES.quarantineProfile,
         DENY_ALL_PROFILE: NAMES.denyAllProfile,
         MEMORY_DOCUMENT: NAMES.captureMemoryDocument,
+        // The live-triage document of the MemberTriage stack, and the command timeout it declares (the step
+        // sends the same, so SSM's and the document's clocks agree).
+        TRIAGE_DOCUMENT: LIVE_TRIAGE.name,
+        TRIAGE_COMMAND_TIMEOUT_SECONDS: String(LIVE_TRIAGE.timeoutSeconds),
         ...(config.limeModulePrefix ? { LIME_MODULE_PREFIX: config.limeModulePrefix } : {}),
         // the pinned AVML builds (the forensics stack's tools bucket, home region) and their SHA-256
         TOOLS_URI: `s3://${toolsBucketName(forensicsAccount)}/${AVML_PREFIX}`,

@@ -186,6 +186,8 @@ describe('Function: the functions environment', () => {
       QUARANTINE_PROFILE: 'ForensicsBot-Quarantine',
       DENY_ALL_PROFILE: 'ForensicsBot-DenyAll',
       MEMORY_DOCUMENT: 'ForensicsBot-CaptureMemory',
+      TRIAGE_DOCUMENT: 'ForensicsBot-LiveTriage',
+      TRIAGE_COMMAND_TIMEOUT_SECONDS: '600',
     });
     // no AVML configured: the tools prefix is there, no hash is made up (the capture says which is missing)
     expect(env).not.toHaveProperty('AVML_SHA256_X86_64');
