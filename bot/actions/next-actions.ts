@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { authorize } from '../auth.js';
+import { authorize, type Role } from '../auth.js';
 import { closeFalsePositiveModal } from '../blocks/reason-modals.js';
 import { NEXT_ACTIONS } from '../blocks/examination-summary.js';
 import { audit, getCase } from '../core/case-store.js';
@@ -9,12 +9,11 @@ import { openWorkstation, WORKSTATION_DEFAULT_HOURS } from '../cases/workstation
 import { type ButtonArgs, clickPlace, ephemeral } from './finding.js';
 
 /**
- * The examination summary's next-action buttons other than "Contain now" (which is the case card's
- * Contain listener, bot/actions/finding.ts). "Close as false positive": commanders only; the button's
- * value is the case id only, the case is loaded from the table, and a modal asks for the reason
- * (bot/views/close.ts closes the case with it).
+ * Acknowledges a next-action click and returns the case id its button carries, once the id passed the one
+ * case-id regex (a forged value is audited and the user told) and the clicker holds `role` (a refusal is
+ * posted and audited by `authorize`); undefined when the click ends there.
  */
-export async function onCloseFalsePositive(args: ButtonArgs): Promise<void> {
+async function clickedCase(args: ButtonArgs, role: Role): Promise<string | undefined> {
   const { ack, body, client, action } = args;
   await ack();
   const userId = body.user.id;
@@ -27,11 +26,27 @@ export async function onCloseFalsePositive(args: ButtonArgs): Promise<void> {
       outcome: 'failed',
       detail: 'invalid case id in button value',
     });
-    return ephemeral(args, ':warning: This button is not valid.');
+    await ephemeral(args, ':warning: This button is not valid.');
+    return undefined;
   }
+  return (await authorize({ client, userId, channel, caseId, action: action.action_id, role }))
+    ? caseId
+    : undefined;
+}
+
+/**
+ * The examination summary's next-action buttons other than "Contain now" (which is the case card's
+ * Contain listener, bot/actions/finding.ts). "Close as false positive": commanders only; the button's
+ * value is the case id only, the case is loaded from the table, and a modal asks for the reason
+ * (bot/views/close.ts closes the case with it).
+ */
+export async function onCloseFalsePositive(args: ButtonArgs): Promise<void> {
+  const { body, client, action } = args;
+  const userId = body.user.id;
+  const { channel } = clickPlace(body);
   // Authorized before the modal opens: nobody without the role sees the form.
-  if (!(await authorize({ client, userId, channel, caseId, action: action.action_id, role: 'commander' })))
-    return;
+  const caseId = await clickedCase(args, 'commander');
+  if (!caseId) return;
   try {
     const record = await getCase(caseId);
     if (!record) return ephemeral(args, `No case ${caseId}.`);
@@ -61,22 +76,10 @@ export async function onCloseFalsePositive(args: ButtonArgs): Promise<void> {
  * button carries the case id only; the case is loaded again and checked (closed, no raw image) before anything.
  */
 export async function onOpenWorkstation(args: ButtonArgs): Promise<void> {
-  const { ack, body, client, action } = args;
-  await ack();
+  const { body, action } = args;
   const userId = body.user.id;
-  const { channel } = clickPlace(body);
-  const caseId = isCaseId(action.value) ? action.value : undefined;
-  if (!caseId) {
-    await audit({
-      actor: userId,
-      action: action.action_id,
-      outcome: 'failed',
-      detail: 'invalid case id in button value',
-    });
-    return ephemeral(args, ':warning: This button is not valid.');
-  }
-  if (!(await authorize({ client, userId, channel, caseId, action: action.action_id, role: 'responder' })))
-    return;
+  const caseId = await clickedCase(args, 'responder');
+  if (!caseId) return;
   try {
     const record = await getCase(caseId);
     if (!record) return ephemeral(args, `No case ${caseId}.`);

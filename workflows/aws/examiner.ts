@@ -38,8 +38,7 @@ export function examiner(region: string, caseId: string) {
   const roleArn = launcherRoleArn();
   const credentials = async () => {
     const key = `${roleArn}/${caseId}`;
-    // An earlier attempt that failed is no session: assume again (its error reached its own caller).
-    const cached = await sessions.get(key)?.catch(() => undefined);
+    const cached = await sessions.get(key);
     if (cached && cached.expiresAt - REFRESH_MARGIN_MS > Date.now()) return cached.credentials;
     const pending = assumeRole({
       roleArn,
@@ -48,6 +47,11 @@ export function examiner(region: string, caseId: string) {
       externalId: settings.IR_EXTERNAL_ID,
     });
     sessions.set(key, pending);
+    // A failed attempt is not kept as the session: the next call assumes again. Its error is not swallowed
+    // here; it reaches every caller awaiting this attempt.
+    pending.then(undefined, () => {
+      if (sessions.get(key) === pending) sessions.delete(key);
+    });
     return (await pending).credentials;
   };
   const client = <C extends HookableClient & { send: unknown }>(

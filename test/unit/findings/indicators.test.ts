@@ -17,7 +17,7 @@ const one = (event: unknown) => {
   expect(rejections).toEqual([]);
   return findings[0]!;
 };
-/** The real, redacted finding with its placeholders filled as the sandbox fills them. */
+/** The real, redacted finding, its redacted fields (accounts, times, instance) filled in as the sandbox's sample does. */
 const bitcoinDns = () =>
   sample('guardduty-bitcoin-dns')!.build(TARGETS.demo) as { detail: Record<string, unknown> };
 const caseOf = (finding: CaseRecord['finding']) => ({ finding }) as CaseRecord;
